@@ -1,0 +1,45 @@
+/*
+** internal.h: declarations shared between libfixture's files and not part
+** of the public interface (after SQLite's sqliteInt.h).  Names shared across
+** files start with fx__; everything else in a file is static.
+*/
+#ifndef FX_INTERNAL_H
+#define FX_INTERNAL_H
+
+#include "fixture.h"
+
+#include <stdbool.h>
+#include <string.h>
+
+#define FX_MAX_DEPTH 512          /* deepest nesting a record may have */
+
+/* Skip one JSON value starting at p (already known to be well-formed, as
+** every value inside a record the reader returned is); returns the byte
+** after it. */
+const char *fx__skip_value(const char *p, const char *end);
+
+/* Skip JSON whitespace. */
+static inline const char *fx__skip_ws(const char *p, const char *end)
+{
+    while (p < end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
+        p++;
+    return p;
+}
+
+/* The type of the value starting at p. */
+fx_type fx__value_type(const char *p);
+
+/* ASCII lower-casing of s[0..n) into a fresh NUL-terminated string
+** (malloc: the caller frees). */
+char *fx__strndup_lower(const char *s, size_t n);
+
+/* Report a diagnostic through fn (NULL-safe). */
+void fx__diag(fx_diag_fn fn, void *ctx, fx_severity sev, const char *file,
+              unsigned long line, unsigned long col, uint64_t offset,
+              const char *check, const char *fmt, ...)
+#ifdef __GNUC__
+    __attribute__((format(printf, 9, 10)))
+#endif
+    ;
+
+#endif /* FX_INTERNAL_H */
