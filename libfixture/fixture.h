@@ -147,6 +147,28 @@ int fx_value_equal(fx_value a, fx_value b);
 /* Append the canonical form of v to out (used by the record hash). */
 int fx_value_canon(fx_buf *out, fx_value v);
 
+/* ---------------------------------------------------------------- layouts */
+
+typedef enum { FX_FORMAT_JSON = 0, FX_FORMAT_JSONL = 1 } fx_format;
+
+/* How a file is laid out, as Django writes it.
+**   json, indent -1: compact: [{...}, {...}]           (dumpdata, no --indent)
+**   json, indent N:  [\n{...},\n{...}\n]\n, N spaces a level (--indent N)
+**   jsonl:           one compact object a line, separators "," and ": "
+** crlf: lines end with \r\n (a file that went through a Windows editor). */
+typedef struct fx_layout {
+    fx_format format;
+    int indent;
+    int crlf;
+} fx_layout;
+
+/* Parse a layout name: "json" (same as "indent=2"), "compact", "indent=N",
+** "jsonl".  Returns 0, or FX_EUSAGE for anything else. */
+int fx_layout_parse(fx_layout *out, const char *s);
+
+/* Name a layout ("compact", "indent=2", "jsonl") into buf[0..n); returns buf. */
+const char *fx_layout_name(fx_layout l, char *buf, size_t n);
+
 /* ---------------------------------------------------------------- records */
 
 typedef struct fx_field {
@@ -173,6 +195,8 @@ typedef struct fx_record {
     fx_field *fields;       /* in their original order, duplicates kept */
     size_t nfields;
     uint64_t ordinal;       /* 0-based index of the record in its input */
+    fx_layout layout;       /* layout of the file it came from */
+    int changed;            /* fields changed since read: text is stale */
     void *priv;             /* library-private storage */
 } fx_record;
 
@@ -206,28 +230,6 @@ int fx_record_set(fx_record *rec, int is_pk, const char *name, const char *json,
                   size_t n);
 int fx_record_drop(fx_record *rec, const char *name);   /* 1 dropped, 0 absent */
 void fx_record_free(fx_record *rec);
-
-/* ---------------------------------------------------------------- layouts */
-
-typedef enum { FX_FORMAT_JSON = 0, FX_FORMAT_JSONL = 1 } fx_format;
-
-/* How a file is laid out, as Django writes it.
-**   json, indent -1: compact: [{...}, {...}]           (dumpdata, no --indent)
-**   json, indent N:  [\n{...},\n{...}\n]\n, N spaces a level (--indent N)
-**   jsonl:           one compact object a line, separators "," and ": "
-** crlf: lines end with \r\n (a file that went through a Windows editor). */
-typedef struct fx_layout {
-    fx_format format;
-    int indent;
-    int crlf;
-} fx_layout;
-
-/* Parse a layout name: "json" (same as "indent=2"), "compact", "indent=N",
-** "jsonl".  Returns 0, or FX_EUSAGE for anything else. */
-int fx_layout_parse(fx_layout *out, const char *s);
-
-/* Name a layout ("compact", "indent=2", "jsonl") into buf[0..n); returns buf. */
-const char *fx_layout_name(fx_layout l, char *buf, size_t n);
 
 /* ---------------------------------------------------------------- reader */
 

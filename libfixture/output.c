@@ -1,0 +1,231 @@
+/*
+** output.c: atomic output files, after git's lockfile.h.
+**
+** Calling sequence: fx_output_open(), any number of fx_output_write(),
+** then fx_output_commit() to put the file in place, and fx_output_free()
+** always.  Until the commit the data goes to ".NAME.fx-XXXXXX" in the same
+** directory (so the rename cannot cross file systems); the target is
+** untouched.  Errors while writing (a full disk) are kept and reported by
+** the commit, which then removes the temporary file: nothing partial is
+** ever left under the target's name.  Temporary files still open when the
+** process gets SIGINT, SIGTERM or SIGHUP are removed by a signal handler,
+** which then lets the signal kill the process as it would have.
+*/
+#include "internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define OBUF (256 * 1024)
+
+struct fx_output {
+    char *path;        /* target; NULL for stdout */
+    char *tmp;         /* temporary file's path */
+    int fd;
+    char *buf;
+    size_t len;
+    int err;           /* first errno seen while writing */
+    int committed;
+    struct fx_output *next;   /* in the list the signal handler walks */
+};
+
+static struct fx_output *volatile live;   /* open temporary files */
+static int handlers_set;
+
+static void on_signal(int sig)
+{
+    for (struct fx_output *o = live; o; o = o->next)
+        if (o->tmp)
+            unlink(o->tmp);
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+static void set_handlers(void)
+{
+    if (handlers_set)
+        return;
+    handlers_set = 1;
+    int sigs[] = {SIGINT, SIGTERM, SIGHUP};
+    for (size_t i = 0; i < sizeof sigs / sizeof *sigs; i++) {
+        struct sigaction sa, old;
+        if (sigaction(sigs[i], NULL, &old) == 0 && old.sa_handler == SIG_IGN)
+            continue;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = on_signal;
+        sigemptyset(&sa.sa_mask);
+        sigaction(sigs[i], &sa, NULL);
+    }
+}
+
+static void unlink_live(struct fx_output *o)
+{
+    sigset_t all, old;
+    sigfillset(&all);
+    sigprocmask(SIG_BLOCK, &all, &old);
+    struct fx_output *volatile *pp = &live;
+    while (*pp && *pp != o)
+        pp = &(*pp)->next;
+    if (*pp)
+        *pp = o->next;
+    sigprocmask(SIG_SETMASK, &old, NULL);
+}
+
+int fx_output_open(fx_output **out, const char *path, fx_error *err)
+{
+    *out = NULL;
+    fx_output *o = calloc(1, sizeof *o);
+    if (!o || !(o->buf = malloc(OBUF))) {
+        free(o);
+        return fx_error_set(err, FX_ENOMEM, path, 0, 0, 0, "out of memory");
+    }
+    o->fd = 1;
+    if (!path || strcmp(path, "-") == 0) {
+        *out = o;
+        return 0;
+    }
+    o->path = strdup(path);
+    char *dcopy = strdup(path), *bcopy = strdup(path);
+    if (!o->path || !dcopy || !bcopy) {
+        free(dcopy);
+        free(bcopy);
+        fx_output_free(o);
+        return fx_error_set(err, FX_ENOMEM, path, 0, 0, 0, "out of memory");
+    }
+    const char *dir = dirname(dcopy), *base = basename(bcopy);
+    size_t n = strlen(dir) + strlen(base) + 16;
+    o->tmp = malloc(n);
+    if (o->tmp)
+        snprintf(o->tmp, n, "%s/.%s.fx-XXXXXX", dir, base);
+    free(dcopy);
+    free(bcopy);
+    if (!o->tmp) {
+        fx_output_free(o);
+        return fx_error_set(err, FX_ENOMEM, path, 0, 0, 0, "out of memory");
+    }
+    set_handlers();
+    sigset_t all, old;
+    sigfillset(&all);
+    sigprocmask(SIG_BLOCK, &all, &old);
+    o->fd = mkstemp(o->tmp);
+    int e = errno;
+    if (o->fd >= 0) {
+        o->next = live;
+        live = o;
+    }
+    sigprocmask(SIG_SETMASK, &old, NULL);
+    if (o->fd < 0) {
+        free(o->tmp);
+        o->tmp = NULL;
+        fx_output_free(o);
+        return fx_error_set(err, FX_EIO, path, 0, 0, 0,
+                            "cannot create a file next to it: %s; check the "
+                            "directory exists and is writable", strerror(e));
+    }
+    struct stat st;
+    mode_t mask = umask(0);
+    umask(mask);
+    fchmod(o->fd, stat(path, &st) == 0 ? st.st_mode & 07777 : 0666 & ~mask);
+    *out = o;
+    return 0;
+}
+
+static int flush(fx_output *o)
+{
+    size_t off = 0;
+    while (off < o->len && !o->err) {
+        ssize_t k = write(o->fd, o->buf + off, o->len - off);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k < 0)
+            o->err = errno;
+        else
+            off += (size_t)k;
+    }
+    o->len = 0;
+    return o->err ? -1 : 0;
+}
+
+static int write_error(fx_output *o, fx_error *err)
+{
+    return fx_error_set(err, FX_EIO, o->path ? o->path : "<stdout>", 0, 0, 0,
+                        "cannot write: %s%s", strerror(o->err),
+                        o->err == ENOSPC ? "; free some disk space and run again"
+                        : o->err == EPIPE ? " (the reading end of the pipe closed)"
+                        : "");
+}
+
+int fx_output_write(fx_output *o, const void *p, size_t n, fx_error *err)
+{
+    if (o->err)
+        return write_error(o, err);
+    if (o->len + n > OBUF && flush(o))
+        return write_error(o, err);
+    if (n >= OBUF) {
+        const char *q = p;
+        while (n && !o->err) {
+            ssize_t k = write(o->fd, q, n);
+            if (k < 0 && errno == EINTR)
+                continue;
+            if (k < 0)
+                o->err = errno;
+            else
+                q += k, n -= (size_t)k;
+        }
+        return o->err ? write_error(o, err) : 0;
+    }
+    memcpy(o->buf + o->len, p, n);
+    o->len += n;
+    return 0;
+}
+
+int fx_output_commit(fx_output *o, fx_error *err)
+{
+    if (o->committed)
+        return 0;
+    if (flush(o))
+        return write_error(o, err);
+    if (!o->path) {
+        o->committed = 1;
+        return 0;
+    }
+    if (fsync(o->fd) < 0 && errno != EINVAL)
+        o->err = errno;
+    if (close(o->fd) < 0 && !o->err)
+        o->err = errno;
+    o->fd = -1;
+    if (o->err)
+        return write_error(o, err);
+    if (rename(o->tmp, o->path) < 0) {
+        int e = errno;
+        return fx_error_set(err, FX_EIO, o->path, 0, 0, 0,
+                            "cannot put the new file in place: %s", strerror(e));
+    }
+    unlink_live(o);
+    free(o->tmp);
+    o->tmp = NULL;
+    o->committed = 1;
+    return 0;
+}
+
+void fx_output_free(fx_output *o)
+{
+    if (!o)
+        return;
+    if (o->tmp) {
+        if (o->fd >= 0)
+            close(o->fd);
+        unlink(o->tmp);
+        unlink_live(o);
+        free(o->tmp);
+    }
+    free(o->path);
+    free(o->buf);
+    free(o);
+}

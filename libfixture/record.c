@@ -1,0 +1,278 @@
+/*
+** record.c: what can be asked of a record (its fields, positions) and
+** records that outlive the reader: fx_record_copy() makes one that owns
+** its storage, and fx_record_set()/fx_record_drop() change it for tools
+** that redact or renumber.  Also the names of layouts.
+*/
+#include "internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+/* What a copied record owns.  Values point into text or into vals. */
+struct owned {
+    char *text;          /* copy of the original text */
+    fx_buf names;        /* model, label, pk_key and field names */
+    char **vals;         /* JSON texts given to fx_record_set() */
+    size_t nvals;
+};
+
+const fx_field *fx_record_field(const fx_record *rec, const char *name)
+{
+    for (size_t i = rec->nfields; i-- > 0;)
+        if (strcmp(rec->fields[i].name, name) == 0)
+            return &rec->fields[i];
+    return NULL;
+}
+
+void fx_record_pos(const fx_record *rec, const char *p, unsigned long *line,
+                   unsigned long *col)
+{
+    unsigned long l = rec->line, c = rec->col;
+    const unsigned char *q = (const unsigned char *)rec->text;
+    if (p < rec->text || p > rec->text + rec->len)
+        p = rec->text;
+    for (; q < (const unsigned char *)p; q++) {
+        if (*q == '\n') {
+            l++;
+            c = 1;
+        } else if ((*q & 0xC0) != 0x80) {
+            c++;
+        }
+    }
+    *line = l;
+    *col = c;
+}
+
+static size_t add_name(fx_buf *b, const char *s)
+{
+    size_t at = b->len;
+    if (fx_buf_add(b, s, strlen(s) + 1))
+        return (size_t)-1;
+    return at;
+}
+
+int fx_record_copy(fx_record **out, const fx_record *rec)
+{
+    *out = NULL;
+    fx_record *c = calloc(1, sizeof *c);
+    struct owned *o = calloc(1, sizeof *o);
+    if (!c || !o)
+        goto nomem;
+    *c = *rec;
+    c->priv = o;
+    c->fields = NULL;
+    o->text = malloc(rec->len + 1);
+    if (!o->text)
+        goto nomem;
+    memcpy(o->text, rec->text, rec->len);
+    o->text[rec->len] = '\0';
+    c->text = o->text;
+    /* Values copied by fx_record_set() live outside text: copy them too. */
+    size_t nfields = rec->nfields;
+    c->fields = calloc(nfields ? nfields : 1, sizeof *c->fields);
+    if (!c->fields)
+        goto nomem;
+    size_t *noff = calloc(nfields ? nfields : 1, sizeof *noff);
+    if (!noff)
+        goto nomem;
+    size_t model = add_name(&o->names, rec->model);
+    size_t label = add_name(&o->names, rec->label);
+    size_t pk = rec->pk_key ? add_name(&o->names, rec->pk_key) : 0;
+    int bad = model == (size_t)-1 || label == (size_t)-1 || pk == (size_t)-1;
+    for (size_t i = 0; i < nfields && !bad; i++) {
+        noff[i] = add_name(&o->names, rec->fields[i].name);
+        bad = noff[i] == (size_t)-1;
+    }
+    if (bad) {
+        free(noff);
+        goto nomem;
+    }
+    c->model = o->names.data + model;
+    c->label = o->names.data + label;
+    c->pk_key = rec->pk_key ? o->names.data + pk : NULL;
+    for (size_t i = 0; i < nfields; i++) {
+        c->fields[i] = rec->fields[i];
+        c->fields[i].name = o->names.data + noff[i];
+    }
+    free(noff);
+    c->nfields = nfields;
+    /* Re-point values, copying those that do not lie in the text. */
+    fx_value *vs[1];
+    (void)vs;
+    for (size_t i = 0; i <= nfields; i++) {
+        fx_value *v = i < nfields ? &c->fields[i].value : &c->pk;
+        if (i == nfields && !rec->has_pk)
+            break;
+        if (!v->text)
+            continue;
+        if (v->text >= rec->text && v->text < rec->text + rec->len) {
+            v->text = o->text + (v->text - rec->text);
+        } else {
+            char **nv = realloc(o->vals, (o->nvals + 1) * sizeof *nv);
+            if (!nv)
+                goto nomem;
+            o->vals = nv;
+            char *t = malloc(v->len + 1);
+            if (!t)
+                goto nomem;
+            memcpy(t, v->text, v->len);
+            t[v->len] = '\0';
+            o->vals[o->nvals++] = t;
+            v->text = t;
+        }
+    }
+    *out = c;
+    return 0;
+nomem:
+    fx_record_free(c);
+    if (c == NULL || c->priv != o)
+        free(o);
+    return FX_ENOMEM;
+}
+
+/* Parse check of a standalone JSON text, in reader.c's parser. */
+int fx__json_valid(const char *json, size_t n, fx_type *type);
+
+int fx_record_set(fx_record *rec, int is_pk, const char *name, const char *json,
+                  size_t n)
+{
+    struct owned *o = rec->priv;
+    fx_type type;
+    if (!o)
+        return FX_ERROR;            /* only copies can change: a bug */
+    if (!fx__json_valid(json, n, &type))
+        return FX_ESYNTAX;
+    char **nv = realloc(o->vals, (o->nvals + 1) * sizeof *nv);
+    if (!nv)
+        return FX_ENOMEM;
+    o->vals = nv;
+    char *t = malloc(n + 1);
+    if (!t)
+        return FX_ENOMEM;
+    memcpy(t, json, n);
+    t[n] = '\0';
+    o->vals[o->nvals++] = t;
+    fx_value v = {type, t, n};
+    rec->changed = 1;
+    if (is_pk) {
+        if (type == FX_ARRAY || type == FX_OBJECT || type == FX_TRUE || type == FX_FALSE)
+            return FX_ESYNTAX;
+        rec->has_pk = 1;
+        rec->pk = v;
+        rec->pk_key = NULL;
+        if (type != FX_NULL) {
+            fx_buf k = FX_BUF_INIT;
+            int rc = type == FX_STRING ? fx_value_str(&k, v) : fx_buf_add(&k, t, n);
+            if (rc) {
+                fx_buf_free(&k);
+                return FX_ENOMEM;
+            }
+            /* pk_key lives in vals too, so that it is freed with the record. */
+            nv = realloc(o->vals, (o->nvals + 1) * sizeof *nv);
+            if (!nv) {
+                fx_buf_free(&k);
+                return FX_ENOMEM;
+            }
+            o->vals = nv;
+            o->vals[o->nvals++] = k.data;
+            rec->pk_key = k.data;
+        }
+        return 0;
+    }
+    for (size_t i = rec->nfields; i-- > 0;) {
+        if (strcmp(rec->fields[i].name, name) == 0) {
+            rec->fields[i].value = v;
+            return 0;
+        }
+    }
+    fx_field *f = realloc(rec->fields, (rec->nfields + 1) * sizeof *f);
+    if (!f)
+        return FX_ENOMEM;
+    rec->fields = f;
+    size_t len = strlen(name);
+    char *nm = malloc(len + 1);
+    nv = realloc(o->vals, (o->nvals + 1) * sizeof *nv);
+    if (!nm || !nv) {
+        free(nm);
+        if (nv)
+            o->vals = nv;
+        return FX_ENOMEM;
+    }
+    o->vals = nv;
+    memcpy(nm, name, len + 1);
+    o->vals[o->nvals++] = nm;
+    f[rec->nfields].name = nm;
+    f[rec->nfields].name_len = len;
+    f[rec->nfields].value = v;
+    rec->nfields++;
+    return 0;
+}
+
+int fx_record_drop(fx_record *rec, const char *name)
+{
+    int dropped = 0;
+    size_t j = 0;
+    for (size_t i = 0; i < rec->nfields; i++) {
+        if (strcmp(rec->fields[i].name, name) == 0)
+            dropped = 1;
+        else
+            rec->fields[j++] = rec->fields[i];
+    }
+    rec->nfields = j;
+    if (dropped)
+        rec->changed = 1;
+    return dropped;
+}
+
+void fx_record_free(fx_record *rec)
+{
+    if (!rec)
+        return;
+    struct owned *o = rec->priv;
+    if (o) {
+        free(o->text);
+        fx_buf_free(&o->names);
+        for (size_t i = 0; i < o->nvals; i++)
+            free(o->vals[i]);
+        free(o->vals);
+        free(o);
+    }
+    free(rec->fields);
+    free(rec);
+}
+
+/* ------------------------------------------------------------ layouts */
+
+int fx_layout_parse(fx_layout *out, const char *s)
+{
+    fx_layout l = {FX_FORMAT_JSON, 2, 0};
+    if (strcmp(s, "json") == 0) {
+    } else if (strcmp(s, "compact") == 0) {
+        l.indent = -1;
+    } else if (strcmp(s, "jsonl") == 0) {
+        l.format = FX_FORMAT_JSONL;
+        l.indent = -1;
+    } else if (strncmp(s, "indent=", 7) == 0 && s[7]) {
+        char *end;
+        long n = strtol(s + 7, &end, 10);
+        if (*end || n < 0 || n > 64)
+            return FX_EUSAGE;
+        l.indent = (int)n;
+    } else {
+        return FX_EUSAGE;
+    }
+    *out = l;
+    return 0;
+}
+
+const char *fx_layout_name(fx_layout l, char *buf, size_t n)
+{
+    if (l.format == FX_FORMAT_JSONL)
+        snprintf(buf, n, "jsonl%s", l.crlf ? " (CRLF)" : "");
+    else if (l.indent < 0)
+        snprintf(buf, n, "compact");
+    else
+        snprintf(buf, n, "indent=%d%s", l.indent, l.crlf ? " (CRLF)" : "");
+    return buf;
+}
