@@ -22,20 +22,29 @@ static int cmp_idx(const void *x, const void *y, void *fields)
     return c ? c : (i > j) - (i < j);
 }
 
-uint64_t fx_record_key_hash(const fx_record *rec)
+uint64_t fx__key_hash(const char *label, const char *pk, size_t pklen)
 {
     char small[256];
-    const char *pk = rec->pk_key ? rec->pk_key : "\xff";  /* no pk: no key */
-    size_t a = strlen(rec->label) + 1, b = strlen(pk);
-    char *k = a + b <= sizeof small ? small : malloc(a + b);
+    if (!pk) {
+        pk = "\xff";                 /* no pk: equal to no real key */
+        pklen = 1;
+    }
+    size_t a = strlen(label) + 1;
+    char *k = a + pklen <= sizeof small ? small : malloc(a + pklen);
     if (!k)
         return 0;
-    memcpy(k, rec->label, a);
-    memcpy(k + a, pk, b);
-    uint64_t h = XXH3_64bits(k, a + b);
+    memcpy(k, label, a);
+    memcpy(k + a, pk, pklen);
+    uint64_t h = XXH3_64bits(k, a + pklen);
     if (k != small)
         free(k);
     return h;
+}
+
+uint64_t fx_record_key_hash(const fx_record *rec)
+{
+    return fx__key_hash(rec->label, rec->pk_key,
+                        rec->pk_key ? strlen(rec->pk_key) : 0);
 }
 
 uint64_t fx_record_hash(const fx_record *rec)

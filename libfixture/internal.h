@@ -18,6 +18,10 @@
 ** after it. */
 const char *fx__skip_value(const char *p, const char *end);
 
+/* The identity hash of (label, pk text): what fx_record_key_hash() gives
+** for a record with that label and pk_key (pk NULL: a record without pk). */
+uint64_t fx__key_hash(const char *label, const char *pk, size_t pklen);
+
 /* Skip JSON whitespace. */
 static inline const char *fx__skip_ws(const char *p, const char *end)
 {

@@ -1,0 +1,96 @@
+/*
+** common.c: diagnostics, errors and exit codes shared by the fx tools.
+*/
+#include "common.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+const char *tool_prog = "fx";
+
+void tool_init(const char *argv0)
+{
+    const char *s = strrchr(argv0, '/');
+    tool_prog = s ? s + 1 : argv0;
+}
+
+static void place(FILE *f, const char *file, unsigned long line, unsigned long col)
+{
+    if (file && *file && line)
+        fprintf(f, "%s:%lu:%lu: ", strcmp(file, "-") ? file : "<stdin>", line, col);
+    else if (file && *file)
+        fprintf(f, "%s: ", strcmp(file, "-") ? file : "<stdin>");
+    else
+        fprintf(f, "%s: ", tool_prog);
+}
+
+int tool_error(const fx_error *e)
+{
+    place(stderr, e->file, e->line, e->col);
+    fprintf(stderr, "error: %s\n", e->msg);
+    return EXIT_TROUBLE;
+}
+
+int tool_errorf(const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "%s: ", tool_prog);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    return EXIT_TROUBLE;
+}
+
+int tool_usage_error(const char *synopsis, const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "%s: ", tool_prog);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\n%s'%s --help' for more help\n", synopsis, tool_prog);
+    return EXIT_TROUBLE;
+}
+
+int tool_version(void)
+{
+    printf("%s (fx) %s\n", tool_prog, FX_VERSION);
+    return 0;
+}
+
+void tool_diag(void *ctx, const fx_diag *d)
+{
+    tool_diags *t = ctx;
+    if (d->severity == FX_ERR)
+        t->errors++;
+    else
+        t->warnings++;
+    const char *sev = d->severity == FX_ERR ? "error" : "warning";
+    if (t->json) {
+        json_object *o = json_object_new_object();
+        json_object_object_add(o, "file", json_object_new_string(d->file ? d->file : ""));
+        json_object_object_add(o, "line", json_object_new_int64((int64_t)d->line));
+        json_object_object_add(o, "column", json_object_new_int64((int64_t)d->col));
+        json_object_object_add(o, "offset", json_object_new_int64((int64_t)d->offset));
+        json_object_object_add(o, "severity", json_object_new_string(sev));
+        json_object_object_add(o, "check", json_object_new_string(d->check ? d->check : ""));
+        json_object_object_add(o, "message", json_object_new_string(d->msg));
+        json_object_array_add(t->json, o);
+        return;
+    }
+    place(stderr, d->file, d->line, d->col);
+    if (d->check)
+        fprintf(stderr, "%s: %s [%s]\n", sev, d->msg, d->check);
+    else
+        fprintf(stderr, "%s: %s\n", sev, d->msg);
+}
+
+int tool_flush_stdout(void)
+{
+    if (fflush(stdout) != 0 || ferror(stdout))
+        return tool_errorf("cannot write to standard output: %s", strerror(errno));
+    return 0;
+}

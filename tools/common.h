@@ -1,0 +1,49 @@
+/*
+** common.h: what every fx tool shares (after libgit2's src/cli/error.h):
+** printing errors and diagnostics on stderr as FILE:LINE:COL: error: msg,
+** and returning the exit status instead of exiting, so that a tool's main
+** can end with `return tool_error(&err);`.
+**
+** Exit status, as diff(1): 0 success / no difference, 1 invalid /
+** different / conflicts / nothing matched, 2 trouble.
+*/
+#ifndef FX_TOOLS_COMMON_H
+#define FX_TOOLS_COMMON_H
+
+#include "fixture.h"
+
+#include <json-c/json.h>
+
+enum { EXIT_SAME = 0, EXIT_DIFF = 1, EXIT_TROUBLE = 2 };
+
+extern const char *tool_prog;     /* the tool's name, for messages */
+
+/* Set tool_prog from argv[0]. */
+void tool_init(const char *argv0);
+
+/* Print e as FILE:LINE:COL: error: msg (or prog: msg); return 2. */
+int tool_error(const fx_error *e);
+
+/* Print prog: msg; return 2. */
+int tool_errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* A usage mistake: prog: msg, the synopsis, and where to find more; 2. */
+int tool_usage_error(const char *synopsis, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Print "prog (fx) VERSION" on stdout; return 0. */
+int tool_version(void);
+
+/* A diagnostics sink for fx_diag_fn: counts, and prints each one on stderr
+** (or, when json is set, appends it to that array, owned by the caller). */
+typedef struct tool_diags {
+    unsigned long errors, warnings;
+    json_object *json;
+} tool_diags;
+
+void tool_diag(void *ctx, const fx_diag *d);
+
+/* Flush stdout; 0, or 2 with a message when it could not be written. */
+int tool_flush_stdout(void);
+
+#endif
