@@ -295,7 +295,8 @@ void fx_output_free(fx_output *o);   /* aborts an output not committed */
 typedef struct fx_writer fx_writer;
 
 /* Write to o (borrowed; the caller commits and frees it after
-** fx_writer_finish()).  *out belongs to the caller: fx_writer_free(). */
+** fx_writer_finish()).  *out belongs to the caller: fx_writer_free().
+** FX_EUSAGE for a layout out of range (indent past 64). */
 int fx_writer_new(fx_writer **out, fx_output *o, fx_layout layout);
 int fx_writer_write(fx_writer *w, const fx_record *rec, fx_error *err);
 

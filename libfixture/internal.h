@@ -22,6 +22,9 @@ const char *fx__skip_value(const char *p, const char *end);
 ** for a record with that label and pk_key (pk NULL: a record without pk). */
 uint64_t fx__key_hash(const char *label, const char *pk, size_t pklen);
 
+/* Is json[0..n) exactly one well-formed JSON value?  Sets *type.  1 or 0. */
+int fx__json_valid(const char *json, size_t n, fx_type *type);
+
 /* Skip JSON whitespace. */
 static inline const char *fx__skip_ws(const char *p, const char *end)
 {

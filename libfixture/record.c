@@ -131,9 +131,6 @@ nomem:
     return FX_ENOMEM;
 }
 
-/* Parse check of a standalone JSON text, in reader.c's parser. */
-int fx__json_valid(const char *json, size_t n, fx_type *type);
-
 int fx_record_set(fx_record *rec, int is_pk, const char *name, const char *json,
                   size_t n)
 {

@@ -114,8 +114,16 @@ static int same_layout(fx_layout a, fx_layout b)
            (a.indent < 0 && b.indent < 0);
 }
 
+static int layout_ok(fx_layout l)
+{
+    return (l.format == FX_FORMAT_JSON || l.format == FX_FORMAT_JSONL) &&
+           l.indent >= -1 && l.indent <= 64 && (l.crlf == 0 || l.crlf == 1);
+}
+
 int fx_record_format(fx_buf *out, const fx_record *rec, fx_layout l)
 {
+    if (!layout_ok(l))
+        return FX_EUSAGE;
     if (!rec->changed && rec->text && same_layout(rec->layout, l))
         return fx_buf_add(out, rec->text, rec->len);
     int ind = l.format == FX_FORMAT_JSON && l.indent >= 0;
@@ -156,6 +164,8 @@ int fx_record_format(fx_buf *out, const fx_record *rec, fx_layout l)
 int fx_writer_new(fx_writer **out, fx_output *o, fx_layout layout)
 {
     *out = NULL;
+    if (!layout_ok(layout))
+        return FX_EUSAGE;
     fx_writer *w = calloc(1, sizeof *w);
     if (!w)
         return FX_ENOMEM;
