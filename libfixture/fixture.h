@@ -238,6 +238,9 @@ typedef struct fx_reader fx_reader;
 typedef struct fx_reader_opts {
     fx_diag_fn diag;       /* warnings and non-fatal errors; may be NULL */
     void *diag_ctx;
+    int seekable;          /* allow fx_reader_seek(): stdin and compressed
+                              input are kept in an unlinked temporary file
+                              (in TMPDIR) as they are read */
 } fx_reader_opts;
 
 /* Open path for reading ("-" is stdin).  Detects compression (gzip, bzip2,
@@ -254,6 +257,14 @@ int fx_reader_open(fx_reader **out, const char *path, const fx_reader_opts *opts
 ** marker line): call again to go on.  Any other code is final.
 ** Memory stays bounded by the largest record, not by the file. */
 int fx_reader_next(fx_reader *r, const fx_record **out, fx_error *err);
+
+/* On a reader opened seekable: make the next fx_reader_next() return the
+** record that starts at offset (a record's fx_record.offset, given with its
+** line and col so that positions stay right; offset 0 with line 1, col 1
+** starts over), then go on reading after it.  The place must have been
+** read already.  0, or FX_EUSAGE. */
+int fx_reader_seek(fx_reader *r, uint64_t offset, unsigned long line,
+                   unsigned long col, fx_error *err);
 
 /* The layout detected (valid once fx_reader_next() returned anything). */
 fx_layout fx_reader_layout(const fx_reader *r);

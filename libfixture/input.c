@@ -30,6 +30,12 @@ struct fx__input {
     size_t npeek, peekpos;
     int eof;
     int fd;                   /* ours to close, unless stdin */
+    /* Seekable inputs: the decoded text is read back from sfd, which is the
+    ** file itself for a plain UTF-8 file, else an unlinked temporary file
+    ** (the spool) that keeps what was read. */
+    int seekable, plain;
+    int sfd;                  /* -1 when not seekable */
+    uint64_t slen, spos;      /* bytes in sfd; next to read */
 };
 
 static int arch_err(fx__input *in, fx_error *err, const char *what)
@@ -39,17 +45,9 @@ static int arch_err(fx__input *in, fx_error *err, const char *what)
                         m ? m : "unknown error");
 }
 
-/* Read up to n undecoded bytes: what was peeked first, then the archive. */
-static ssize_t read_undecoded(fx__input *in, char *buf, size_t n, fx_error *err)
+/* Read up to n undecoded bytes from the archive. */
+static ssize_t read_archive(fx__input *in, char *buf, size_t n, fx_error *err)
 {
-    if (in->peekpos < in->npeek) {
-        size_t k = in->npeek - in->peekpos;
-        if (k > n)
-            k = n;
-        memcpy(buf, in->peek + in->peekpos, k);
-        in->peekpos += k;
-        return (ssize_t)k;
-    }
     if (in->eof)
         return 0;
     la_ssize_t got = archive_read_data(in->a, buf, n);
@@ -71,8 +69,22 @@ static ssize_t read_undecoded(fx__input *in, char *buf, size_t n, fx_error *err)
     return (ssize_t)got;
 }
 
-int fx__input_open(fx__input **out, const char *name, fx_diag_fn diag,
-                   void *ctx, fx_error *err)
+/* Read up to n undecoded bytes: what was peeked first, then the archive. */
+static ssize_t read_undecoded(fx__input *in, char *buf, size_t n, fx_error *err)
+{
+    if (in->peekpos < in->npeek) {
+        size_t k = in->npeek - in->peekpos;
+        if (k > n)
+            k = n;
+        memcpy(buf, in->peek + in->peekpos, k);
+        in->peekpos += k;
+        return (ssize_t)k;
+    }
+    return read_archive(in, buf, n, err);
+}
+
+int fx__input_open(fx__input **out, const char *name, int seekable,
+                   fx_diag_fn diag, void *ctx, fx_error *err)
 {
     *out = NULL;
     fx__input *in = calloc(1, sizeof *in);
@@ -80,6 +92,8 @@ int fx__input_open(fx__input **out, const char *name, fx_diag_fn diag,
         return fx_error_set(err, FX_ENOMEM, name, 0, 0, 0, "out of memory");
     in->name = name;
     in->cd = (iconv_t)-1;
+    in->sfd = -1;
+    in->seekable = seekable;
     int fd = 0;
     if (strcmp(name, "-") != 0) {
         fd = open(name, O_RDONLY);
@@ -124,7 +138,7 @@ int fx__input_open(fx__input **out, const char *name, fx_diag_fn diag,
     }
     /* Peek at the first bytes for a byte-order mark. */
     while (in->npeek < 4) {
-        ssize_t k = read_undecoded(in, in->peek + in->npeek, 4 - in->npeek, err);
+        ssize_t k = read_archive(in, in->peek + in->npeek, 4 - in->npeek, err);
         if (k < 0) {
             fx__input_free(in);
             return (int)k;
@@ -159,6 +173,29 @@ int fx__input_open(fx__input **out, const char *name, fx_diag_fn diag,
                  "dumpdata -o FILE' instead of '>'", from,
                  bom ? " with a byte-order mark" : " without a byte-order mark");
     }
+    if (seekable) {
+        struct stat st;
+        if (in->cd == (iconv_t)-1 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+            (in->eof || (archive_filter_code(in->a, 0) == ARCHIVE_FILTER_NONE &&
+                         archive_format(in->a) == ARCHIVE_FORMAT_RAW))) {
+            in->plain = 1;            /* read the file itself, from the start */
+            in->sfd = fd;
+            in->slen = (uint64_t)st.st_size;
+        } else {
+            FILE *t = tmpfile();
+            in->sfd = t ? dup(fileno(t)) : -1;
+            if (t)
+                fclose(t);
+            if (in->sfd < 0) {
+                int serr = errno;
+                fx__input_free(in);
+                return fx_error_set(err, FX_EIO, name, 0, 0, 0,
+                                    "cannot make a temporary file to read it "
+                                    "twice: %s; set TMPDIR to a writable place",
+                                    strerror(serr));
+            }
+        }
+    }
     *out = in;
     return 0;
 }
@@ -183,7 +220,7 @@ static ssize_t convert(fx__input *in, char *buf, size_t n, fx_error *err)
     return (ssize_t)(dst - buf);
 }
 
-ssize_t fx__input_read(fx__input *in, char *buf, size_t n, fx_error *err)
+static ssize_t decode_read(fx__input *in, char *buf, size_t n, fx_error *err)
 {
     if (in->cd == (iconv_t)-1)
         return read_undecoded(in, buf, n, err);
@@ -216,6 +253,52 @@ ssize_t fx__input_read(fx__input *in, char *buf, size_t n, fx_error *err)
     }
 }
 
+ssize_t fx__input_read(fx__input *in, char *buf, size_t n, fx_error *err)
+{
+    if (in->sfd < 0)
+        return decode_read(in, buf, n, err);
+    if (in->spos < in->slen) {
+        if (n > in->slen - in->spos)
+            n = (size_t)(in->slen - in->spos);
+        ssize_t k = pread(in->sfd, buf, n, (off_t)in->spos);
+        if (k < 0)
+            return fx_error_set(err, FX_EIO, in->name, 0, 0, 0, "cannot read: %s",
+                                strerror(errno));
+        in->spos += (uint64_t)k;
+        return k;
+    }
+    if (in->plain)
+        return 0;
+    ssize_t k = decode_read(in, buf, n, err);
+    for (ssize_t done = 0; k > 0 && done < k;) {
+        ssize_t w = pwrite(in->sfd, buf + done, (size_t)(k - done),
+                           (off_t)(in->slen + (uint64_t)done));
+        if (w < 0)
+            return fx_error_set(err, FX_EIO, in->name, 0, 0, 0,
+                                "cannot keep a copy to read it twice: %s; set "
+                                "TMPDIR to a place with more room", strerror(errno));
+        done += w;
+    }
+    if (k > 0) {
+        in->slen += (uint64_t)k;
+        in->spos = in->slen;
+    }
+    return k;
+}
+
+int fx__input_seek(fx__input *in, uint64_t off, fx_error *err)
+{
+    if (in->sfd < 0)
+        return fx_error_set(err, FX_EUSAGE, in->name, 0, 0, 0,
+                            "cannot go back in this input: it was not opened seekable");
+    if (off > in->slen)
+        return fx_error_set(err, FX_EUSAGE, in->name, 0, 0, 0,
+                            "cannot go to offset %llu: not read yet",
+                            (unsigned long long)off);
+    in->spos = off;
+    return 0;
+}
+
 void fx__input_free(fx__input *in)
 {
     if (!in)
@@ -226,6 +309,8 @@ void fx__input_free(fx__input *in)
         iconv_close(in->cd);
     if (in->fd > 0)
         close(in->fd);
+    if (in->sfd >= 0 && !in->plain)
+        close(in->sfd);
     free(in->raw);
     free(in);
 }

@@ -853,7 +853,8 @@ int fx_reader_open(fx_reader **out, const char *path, const fx_reader_opts *opts
         r->diag = opts->diag;
         r->ctx = opts->diag_ctx;
     }
-    int rc = fx__input_open(&r->in, r->name, r->diag, r->ctx, err);
+    int rc = fx__input_open(&r->in, r->name, opts ? opts->seekable : 0, r->diag,
+                            r->ctx, err);
     if (rc < 0) {
         fx_reader_free(r);
         return rc;
@@ -1129,6 +1130,30 @@ int fx_reader_next(fx_reader *r, const fx_record **out, fx_error *err)
             return 0;
         }
     }
+}
+
+int fx_reader_seek(fx_reader *r, uint64_t offset, unsigned long line,
+                   unsigned long col, fx_error *err)
+{
+    if (r->fatal) {
+        if (err)
+            *err = r->fatal_err;
+        return r->fatal;
+    }
+    int rc = fx__input_seek(r->in, offset, err);
+    if (rc < 0)
+        return rc;
+    r->len = r->pos = 0;
+    r->base = offset;
+    r->eof = 0;
+    r->t_off = offset;
+    r->t_line = line;
+    r->t_col = col;
+    if (offset == 0)
+        r->st = ST_START;
+    else
+        r->st = r->json ? ST_LENIENT : ST_JSONL;
+    return 0;
 }
 
 fx_layout fx_reader_layout(const fx_reader *r)
