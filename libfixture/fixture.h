@@ -323,6 +323,28 @@ void fx_writer_free(fx_writer *w);
 ** separators), appending to out. */
 int fx_record_format(fx_buf *out, const fx_record *rec, fx_layout layout);
 
+/* ---------------------------------------------------------------- select */
+
+/* Which models a tool works on, in dumpdata's words: labels to keep
+** ("app" or "app.Model", case-insensitive, as in `dumpdata supermarket.Commande`)
+** and labels to exclude (as `dumpdata --exclude`).  With no label to keep,
+** every model not excluded is kept.  *out belongs to the caller:
+** fx_models_free().  A NULL fx_models keeps everything. */
+typedef struct fx_models fx_models;
+
+int fx_models_new(fx_models **out);
+/* FX_EUSAGE with a message for a label that is not "app" or "app.model". */
+int fx_models_add(fx_models *m, const char *label, int exclude, fx_error *err);
+int fx_models_match(const fx_models *m, const char *label);  /* 1: keep */
+int fx_models_empty(const fx_models *m);                      /* 1: no label given */
+/* The labels to keep, lower-case (borrowed); returns their count. */
+size_t fx_models_includes(const fx_models *m, const char ***out);
+void fx_models_free(fx_models *m);
+
+/* Does "label.field" match pattern, a shell wildcard such as "*.email",
+** "auth.user.password" or "supermarket.*.updated_at" (case-insensitive)? */
+int fx_field_match(const char *pattern, const char *label, const char *field);
+
 /* ---------------------------------------------------------------- schema */
 
 typedef enum {
