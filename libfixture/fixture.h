@@ -421,6 +421,20 @@ int fx_schema_write(fx_buf *out, const fx_schema *s);
 
 void fx_schema_free(fx_schema *s);
 
+/* Called by fx_record_refs() for each reference: field f of model m (both
+** borrowed from the schema) holds value v (borrowed from rec), which names
+** a record of model `to` (NULL when the schema does not know the target):
+** by pk when v is a number or string, by natural key when v is an array.
+** A non-zero return stops the walk and is returned. */
+typedef int (*fx_ref_fn)(void *ctx, const fx_record *rec, const fx_model_schema *m,
+                         const fx_field_schema *f, const fx_model_schema *to,
+                         fx_value v);
+
+/* Walk every reference of rec (foreign keys, one-to-ones, each member of a
+** many-to-many list; nulls skipped), as schema s describes rec's model.
+** A model the schema does not know has none.  Returns 0 or fn's value. */
+int fx_record_refs(const fx_record *rec, const fx_schema *s, fx_ref_fn fn, void *ctx);
+
 /* Check one value against its field's kind, as Django's to_python() and the
 ** database would.  Returns 0 when it fits, else 1 with a message in
 ** msg[0..n) that says what is wrong and what is expected ("ensure this
