@@ -14,6 +14,7 @@
 ** the next record start ({ "model") so that fxvalidate can go on; leftover
 ** git conflict markers get their own message and only their line skipped.
 */
+#define _GNU_SOURCE             /* memrchr */
 #include "input.h"
 
 #include <stdarg.h>
@@ -72,23 +73,56 @@ struct fx_reader {
 
 /* ------------------------------------------------------------ positions */
 
+/* Bytes equal to '\n', and UTF-8 continuation bytes (10xxxxxx), in the
+** 8 bytes of w: one bit a byte, counted with popcount (SWAR). */
+#define ONES 0x0101010101010101ULL
+#define HIGH 0x8080808080808080ULL
+static inline int count_nl(uint64_t w)
+{
+    uint64_t x = w ^ (ONES * '\n');
+    uint64_t z = ~(((x & ~HIGH) + ~HIGH) | x | ~HIGH);  /* 0x80 where x's byte is 0 */
+    return __builtin_popcountll(z);
+}
+
+static inline int count_cont(uint64_t w)
+{
+    return __builtin_popcountll(w & ~(w << 1) & HIGH);
+}
+
 /* Move the tracker forward to stream offset off (inside the buffer). */
 static void track(fx_reader *r, uint64_t off)
 {
     const unsigned char *p = (unsigned char *)r->buf + (r->t_off - r->base);
     const unsigned char *e = (unsigned char *)r->buf + (off - r->base);
+    const unsigned char *nl = e > p ? memrchr(p, '\n', (size_t)(e - p)) : NULL;
     unsigned long line = r->t_line, col = r->t_col;
-    for (; p < e; p++) {
-        if (*p == '\n') {
-            line++;
-            col = 1;
-        } else if ((*p & 0xC0) != 0x80) {
-            col++;
+    if (nl) {
+        /* Lines: every '\n' in [p, nl]; the column starts again after nl. */
+        const unsigned char *q = p;
+        unsigned long n = 0;
+        for (; q + 8 <= nl + 1; q += 8) {
+            uint64_t w;
+            memcpy(&w, q, 8);
+            n += (unsigned long)count_nl(w);
         }
+        for (; q <= nl; q++)
+            n += *q == '\n';
+        line += n;
+        col = 1;
+        p = nl + 1;
     }
+    /* Columns: characters, so every byte but continuation bytes. */
+    unsigned long chars = (unsigned long)(e - p);
+    for (; p + 8 <= e; p += 8) {
+        uint64_t w;
+        memcpy(&w, p, 8);
+        chars -= (unsigned long)count_cont(w);
+    }
+    for (; p < e; p++)
+        chars -= (*p & 0xC0) == 0x80;
     r->t_off = off;
     r->t_line = line;
-    r->t_col = col;
+    r->t_col = col + chars;
 }
 
 /* Line and column of buffer index at (>= the tracker), without moving it. */
@@ -483,8 +517,21 @@ static int add_field(pctx *c, fx_value key, fx_value val)
     r->noff[r->nfields] = r->names.len;
     if (fx_value_str(&r->names, key) || fx_buf_addc(&r->names, '\0'))
         return FX_ENOMEM;
-    r->fields[r->nfields].name_len = r->names.len - 1 - r->noff[r->nfields];
+    size_t len = r->names.len - 1 - r->noff[r->nfields];
+    r->fields[r->nfields].name_len = len;
     r->fields[r->nfields].value = val;
+    /* A field given twice: Python's json keeps the last.  (Records with
+    ** more fields than any model has are not scanned, to stay linear.) */
+    const char *nm = r->names.data + r->noff[r->nfields];
+    for (size_t i = 0; i < r->nfields && r->nfields < 1024; i++) {
+        if (r->fields[i].name_len == len &&
+            memcmp(r->names.data + r->noff[i], nm, len) == 0) {
+            pend(r, FX_WARNING, (size_t)(key.text - c->b), "duplicate-key",
+                 "field %.*s given twice in \"fields\": Python's json keeps "
+                 "the last value", (int)(key.len > 60 ? 60 : key.len), key.text);
+            break;
+        }
+    }
     r->nfields++;
     return 0;
 }
@@ -1114,6 +1161,12 @@ int fx_reader_next(fx_reader *r, const fx_record **out, fx_error *err)
                 return err_at(r, err, FX_ESYNTAX, r->pos,
                               "unexpected end of file: the list of records is not "
                               "closed with ']' (the file is truncated?)");
+            }
+            if (ch == '{') {        /* a missing comma: the record itself is fine */
+                int rc = syntax(r, err, "expected ',' between records: a comma "
+                                        "is missing");
+                r->st = ST_ARRAY_RECORD;
+                return rc;
             }
             return syntax(r, err, "expected ',' or ']' after a record");
         case ST_TRAILER:
