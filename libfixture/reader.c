@@ -69,6 +69,7 @@ struct fx_reader {
     uint64_t ordinal;
     struct pending pend[MAX_PENDING];
     int npend, utf8_seen;
+    int after_marker;         /* since the last conflict marker, no record */
 };
 
 /* ------------------------------------------------------------ positions */
@@ -81,12 +82,12 @@ static inline int count_nl(uint64_t w)
 {
     uint64_t x = w ^ (ONES * '\n');
     uint64_t z = ~(((x & ~HIGH) + ~HIGH) | x | ~HIGH);  /* 0x80 where x's byte is 0 */
-    return __builtin_popcountll(z);
+    return (int)(((z >> 7) * ONES) >> 56);     /* sum of the 0/1 bytes */
 }
 
 static inline int count_cont(uint64_t w)
 {
-    return __builtin_popcountll(w & ~(w << 1) & HIGH);
+    return (int)((((w & ~(w << 1) & HIGH) >> 7) * ONES) >> 56);
 }
 
 /* Move the tracker forward to stream offset off (inside the buffer). */
@@ -705,6 +706,7 @@ static int marker_error(fx_reader *r, size_t at, fx_error *err)
     char *nl = memchr(r->buf + at, '\n', r->len - at);
     r->pos = nl ? (size_t)(nl - r->buf) + 1 : r->len;
     r->st = ST_LENIENT;
+    r->after_marker = 1;
     return rc;
 }
 
@@ -862,6 +864,7 @@ static int read_record(fx_reader *r, fx_error *err)
                 return fx_error_set(err, FX_ENOMEM, r->name, 0, 0, 0, "out of memory");
         }
         detect_layout(r, start, end);
+        rec->layout = r->layout;        /* lets writers copy it as it is */
         flush_pending(r);
         if (code) {
             char ex[128];
@@ -1115,6 +1118,12 @@ int fx_reader_next(fx_reader *r, const fx_record **out, fx_error *err)
                 r->st = ST_DONE;
                 return 0;
             }
+            if (r->st == ST_LENIENT && r->after_marker && ch != '{' && ch != ',' &&
+                ch != ']' && ch != -1) {
+                r->st = ST_RESYNC;          /* the rest of a record a conflict
+                                               marker cut: said already */
+                continue;
+            }
             if (r->st == ST_LENIENT && ch == ',') {
                 r->pos++;
                 continue;
@@ -1139,8 +1148,11 @@ int fx_reader_next(fx_reader *r, const fx_record **out, fx_error *err)
             }
             {
                 int rc = read_record(r, err);
+                if (rc == FX_ESTRUCT)       /* well-formed: go on after it */
+                    r->st = r->json ? ST_ARRAY_NEXT : ST_JSONL_EOL;
                 if (rc < 0)
                     return rc;
+                r->after_marker = 0;
                 r->st = r->json ? ST_ARRAY_NEXT : ST_JSONL_EOL;
                 *out = &r->rec;
                 return 1;

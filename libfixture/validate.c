@@ -45,7 +45,20 @@ struct fx_validator {
     struct ref *refs;
     size_t nrefs, refcap;
     fx_buf tmp;
+    char last_label[256];   /* the model looked up last, and what it gave */
+    const fx_model_schema *last_model;
 };
+
+/* fx_schema_model(), remembering the last answer: records come in runs
+** of one model. */
+static const fx_model_schema *model_of(fx_validator *v, const char *label)
+{
+    if (strcmp(label, v->last_label) != 0) {
+        snprintf(v->last_label, sizeof v->last_label, "%s", label);
+        v->last_model = fx_schema_model(v->o.schema, label);
+    }
+    return v->last_model;
+}
 
 int fx_validator_new(fx_validator **out, const fx_validate_opts *opts)
 {
@@ -67,6 +80,8 @@ int fx_validator_new(fx_validator **out, const fx_validate_opts *opts)
 
 static uint32_t file_index(fx_validator *v, const char *name)
 {
+    if (strcmp(name, "-") == 0)
+        name = "<stdin>";
     if (v->nfiles && strcmp(v->files[v->nfiles - 1], name) == 0)
         return (uint32_t)(v->nfiles - 1);
     for (size_t i = 0; i < v->nfiles; i++)
@@ -76,7 +91,7 @@ static uint32_t file_index(fx_validator *v, const char *name)
     if (!f)
         return 0;
     v->files = f;
-    f[v->nfiles] = strdup(name);
+    f[v->nfiles] = strdup(strcmp(name, "-") ? name : "<stdin>");
     if (!f[v->nfiles])
         return 0;
     return (uint32_t)v->nfiles++;
@@ -284,7 +299,7 @@ static void check_unique(fx_validator *v, const fx_record *rec, const fx_model_s
 static void check_schema(fx_validator *v, const fx_record *rec, uint64_t who)
 {
     const fx_schema *s = v->o.schema;
-    const fx_model_schema *m = fx_schema_model(s, rec->label);
+    const fx_model_schema *m = model_of(v, rec->label);
     char msg[512];
     if (!m) {
         if (first_time(v, "model", rec->label, NULL))
