@@ -21,6 +21,7 @@ int fx_buf_grow(fx_buf *b, size_t extra)
     char *p = realloc(b->data, cap);
     if (!p)
         return FX_ENOMEM;
+    p[b->len] = '\0';              /* a string even before anything is added */
     b->data = p;
     b->cap = cap;
     return 0;

@@ -463,6 +463,343 @@ int fx_validator_add(fx_validator *v, const fx_record *rec);
 int fx_validator_finish(fx_validator *v);
 void fx_validator_free(fx_validator *v);
 
+/* ---------------------------------------------------------------- load */
+
+/* Loading records into a database Django's migrate made, as `manage.py
+** loaddata` would, in one transaction (fxload).
+**
+** Calling sequence: fx_loader_open() connects and begins the transaction;
+** fx_loader_add() for each record, in the order of the files; then
+** fx_loader_finish() resolves forward natural references, checks the
+** foreign keys (as Django's deferred constraints would at commit), resets
+** PostgreSQL sequences and commits (or, with dry_run, rolls back);
+** fx_loader_free() closes, rolling back anything not committed.  After any
+** error the transaction is rolled back: the database is as it was.
+**
+** Targets: a SQLite file ("PATH" or "sqlite:PATH"; it must exist), or
+** PostgreSQL ("postgresql://..." or "postgres://..." URI, or a libpq
+** keyword string such as "dbname=erp host=/tmp"; PG* environment variables
+** apply).  The mapping from models to tables and columns comes from the
+** target's catalog (django_content_type), or from schema when given.
+**
+** Fields a record leaves out are not written: on insert the column gets
+** what the database gives it (NULL: Django's migrate makes no defaults, so
+** a NOT NULL column without a value is refused, naming the field); on
+** update it keeps its value.  Every value is bound, never put in SQL text;
+** identifiers come from the catalog or the schema and are quoted. */
+typedef struct fx_loader fx_loader;
+
+/* Returned by fx_loader_add() and fx_loader_finish() when the data was
+** refused (bad value, unknown model or field, constraint): the message
+** names the record (file and line), model, pk, field and constraint, and
+** nothing was written. */
+#define FX_EREJECT (-20)
+
+typedef struct fx_load_opts {
+    const char *schema;      /* schema file or SQLite database to map with,
+                                instead of the target's catalog; or NULL */
+    int replace;             /* delete the rows of each model present first */
+    int dry_run;             /* do everything, then roll back */
+    int ignorenonexistent;   /* unknown models and fields: warn and skip */
+    fx_diag_fn diag;         /* warnings; may be NULL */
+    void *diag_ctx;
+    /* Each row written, with action "insert" or "update" (unchanged rows
+    ** are not reported); may be NULL.  Strings are borrowed. */
+    void (*change)(void *ctx, const char *action, const char *label, const char *pk);
+    void *change_ctx;
+} fx_load_opts;
+
+/* Rows per model, in schema order, for models a record named. */
+typedef struct fx_load_count {
+    const char *label;       /* borrowed from the loader */
+    unsigned long inserted, updated, unchanged, deleted;
+} fx_load_count;
+
+/* Connect to target and begin.  *out belongs to the caller:
+** fx_loader_free().  Errors: FX_EUSAGE (bad target), FX_EIO (cannot open
+** or connect), FX_ESCHEMA (not a database migrate made). */
+int fx_loader_open(fx_loader **out, const char *target, const fx_load_opts *opts,
+                   fx_error *err);
+
+/* Write one record (borrowed; not kept).  Returns 0, FX_EREJECT, or
+** another negative code.  After an error the loader only accepts
+** fx_loader_free(). */
+int fx_loader_add(fx_loader *l, const fx_record *rec, fx_error *err);
+
+/* Finish and commit (see above).  0, FX_EREJECT, or another code. */
+int fx_loader_finish(fx_loader *l, fx_error *err);
+
+/* The counts so far into *out (borrowed: valid until the next call on l);
+** returns how many. */
+size_t fx_loader_counts(fx_loader *l, const fx_load_count **out);
+
+/* The schema in use (borrowed from l). */
+const fx_schema *fx_loader_schema(const fx_loader *l);
+
+void fx_loader_free(fx_loader *l);
+
+/* ---------------------------------------------------------------- diff and merge */
+
+/* Record identity for fx_diff() and fx_merge().  A record is known by
+** (model, pk); a record without pk (a --natural-primary export) by its
+** model's natural key from the schema; a model named in a keyspec by the
+** fields given there instead ("supermarket.commande=agence,numero", as
+** --key takes it), for databases whose ids diverged.  When a model is
+** matched by a keyspec its pk is not compared.  *out belongs to the
+** caller: fx_keyspec_free(). */
+typedef struct fx_keyspec fx_keyspec;
+
+int fx_keyspec_new(fx_keyspec **out);
+/* FX_EUSAGE with a message for a spec that is not MODEL=FIELD[,FIELD]. */
+int fx_keyspec_add(fx_keyspec *k, const char *spec, fx_error *err);
+void fx_keyspec_free(fx_keyspec *k);
+
+typedef enum { FX_ADDED = 1, FX_REMOVED, FX_CHANGED } fx_change_op;
+
+/* One field that differs.  A field absent on one side has a value of
+** type FX_NULL and text NULL there.  For a many-to-many field (per the
+** schema; without one, a list of plain values on both sides) m2m is set
+** and added/removed list the members (borrowed, like the values). */
+typedef struct fx_field_change {
+    const char *name;
+    fx_value old, new_;
+    int m2m;
+    const fx_value *added, *removed;
+    size_t nadded, nremoved;
+} fx_field_change;
+
+/* One record that differs, given to an fx_change_fn.  Everything in it is
+** borrowed and valid during the call only.  key is the pk as text, or the
+** natural or --key values as a JSON list ("[\"PLATEAU\"]").  old_rec is
+** NULL for FX_ADDED, new_rec for FX_REMOVED; fields are set for
+** FX_CHANGED. */
+typedef struct fx_change {
+    fx_change_op op;
+    const char *label;
+    const char *key;
+    const fx_record *old_rec, *new_rec;
+    const fx_field_change *fields;
+    size_t nfields;
+} fx_change;
+
+typedef int (*fx_change_fn)(void *ctx, const fx_change *c);
+
+typedef struct fx_diff_opts {
+    const fx_schema *schema;       /* natural keys, many-to-many; may be NULL */
+    const fx_keyspec *keys;        /* may be NULL */
+    const fx_models *models;       /* -m/-x; NULL: every model */
+    const char *const *ignore;     /* field globs ("*.updated_at") not compared */
+    size_t nignore;
+    fx_diag_fn diag;               /* reader warnings; may be NULL */
+    void *diag_ctx;
+} fx_diff_opts;
+
+/* Compare two fixtures record by record and call fn for each record added,
+** removed or changed, in a fixed order: models in OLD's order (then those
+** only in NEW), in each model the records of OLD in their order (removed
+** or changed), then the records only NEW has, in NEW's order.  Layout and
+** record order do not matter.  Memory: an index of keys, hashes and
+** offsets per file; records that differ are read again by seeking.
+** Returns the number of changes (0: the same), fn's non-zero value, or a
+** negative FX_E* code with err set. */
+int fx_diff(const char *old_path, const char *new_path, const fx_diff_opts *opts,
+            fx_change_fn fn, void *ctx, fx_error *err);
+
+typedef enum { FX_RENUMBER_THEIRS = 0, FX_RENUMBER_OURS, FX_RENUMBER_NONE } fx_renumber;
+typedef enum { FX_STRATEGY_NONE = 0, FX_STRATEGY_OURS, FX_STRATEGY_THEIRS } fx_strategy;
+
+/* What fx_merge() did that a person may want to know, one event each. */
+typedef enum {
+    FX_MERGE_CONFLICT = 1,   /* left in the output between markers */
+    FX_MERGE_RESOLVED,       /* a conflict --strategy decided */
+    FX_MERGE_AUTO,           /* changed on both sides, merged field by field */
+    FX_MERGE_RENUMBER        /* an added record moved to a fresh pk */
+} fx_merge_event_kind;
+
+typedef struct fx_merge_event {
+    fx_merge_event_kind kind;
+    const char *label;
+    const char *key;          /* as in fx_change */
+    const char *what;         /* conflicts: "field", "delete/modify",
+                                 "modify/delete", "add/add", "unique";
+                                 renumbering: the side, "ours" or "theirs" */
+    const char *const *fields;  /* fields concerned (conflicting, merged or
+                                   the unique ones); may be 0 */
+    size_t nfields;
+    const char *new_key;      /* renumbering: the new pk */
+    const char *hint;         /* what to do; NULL when nothing to say */
+} fx_merge_event;
+
+typedef void (*fx_merge_event_fn)(void *ctx, const fx_merge_event *e);
+
+typedef struct fx_merge_opts {
+    const fx_schema *schema;    /* references, natural keys, unique fields;
+                                   without it id collisions are conflicts */
+    const fx_keyspec *keys;
+    fx_renumber renumber;       /* side whose colliding adds get fresh pks */
+    fx_strategy strategy;       /* resolve field and delete/modify conflicts */
+    fx_diag_fn diag;
+    void *diag_ctx;
+    fx_merge_event_fn event;    /* may be NULL */
+    void *event_ctx;
+} fx_merge_opts;
+
+typedef struct fx_merge_stats {
+    uint64_t records;           /* written, conflicting ones counted once */
+    uint64_t ours, theirs;      /* records taken whole from one side */
+    uint64_t merged;            /* records merged field by field */
+    uint64_t deleted;           /* records of base deleted */
+    uint64_t renumbered;
+    uint64_t conflicts;         /* left in the output */
+    uint64_t resolved;          /* decided by the strategy */
+} fx_merge_stats;
+
+/* Three-way merge of fixtures: the changes from base to ours and from base
+** to theirs, written to o (borrowed; the caller commits it) in ours's
+** layout, records grouped by model in base's model order, new records after
+** the existing ones of their model.  A record changed on one side takes
+** that side; changed on both merges field by field (many-to-many fields as
+** sets); records added on both sides under the same pk keep both, theirs
+** (or ours) renumbered above every pk of the three files with its side's
+** references rewritten, repeated until nothing changes (needs the schema).
+** True conflicts are written between git-style markers, one record per
+** block in the indented layout (jsonl: one line each) unless the strategy
+** resolves them; an id collision that cannot be renumbered and a clash of
+** unique values between both sides' new records stay conflicts whatever
+** the strategy.  stats may be NULL.  Returns the number of conflicts left
+** (0: merged cleanly), or a negative FX_E* code with err set. */
+int fx_merge(const char *base, const char *ours, const char *theirs, fx_output *o,
+             const fx_merge_opts *opts, fx_merge_stats *stats, fx_error *err);
+
+/* ---------------------------------------------------------------- filter */
+
+/* One condition on a field's value, as fxfilter --where takes it:
+**
+**   FIELD OP VALUE     OP: = != < <= > >=     FIELD: name, "pk", or
+**                      app_label.model.name (constrains that model only)
+**
+** VALUE is typed by how it is written: null, true, false, a number
+** (compared numerically with numbers and with strings holding numbers, as
+** Django writes decimals: "12.50"), an ISO date, datetime or time
+** (compared after normalisation: UTC when an offset is given; a date alone
+** against a datetime compares the date part), a quoted string ("..." or
+** '...': always a plain string), else the bare text as a string.  null,
+** true and false take only = and !=.  A field the record lacks makes the
+** condition false whatever OP; a present value of another type is unequal
+** (= and orderings false, != true).
+**
+** fx_where_parse(): 0 and *out (the caller's: fx_where_free()), or
+** FX_EUSAGE with err->col the 1-based column of the mistake inside expr and
+** a message that names it.  fx_where_match(): 1 when rec satisfies it. */
+typedef struct fx_where fx_where;
+
+int fx_where_parse(fx_where **out, const char *expr, fx_error *err);
+int fx_where_match(const fx_where *w, const fx_record *rec);
+void fx_where_free(fx_where *w);
+
+/* A list of pks, "1,5,10-20": integers and inclusive integer ranges, or any
+** other item as an exact pk text (uuids, codes).  fx_pks_parse(): 0 and
+** *out (fx_pks_free()), or FX_EUSAGE with err->col.  fx_pks_match(): 1 when
+** rec's pk is in the list (records without pk never are). */
+typedef struct fx_pks fx_pks;
+
+int fx_pks_parse(fx_pks **out, const char *list, fx_error *err);
+int fx_pks_match(const fx_pks *p, const fx_record *rec);
+void fx_pks_free(fx_pks *p);
+
+/* A selection, as fxfilter builds it from -m, -x, --pk and --where: a
+** record is kept when its model is kept (fx_models), its pk is in the
+** --pk list (if any) and it satisfies every --where.  fx_filter_match()
+** also counts, for each label given to keep, the records it kept, so that
+** fx_filter_unmatched(f, i) can list the i-th label that kept none (NULL
+** after the last; borrowed).  fx_filter_check() refuses what cannot work:
+** --pk without exactly one --model app.Model, and with a schema (may be
+** NULL) labels it does not know, with close labels named ("did you mean
+** 'supermarket.commande'?").  An empty filter keeps everything.
+** *out belongs to the caller: fx_filter_free(). */
+typedef struct fx_filter fx_filter;
+
+int fx_filter_new(fx_filter **out);
+int fx_filter_model(fx_filter *f, const char *label, int exclude, fx_error *err);
+int fx_filter_pks(fx_filter *f, const char *list, fx_error *err);
+int fx_filter_where(fx_filter *f, const char *expr, fx_error *err);
+int fx_filter_check(const fx_filter *f, const fx_schema *s, fx_error *err);
+int fx_filter_empty(const fx_filter *f);
+int fx_filter_match(fx_filter *f, const fx_record *rec);
+const char *fx_filter_unmatched(const fx_filter *f, size_t i);
+void fx_filter_free(fx_filter *f);
+
+/* Append up to three labels of s close to label (edit distance; a model
+** named without its app counts as close), quoted and comma-separated, to
+** out.  Returns how many, or FX_ENOMEM. */
+int fx_schema_suggest(fx_buf *out, const fx_schema *s, const char *label);
+
+/* Records per model, for fxfilter --count: fx_tally_add() counts a record
+** and its bytes (rec->len: its text as read, in its input's layout);
+** fx_tally_rows() sorts the rows, most bytes first (then by label), and
+** returns their count; the rows are borrowed from t. */
+typedef struct fx_tally fx_tally;
+typedef struct fx_tally_row {
+    char *label;
+    uint64_t records, bytes;
+} fx_tally_row;
+
+int fx_tally_new(fx_tally **out);
+int fx_tally_add(fx_tally *t, const fx_record *rec);
+size_t fx_tally_rows(fx_tally *t, const fx_tally_row **out);
+void fx_tally_free(fx_tally *t);
+
+/* Redaction, for fxfilter --redact FIELD[=VALUE] and --drop-field FIELD.
+** FIELD is a "label.field" pattern (fx_field_match; a pattern without a
+** dot names the field in every model); VALUE is JSON text when it parses
+** as JSON, else a string.  Without VALUE: "!" (Django's unusable password)
+** for auth.user.password; with a schema (s, may be NULL; borrowed for the
+** redactor's life) "" for char/text, null when nullable, else the kind's
+** empty value (0, "0.00", false, {}, []), and an error asking for a value
+** for other NOT NULL kinds; without one by the value's JSON type ("", 0,
+** false, [], {}; null stays).  The last rule given that matches a field
+** wins.  Only fields the record has are touched: none is added.
+**
+** fx_redactor_apply(): 0 with *out NULL when no rule touched rec (write rec
+** itself: its bytes are kept), 1 with *out a changed copy that belongs to
+** the caller (fx_record_free()), or a negative code with err set.
+** fx_redactor_unmatched(r, i): the i-th pattern that touched no field so
+** far, or NULL.  *out of fx_redactor_new() belongs to the caller. */
+typedef struct fx_redactor fx_redactor;
+
+int fx_redactor_new(fx_redactor **out, const fx_schema *s);
+int fx_redactor_add(fx_redactor *r, const char *spec, int drop, fx_error *err);
+int fx_redactor_empty(const fx_redactor *r);
+int fx_redactor_apply(fx_redactor *r, const fx_record *rec, fx_record **out, fx_error *err);
+const char *fx_redactor_unmatched(const fx_redactor *r, size_t i);
+void fx_redactor_free(fx_redactor *r);
+
+/* The dependency closure (fxfilter --with-deps): the selected records and
+** every record they reach through foreign keys, one-to-ones and
+** many-to-many members as schema s describes them (fx_record_refs), by pk,
+** natural key or to_field, transitively.  Two passes over inputs opened
+** with fx_reader_opts.seekable:
+**
+**   for each input i, each record: fx_deps_add(d, i, rec, selected, err);
+**   fx_deps_close(d, readers, n, err);     (follows what is left, seeking)
+**   for each input: fx_reader_seek(r, 0, 1, 1, err), then each record:
+**       fx_deps_wanted(d, i, rec) says whether to write it.
+**
+** Memory: an index of keys and places (input, offset, line, col), never the
+** records.  Each reference to a record in none of the inputs is reported
+** through diag (a warning, check "with-deps") and counted by
+** fx_deps_missing().  At most 256 inputs.  s and diag's context are
+** borrowed for d's life; *out belongs to the caller: fx_deps_free(). */
+typedef struct fx_deps fx_deps;
+
+int fx_deps_new(fx_deps **out, const fx_schema *s, fx_diag_fn diag, void *diag_ctx);
+int fx_deps_add(fx_deps *d, size_t input, const fx_record *rec, int selected,
+                fx_error *err);
+int fx_deps_close(fx_deps *d, fx_reader *const *readers, size_t n, fx_error *err);
+int fx_deps_wanted(const fx_deps *d, size_t input, const fx_record *rec);
+uint64_t fx_deps_missing(const fx_deps *d);
+void fx_deps_free(fx_deps *d);
+
 #ifdef __cplusplus
 }
 #endif

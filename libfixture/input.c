@@ -119,7 +119,11 @@ int fx__input_open(fx__input **out, const char *name, int seekable,
         fx__input_free(in);
         return fx_error_set(err, FX_ENOMEM, name, 0, 0, 0, "out of memory");
     }
-    archive_read_support_filter_all(in->a);
+    /* What loaddata reads, and nothing else (no zstd, lz4, ...). */
+    archive_read_support_filter_gzip(in->a);
+    archive_read_support_filter_bzip2(in->a);
+    archive_read_support_filter_xz(in->a);
+    archive_read_support_filter_lzma(in->a);
     archive_read_support_format_zip(in->a);
     archive_read_support_format_raw(in->a);
     archive_read_support_format_empty(in->a);
@@ -135,6 +139,15 @@ int fx__input_open(fx__input **out, const char *name, int seekable,
         return rc;
     } else {
         in->zip = archive_format(in->a) == ARCHIVE_FORMAT_ZIP;
+        if (archive_filter_count(in->a) > 2) {      /* "none" + one layer */
+            rc = fx_error_set(err, FX_EFORMAT, name, 0, 0, 0,
+                              "compressed twice (%s inside %s): loaddata undoes "
+                              "one layer only; decompress it once",
+                              archive_filter_name(in->a, 0),
+                              archive_filter_name(in->a, 1));
+            fx__input_free(in);
+            return rc;
+        }
     }
     /* Peek at the first bytes for a byte-order mark. */
     while (in->npeek < 4) {
@@ -167,11 +180,17 @@ int fx__input_open(fx__input **out, const char *name, int seekable,
             return fx_error_set(err, FX_EFORMAT, name, 0, 0, 0,
                                 "cannot convert from %s: %s", from, strerror(errno));
         }
-        fx__diag(diag, ctx, FX_WARNING, name, 1, 1, 0, "encoding",
-                 "file is %s%s, as Windows PowerShell's '>' writes: read as "
-                 "such, but loaddata refuses it; export with 'manage.py "
-                 "dumpdata -o FILE' instead of '>'", from,
-                 bom ? " with a byte-order mark" : " without a byte-order mark");
+        if (bom)
+            fx__diag(diag, ctx, FX_WARNING, name, 1, 1, 0, "encoding",
+                     "file is %s with a byte-order mark, as Windows PowerShell's "
+                     "'>' writes: read as such, but loaddata refuses it; export "
+                     "with 'manage.py dumpdata -o FILE' instead of '>'", from);
+        else
+            fx__diag(diag, ctx, FX_WARNING, name, 1, 1, 0, "encoding",
+                     "file is %s without a byte-order mark: read as such, but "
+                     "loaddata refuses it; export with 'manage.py dumpdata -o "
+                     "FILE'", from);
+        in->rawoff = bom ? 2 : 0;
     }
     if (seekable) {
         struct stat st;

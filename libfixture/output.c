@@ -32,6 +32,7 @@ struct fx_output {
     size_t len;
     int err;           /* first errno seen while writing */
     int committed;
+    int direct;        /* a device or a pipe, written in place */
     struct fx_output *next;   /* in the list the signal handler walks */
 };
 
@@ -91,7 +92,32 @@ int fx_output_open(fx_output **out, const char *path, fx_error *err)
         return 0;
     }
     o->path = strdup(path);
-    char *dcopy = strdup(path), *bcopy = strdup(path);
+    struct stat st0;
+    if (o->path && stat(path, &st0) == 0 && !S_ISREG(st0.st_mode)) {
+        /* A directory cannot be replaced; a device or a pipe (/dev/null,
+        ** /dev/stdout, a FIFO) must not be: it is written in place. */
+        int e = S_ISDIR(st0.st_mode) ? EISDIR : 0;
+        if (!e && (o->fd = open(path, O_WRONLY | O_APPEND)) < 0)
+            e = errno;
+        if (e) {
+            o->fd = -1;
+            fx_output_free(o);
+            return fx_error_set(err, FX_EIO, path, 0, 0, 0, "cannot write to it: %s",
+                                strerror(e));
+        }
+        o->direct = 1;
+        *out = o;
+        return 0;
+    }
+    if (o->path && lstat(path, &st0) == 0 && S_ISLNK(st0.st_mode)) {
+        char *real = realpath(path, NULL);  /* replace the file, not the link */
+        if (real) {
+            free(o->path);
+            o->path = real;
+        }
+    }
+    char *dcopy = o->path ? strdup(o->path) : NULL;
+    char *bcopy = o->path ? strdup(o->path) : NULL;
     if (!o->path || !dcopy || !bcopy) {
         free(dcopy);
         free(bcopy);
@@ -165,6 +191,8 @@ int fx_output_write(fx_output *o, const void *p, size_t n, fx_error *err)
 {
     if (o->err)
         return write_error(o, err);
+    if (n == 0)
+        return 0;
     if (o->len + n > OBUF && flush(o))
         return write_error(o, err);
     if (n >= OBUF) {
@@ -192,6 +220,15 @@ int fx_output_commit(fx_output *o, fx_error *err)
     if (flush(o))
         return write_error(o, err);
     if (!o->path) {
+        o->committed = 1;
+        return 0;
+    }
+    if (o->direct) {
+        if (close(o->fd) < 0 && errno != EINTR)
+            o->err = errno;
+        o->fd = -1;
+        if (o->err)
+            return write_error(o, err);
         o->committed = 1;
         return 0;
     }
@@ -225,6 +262,8 @@ void fx_output_free(fx_output *o)
         unlink_live(o);
         free(o->tmp);
     }
+    if (o->direct && o->fd >= 0)
+        close(o->fd);
     free(o->path);
     free(o->buf);
     free(o);

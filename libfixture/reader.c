@@ -70,6 +70,7 @@ struct fx_reader {
     struct pending pend[MAX_PENDING];
     int npend, utf8_seen;
     int after_marker;         /* since the last conflict marker, no record */
+    int bom;                  /* the text began with a UTF-8 BOM */
 };
 
 /* ------------------------------------------------------------ positions */
@@ -139,6 +140,8 @@ static void pos_of(fx_reader *r, size_t at, unsigned long *line, unsigned long *
     r->t_col = c;
 }
 
+static int utf8_len(const unsigned char *p, const unsigned char *end);
+
 /* A short, printable excerpt of the text at buffer index at. */
 static const char *excerpt(fx_reader *r, size_t at, char *out, size_t n)
 {
@@ -147,10 +150,17 @@ static const char *excerpt(fx_reader *r, size_t at, char *out, size_t n)
         unsigned char ch = (unsigned char)r->buf[i];
         if (ch == '\n' || ch == '\r')
             break;
-        if (ch < 0x20 || ch == 0x7F)
+        int u = ch >= 0x80 ? utf8_len((unsigned char *)r->buf + i,
+                                      (unsigned char *)r->buf + r->len) : 1;
+        if (u > 1 && k + (size_t)u < n) {
+            memcpy(out + k, r->buf + i, (size_t)u);   /* a whole character */
+            k += (size_t)u;
+            i += (size_t)u - 1;
+        } else if (ch < 0x20 || ch >= 0x7F) {
             k += (size_t)snprintf(out + k, n - k, "\\x%02X", ch);
-        else
+        } else {
             out[k++] = (char)ch;
+        }
     }
     out[k] = '\0';
     return out;
@@ -384,6 +394,10 @@ static const char *parse_string(pctx *c, const char *p)
             p += 6;
             continue;
         }
+        if (ch == '\n' || ch == '\r')
+            return fail(c, start, "a string runs to the end of the line: its "
+                                  "closing quote is missing (a new line inside a "
+                                  "string is written \\n)");
         if (ch < 0x20)
             return fail(c, p, "control character U+%04X inside a string: JSON "
                               "needs it escaped as \\u%04x", ch, ch);
@@ -398,7 +412,6 @@ static const char *parse_string(pctx *c, const char *p)
         }
         p += n;
     }
-    (void)start;
 }
 
 static const char *parse_word(pctx *c, const char *p, const char *w)
@@ -830,7 +843,9 @@ static int read_record(fx_reader *r, fx_error *err)
                        "\"supermarket.produit\"";
             } else {
                 label_at = r->names.len;
-                if (fx_buf_add(&r->names, r->names.data + model_at, n + 1))
+                /* grow first: the copy comes from the same buffer */
+                if (fx_buf_grow(&r->names, n + 1) ||
+                    fx_buf_add(&r->names, r->names.data + model_at, n + 1))
                     return fx_error_set(err, FX_ENOMEM, r->name, 0, 0, 0, "out of memory");
                 for (size_t i = 0; i < n; i++) {
                     char *ch = &r->names.data[label_at + i];
@@ -838,6 +853,12 @@ static int read_record(fx_reader *r, fx_error *err)
                         *ch = (char)(*ch + 32);
                 }
             }
+        }
+        if (!code && !r->json && memchr(r->buf + start, '\n', end - start)) {
+            code = FX_ESTRUCT;
+            what = "a record spread over several lines: jsonl holds one record "
+                   "a line, and a json file is a list '[...]'; loaddata refuses "
+                   "this file";
         }
         if (!code && !top.has_fields) {
             code = FX_ESTRUCT;
@@ -1063,9 +1084,10 @@ int fx_reader_next(fx_reader *r, const fx_record **out, fx_error *err)
         if (r->st == ST_START) {
             if (ch == 0xEF && lookahead(r, 3, err) == 0 &&
                 memcmp(r->buf + r->pos, "\xEF\xBB\xBF", 3) == 0) {
-                r->pos += 3;                /* a UTF-8 BOM: harmless, skipped */
+                r->pos += 3;                /* a UTF-8 BOM: skipped */
                 track(r, r->base + r->pos);
                 r->t_col = 1;
+                r->bom = 1;
                 continue;
             }
             if (ch == -1)
@@ -1077,6 +1099,12 @@ int fx_reader_next(fx_reader *r, const fx_record **out, fx_error *err)
             if (marker_at(r, r->pos))
                 return marker_error(r, r->pos, err);
             if (ch == '[') {
+                if (r->bom)
+                    fx__diag(r->diag, r->ctx, FX_WARNING, r->name, 1, 1, 0, "encoding",
+                             "file starts with a UTF-8 byte-order mark: read as "
+                             "such, but loaddata refuses it in a json file "
+                             "(\"Unexpected UTF-8 BOM\"); export with 'manage.py "
+                             "dumpdata -o FILE', or let an fx tool write a copy");
                 r->json = 1;
                 r->pos++;
                 r->st = ST_ARRAY_FIRST;

@@ -79,7 +79,9 @@ int fx_record_copy(fx_record **out, const fx_record *rec)
     size_t model = add_name(&o->names, rec->model);
     size_t label = add_name(&o->names, rec->label);
     size_t pk = rec->pk_key ? add_name(&o->names, rec->pk_key) : 0;
-    int bad = model == (size_t)-1 || label == (size_t)-1 || pk == (size_t)-1;
+    size_t file = rec->file ? add_name(&o->names, rec->file) : 0;
+    int bad = model == (size_t)-1 || label == (size_t)-1 || pk == (size_t)-1 ||
+              file == (size_t)-1;
     for (size_t i = 0; i < nfields && !bad; i++) {
         noff[i] = add_name(&o->names, rec->fields[i].name);
         bad = noff[i] == (size_t)-1;
@@ -90,6 +92,7 @@ int fx_record_copy(fx_record **out, const fx_record *rec)
     }
     c->model = o->names.data + model;
     c->label = o->names.data + label;
+    c->file = rec->file ? o->names.data + file : NULL;   /* outlives the reader */
     c->pk_key = rec->pk_key ? o->names.data + pk : NULL;
     for (size_t i = 0; i < nfields; i++) {
         c->fields[i] = rec->fields[i];
@@ -125,9 +128,12 @@ int fx_record_copy(fx_record **out, const fx_record *rec)
     *out = c;
     return 0;
 nomem:
-    fx_record_free(c);
-    if (c == NULL || c->priv != o)
+    if (c && c->priv == o) {
+        fx_record_free(c);              /* frees o too */
+    } else {
+        free(c);
         free(o);
+    }
     return FX_ENOMEM;
 }
 
@@ -140,6 +146,13 @@ int fx_record_set(fx_record *rec, int is_pk, const char *name, const char *json,
         return FX_ERROR;            /* only copies can change: a bug */
     if (!fx__json_valid(json, n, &type))
         return FX_ESYNTAX;
+    /* A value's text starts and ends with the value: drop white space. */
+    const char *v0 = fx__skip_ws(json, json + n);
+    n -= (size_t)(v0 - json);
+    json = v0;
+    while (n > 0 && (json[n - 1] == ' ' || json[n - 1] == '\n' ||
+                     json[n - 1] == '\r' || json[n - 1] == '\t'))
+        n--;
     char **nv = realloc(o->vals, (o->nvals + 1) * sizeof *nv);
     if (!nv)
         return FX_ENOMEM;

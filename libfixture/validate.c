@@ -156,19 +156,43 @@ static void check_nan(fx_validator *v, const fx_record *rec, const fx_field *f, 
     }
 }
 
-/* UTF-8 text decoded as Latin-1 or Windows-1252 and encoded again: "Ã©"
-** for "é" is C3 83 C2 A9, "â€" starts a mangled curly quote or dash. */
+/* Is s[0..) the UTF-8 of what Windows-1252 shows for a byte 0x80-0xBF (a
+** UTF-8 continuation byte read as Windows-1252)?  Its length, else 0. */
+static int cp1252_cont(const unsigned char *s, const unsigned char *e)
+{
+    if (e - s >= 2 && s[0] == 0xC2 && s[1] >= 0x80 && s[1] <= 0xBF)
+        return 2;                                   /* Latin-1 range */
+    if (e - s >= 2 && ((s[0] == 0xC5 && s[1] >= 0x92 && s[1] <= 0xBE) ||
+                       (s[0] == 0xC6 && s[1] == 0x92) ||
+                       (s[0] == 0xCB && (s[1] == 0x86 || s[1] == 0x9C))))
+        return 2;                                   /* Œ Š Ž š œ ž Ÿ ƒ ˆ ˜ */
+    if (e - s >= 3 && s[0] == 0xE2 && (s[1] == 0x80 || s[1] == 0x82 || s[1] == 0x84))
+        return 3;                                   /* € ‚ „ … † ‡ ‰ ‹ ‘ ’ “ ” • – — ™ › */
+    return 0;
+}
+
+/* UTF-8 text decoded as Latin-1 or Windows-1252 and encoded again: a lead
+** byte C2-DF shows as Â-ß (C3 82 - C3 9F), E2 as â (C3 A2), and the next
+** byte as one of the characters cp1252_cont() knows: "Ã©" for "é". */
 static const char *double_encoded(const char *p, size_t n)
 {
     const unsigned char *s = (const unsigned char *)p, *e = s + n;
     while ((s = memchr(s, 0xC3, (size_t)(e - s))) && e - s >= 4) {
-        if (s[1] >= 0x82 && s[1] <= 0x9F && s[2] == 0xC2 && s[3] >= 0x80 && s[3] <= 0xBF)
-            return (const char *)s;
-        if (e - s >= 5 && s[1] == 0xA2 && s[2] == 0xE2 && s[3] == 0x82 && s[4] == 0xAC)
+        if (((s[1] >= 0x82 && s[1] <= 0x9F) || s[1] == 0xA2) && cp1252_cont(s + 2, e))
             return (const char *)s;
         s++;
     }
     return NULL;
+}
+
+/* How many bytes of s[0..n) to show: at most max, cut at a character. */
+static int excerpt_len(const char *s, size_t n, size_t max)
+{
+    if (n <= max)
+        return (int)n;
+    while (max > 0 && ((unsigned char)s[max] & 0xC0) == 0x80)
+        max--;
+    return (int)max;
 }
 
 static void check_text(fx_validator *v, const fx_record *rec)
@@ -184,7 +208,7 @@ static void check_text(fx_validator *v, const fx_record *rec)
                 "%s.%s looks double-encoded ('%.*s'): UTF-8 text was read as "
                 "Latin-1 or Windows-1252 and encoded again; fix it at the source "
                 "(further ones in this field not reported)",
-                rec->label, f->name, (int)(f->value.len > 40 ? 40 : f->value.len - 2),
+                rec->label, f->name, excerpt_len(f->value.text + 1, f->value.len - 2, 40),
                 f->value.text + 1);
     }
 }
@@ -309,6 +333,12 @@ static void check_schema(fx_validator *v, const fx_record *rec, uint64_t who)
                 rec->model, s->source ? s->source : "given");
         return;
     }
+    size_t app = strcspn(m->label, ".");
+    if (strncmp(rec->model, m->label, app) != 0 && first_time(v, "appcase", rec->model, NULL))
+        say(v, FX_ERR, rec, NULL, "schema",
+            "model label '%s': app labels are case-sensitive and loaddata fails "
+            "with \"Invalid model identifier\"; write '%s' (only the model name "
+            "may change case)", rec->model, m->label);
     if (rec->has_pk && rec->pk.type != FX_NULL) {
         fx_field_schema pkf;
         memset(&pkf, 0, sizeof pkf);

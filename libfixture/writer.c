@@ -23,6 +23,8 @@ struct fx_writer {
     uint64_t count;
     int opened;        /* '[' written */
     int finished;
+    int sep_done;      /* the next record's ',' went before a text */
+    char last;         /* the last byte written, 0 before any */
 };
 
 static int newline(fx_buf *b, fx_layout l, int depth)
@@ -189,6 +191,8 @@ static int framed(fx_layout l)
 
 static int put(fx_writer *w, fx_error *err)
 {
+    if (w->b.len)
+        w->last = w->b.data[w->b.len - 1];
     int rc = fx_output_write(w->o, w->b.data, w->b.len, err);
     fx_buf_reset(&w->b);
     return rc;
@@ -207,6 +211,10 @@ static int before(fx_writer *w)
     }
     if (w->count == 0)
         return 0;
+    if (w->sep_done) {
+        w->sep_done = 0;
+        return 0;
+    }
     if (fx_buf_addc(b, ','))
         return FX_ENOMEM;
     return fx_buf_adds(b, framed(w->l) ? eol(w->l) : " ");
@@ -224,11 +232,23 @@ int fx_writer_write(fx_writer *w, const fx_record *rec, fx_error *err)
 int fx_writer_write_text(fx_writer *w, const char *text, size_t n, fx_error *err)
 {
     fx_buf *b = &w->b;
-    if (w->l.format == FX_FORMAT_JSON && !w->opened &&
-        (fx_buf_addc(b, '[') || (framed(w->l) && fx_buf_adds(b, eol(w->l)))))
-        return fx_error_set(err, FX_ENOMEM, NULL, 0, 0, 0, "out of memory");
+    int bad = 0;
+    /* The text goes on lines of its own (a conflict marker is one only at
+    ** the start of a line): after the previous record's separator, which
+    ** then counts as the next record's. */
+    if (w->l.format == FX_FORMAT_JSON && !w->opened)
+        bad = fx_buf_addc(b, '[');
+    else if (w->l.format == FX_FORMAT_JSON && w->count > 0 && !w->sep_done) {
+        bad = fx_buf_addc(b, ',');
+        w->sep_done = 1;
+    }
     w->opened = 1;
-    if (fx_buf_add(b, text, n))
+    char last = b->len ? b->data[b->len - 1] : w->last;
+    if (!bad && last && last != '\n')
+        bad = fx_buf_adds(b, eol(w->l));
+    if (!bad && n)
+        bad = fx_buf_add(b, text, n) || (text[n - 1] != '\n' && fx_buf_adds(b, eol(w->l)));
+    if (bad)
         return fx_error_set(err, FX_ENOMEM, NULL, 0, 0, 0, "out of memory");
     return put(w, err);
 }
@@ -243,7 +263,8 @@ int fx_writer_finish(fx_writer *w, fx_error *err)
         if (!w->opened && fx_buf_addc(b, '['))
             return fx_error_set(err, FX_ENOMEM, NULL, 0, 0, 0, "out of memory");
         if (framed(w->l))
-            fx_buf_printf(b, "%s]%s", eol(w->l), eol(w->l));
+            fx_buf_printf(b, "%s]%s", w->last == '\n' && !b->len ? "" : eol(w->l),
+                          eol(w->l));
         else
             fx_buf_addc(b, ']');
     }

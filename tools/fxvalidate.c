@@ -71,7 +71,8 @@ int main(int argc, char **argv)
     fx_validate_opts vo;
     memset(&vo, 0, sizeof vo);
     tool_init(argv[0]);
-    while ((c = getopt_long(argc, argv, "s:iqh", longopts, NULL)) != -1) {
+    opterr = 0;                       /* our own message, with the synopsis */
+    while ((c = getopt_long(argc, argv, ":s:iqh", longopts, NULL)) != -1) {
         switch (c) {
         case 's': schema_spec = optarg; break;
         case OPT_PRINT_SCHEMA: print_schema = 1; break;
@@ -96,7 +97,13 @@ int main(int argc, char **argv)
                 return tool_usage_error(synopsis, "--format takes text or json, not '%s'",
                                         optarg);
             break;
-        default: return tool_usage_error(synopsis, "unknown option");
+        case ':':
+            return tool_usage_error(synopsis, "option '%s' needs a value",
+                                    argv[optind - 1]);
+        default:
+            if (optopt)
+                return tool_usage_error(synopsis, "unknown option '-%c'", optopt);
+            return tool_usage_error(synopsis, "unknown option '%s'", argv[optind - 1]);
         }
     }
     if (print_schema && !schema_spec)
@@ -181,8 +188,9 @@ int main(int argc, char **argv)
     if (!stopped)
         fx_validator_finish(v);
     else if (!json)
-        fprintf(stderr, "%s: stopped after %lu errors: fix these, or raise "
-                "--max-errors to see more\n", tool_prog, t.errors);
+        fprintf(stderr, "%s: stopped after %lu error%s: fix these, or raise "
+                "--max-errors to see more\n", tool_prog, t.errors,
+                t.errors == 1 ? "" : "s");
     fx_validator_free(v);
     fx_schema_free(schema);
 

@@ -1,0 +1,351 @@
+#!/usr/bin/env bash
+# fxvalidate on encodings and compression: BOMs, UTF-16 (PowerShell's '>'),
+# Windows-1252 and double-encoded text, CRLF, every compression loaddata
+# reads (gzip, bzip2, xz, lzma, single-file zip), damaged archives.  Where
+# the records are read, their --hash lines equal those of the plain file.
+
+. "$(dirname "$0")/lib.sh"
+
+test_expect () {
+    test_expect_success "$1" "$(cat)"
+}
+
+two_agences () {
+    cat <<\EOF
+[
+{
+  "model": "supermarket.agence",
+  "pk": 1,
+  "fields": {
+    "code": "PLATEAU",
+    "nom": "Plateau",
+    "ville": "Abidjan",
+    "active": true
+  }
+},
+{
+  "model": "supermarket.agence",
+  "pk": 2,
+  "fields": {
+    "code": "BOUAKE",
+    "nom": "Bouaké",
+    "ville": "Bouaké",
+    "active": false
+  }
+}
+]
+EOF
+}
+
+two_jsonl () {
+    cat <<\EOF
+{"model": "supermarket.agence","pk": 1,"fields": {"code": "PLATEAU","nom": "Plateau","ville": "Abidjan","active": true}}
+{"model": "supermarket.agence","pk": 2,"fields": {"code": "BOUAKE","nom": "Bouaké","ville": "Bouaké","active": false}}
+EOF
+}
+
+# The --hash lines of the plain file, in "expect".
+plain_hashes () {
+    two_agences >plain.json &&
+    fxvalidate -q --hash plain.json >expect &&
+    test "$(wc -l <expect)" = 2
+}
+
+utf16_warning () {
+    echo "$1:1:1: warning: file is $2 $3 a byte-order mark, as Windows PowerShell's '>' writes: read as such, but loaddata refuses it; export with 'manage.py dumpdata -o FILE' instead of '>' [encoding]"
+}
+
+# ---------------------------------------------------------------- BOM, UTF-16
+
+test_expect 'jsonl with a UTF-8 BOM: valid, no warning, the same records' <<\EOT
+two_jsonl >plain.jsonl &&
+fxvalidate -q --hash plain.jsonl >expect &&
+{ printf "\357\273\277" && cat plain.jsonl; } >bom.jsonl &&
+test_expect_code 0 fxvalidate --hash bom.jsonl >out 2>err &&
+test_cmp expect out &&
+echo "fxvalidate: 2 records in 1 file: valid, 0 errors, 0 warnings" >expect &&
+test_cmp expect err
+EOT
+
+test_expect 'json with a UTF-8 BOM: the records are read' <<\EOT
+plain_hashes &&
+{ printf "\357\273\277" && cat plain.json; } >bom.json &&
+fxvalidate -q --hash bom.json >out &&
+test_cmp expect out
+EOT
+
+test_expect 'after a UTF-8 BOM, columns on line 1 do not count it' <<\EOT
+printf "\357\273\277{\"model\": \"a.b\", \"pk\": 1, \"fields\": {\"x\": 01}}\n" >bom.jsonl &&
+test_expect_code 1 fxvalidate -q bom.jsonl 2>err &&
+echo "bom.jsonl:1:43: error: number with a leading zero: JSON does not allow '01', near '01}}' [syntax]" >expect &&
+test_cmp expect err
+EOT
+
+test_expect 'UTF-16LE with a BOM: a warning naming PowerShell, exit 0, the same records' <<\EOT
+plain_hashes &&
+mv expect hashes &&
+{ printf "\377\376" && iconv -f UTF-8 -t UTF-16LE plain.json; } >le.json &&
+test_expect_code 0 fxvalidate --hash le.json >out 2>err &&
+test_cmp hashes out &&
+{ utf16_warning le.json UTF-16LE with &&
+  echo "fxvalidate: 2 records in 1 file: valid, 0 errors, 1 warning"; } >expect &&
+test_cmp expect err
+EOT
+
+test_expect 'UTF-16BE with a BOM: the same' <<\EOT
+plain_hashes &&
+mv expect hashes &&
+{ printf "\376\377" && iconv -f UTF-8 -t UTF-16BE plain.json; } >be.json &&
+test_expect_code 0 fxvalidate --hash be.json >out 2>err &&
+test_cmp hashes out &&
+{ utf16_warning be.json UTF-16BE with &&
+  echo "fxvalidate: 2 records in 1 file: valid, 0 errors, 1 warning"; } >expect &&
+test_cmp expect err
+EOT
+
+test_expect 'UTF-16 without a BOM is recognised by its zero bytes' <<\EOT
+plain_hashes &&
+iconv -f UTF-8 -t UTF-16LE plain.json >le.json &&
+iconv -f UTF-8 -t UTF-16BE plain.json >be.json &&
+for f in le be; do
+    test_expect_code 0 fxvalidate -q --hash $f.json >out 2>err &&
+    test_cmp expect out &&
+    test "$(wc -l <err)" = 1 &&
+    grep "^$f.json:1:1: warning: file is UTF-16$(echo $f | tr a-z A-Z) without a byte-order mark.* \[encoding\]$" err ||
+    return 1
+done
+EOT
+
+test_expect 'UTF-16: places are those of the text' <<\EOT
+printf "[\n{\"model\": \"a.b\", \"pk\": 1, \"fields\": {\"s\": \"é\", \"x\": 01}}\n]\n" >plain.json &&
+{ printf "\377\376" && iconv -f UTF-8 -t UTF-16LE plain.json; } >le.json &&
+test_expect_code 1 fxvalidate -q le.json 2>err &&
+{ utf16_warning le.json UTF-16LE with &&
+  echo "le.json:2:53: error: number with a leading zero: JSON does not allow '01', near '01}}' [syntax]"; } >expect &&
+test_cmp expect err
+EOT
+
+test_expect 'UTF-16 cut in the middle of a character' <<\EOT
+two_agences >plain.json &&
+{ printf "\377\376" && iconv -f UTF-8 -t UTF-16LE plain.json; } >le.json &&
+head -c $(($(wc -c <le.json) - 1)) le.json >odd.json &&
+test_expect_code 1 fxvalidate -q odd.json 2>err &&
+{ utf16_warning odd.json UTF-16LE with &&
+  echo "odd.json: error: the UTF-16 text ends in the middle of a character: the file is truncated [format]"; } >expect &&
+test_cmp expect err
+EOT
+
+# ---------------------------------------------------------------- not UTF-8
+
+test_expect 'a Windows-1252 byte: an error with the hint, at its place' <<\EOT
+two_agences | iconv -f UTF-8 -t WINDOWS-1252 >cp.json &&
+test_expect_code 1 fxvalidate cp.json 2>err &&
+cat >expect <<\EOF &&
+cp.json:17:18: error: invalid UTF-8 byte 0xE9 at offset 256: it reads as 'é' in Windows-1252, as dumpdata writes on Windows without UTF-8 mode; export again with 'python -X utf8 manage.py dumpdata -o FILE', or convert with 'iconv -f WINDOWS-1252 -t UTF-8' [encoding]
+fxvalidate: 2 records in 1 file: invalid, 1 error, 0 warnings
+EOF
+test_cmp expect err &&
+test "$(tail -c +257 cp.json | head -c 1 | od -An -tx1 | tr -d " ")" = e9
+EOT
+
+test_expect 'Windows-1252 punctuation in 0x80-0x9F is named' <<\EOT
+printf "{\"model\": \"a.b\", \"pk\": 1, \"fields\": {\"s\": \"5 \200\"}}\n{\"model\": \"a.b\", \"pk\": 2, \"fields\": {\"s\": \"l\222eau \205\"}}\n" >cp.jsonl &&
+test_expect_code 1 fxvalidate -q cp.jsonl 2>err &&
+test "$(tail -c +95 cp.jsonl | head -c 1 | od -An -tx1 | tr -d " ")" = 92 &&
+cat >expect <<\EOF &&
+cp.jsonl:1:46: error: invalid UTF-8 byte 0x80 at offset 45: it reads as '€' in Windows-1252, as dumpdata writes on Windows without UTF-8 mode; export again with 'python -X utf8 manage.py dumpdata -o FILE', or convert with 'iconv -f WINDOWS-1252 -t UTF-8' [encoding]
+cp.jsonl:2:45: error: invalid UTF-8 byte 0x92 at offset 94: it reads as '’' in Windows-1252, as dumpdata writes on Windows without UTF-8 mode; export again with 'python -X utf8 manage.py dumpdata -o FILE', or convert with 'iconv -f WINDOWS-1252 -t UTF-8' [encoding]
+EOF
+test_cmp expect err
+EOT
+
+test_expect 'a byte Windows-1252 leaves undefined: not UTF-8, no hint' <<\EOT
+printf "{\"model\": \"a.b\", \"pk\": 1, \"fields\": {\"s\": \"x\201\"}}\n" >bad.jsonl &&
+test_expect_code 1 fxvalidate -q bad.jsonl 2>err &&
+cat >expect <<\EOF &&
+bad.jsonl:1:45: error: invalid UTF-8 byte 0x81 at offset 44: the file is not UTF-8; export it again with 'manage.py dumpdata -o FILE' [encoding]
+EOF
+test_cmp expect err
+EOT
+
+test_expect 'double-encoded text (Ã© for é): a warning, exit 0' <<\EOT
+two_agences | sed "s/Bouaké\",/BouakÃ©\",/" >moji.json &&
+test_expect_code 0 fxvalidate moji.json 2>err &&
+cat >expect <<\EOF &&
+moji.json:17:18: warning: supermarket.agence.nom looks double-encoded ('BouakÃ©'): UTF-8 text was read as Latin-1 or Windows-1252 and encoded again; fix it at the source (further ones in this field not reported) [encoding]
+moji.json:18:20: warning: supermarket.agence.ville looks double-encoded ('BouakÃ©'): UTF-8 text was read as Latin-1 or Windows-1252 and encoded again; fix it at the source (further ones in this field not reported) [encoding]
+fxvalidate: 2 records in 1 file: valid, 0 errors, 2 warnings
+EOF
+test_cmp expect err
+EOT
+
+test_expect 'double-encoded: once a field, not for real accents' <<\EOT
+cat >moji.jsonl <<\EOF &&
+{"model": "a.b", "pk": 1, "fields": {"s": "CafÃ©", "t": "Ã¨re"}}
+{"model": "a.b", "pk": 2, "fields": {"s": "DÃ©jÃ "}}
+{"model": "a.b", "pk": 3, "fields": {"s": "Ébrié à Ã"}}
+EOF
+test_expect_code 0 fxvalidate -q moji.jsonl 2>err &&
+cat >expect <<\EOF &&
+moji.jsonl:1:47: warning: a.b.s looks double-encoded ('CafÃ©'): UTF-8 text was read as Latin-1 or Windows-1252 and encoded again; fix it at the source (further ones in this field not reported) [encoding]
+moji.jsonl:1:58: warning: a.b.t looks double-encoded ('Ã¨re'): UTF-8 text was read as Latin-1 or Windows-1252 and encoded again; fix it at the source (further ones in this field not reported) [encoding]
+EOF
+test_cmp expect err
+EOT
+
+# ---------------------------------------------------------------- CRLF
+
+test_expect 'CRLF line ends: valid, the same records, the layout says CRLF' <<\EOT
+plain_hashes &&
+sed "s/\$/\r/" plain.json >crlf.json &&
+test_expect_code 0 fxvalidate --hash crlf.json >out 2>err &&
+test_cmp expect out &&
+echo "fxvalidate: 2 records in 1 file: valid, 0 errors, 0 warnings" >expect &&
+test_cmp expect err &&
+fxvalidate --format json crlf.json | jq -r ".files[0].layout" >actual &&
+echo "indent=2 (CRLF)" >expect &&
+test_cmp expect actual
+EOT
+
+test_expect 'CRLF jsonl: valid; places as in the LF file' <<\EOT
+two_jsonl | sed "s/\$/\r/" >crlf.jsonl &&
+test_expect_code 0 fxvalidate -q crlf.jsonl 2>err &&
+test_must_be_empty err &&
+printf "[\r\n{\"model\": \"a.b\", \"pk\": 1, \"fields\": {\"x\": 01}}\r\n]\r\n" >bad.json &&
+test_expect_code 1 fxvalidate -q bad.json 2>err &&
+echo "bad.json:2:43: error: number with a leading zero: JSON does not allow '01', near '01}}' [syntax]" >expect &&
+test_cmp expect err
+EOT
+
+# ---------------------------------------------------------------- compression
+
+test_expect 'gzip, bzip2, xz, lzma: valid, the same records as the plain file' <<\EOT
+plain_hashes &&
+gzip -9 -c plain.json >p.json.gz &&
+bzip2 -c plain.json >p.json.bz2 &&
+xz -c plain.json >p.json.xz &&
+xz --format=lzma -c plain.json >p.json.lzma &&
+for f in p.json.gz p.json.bz2 p.json.xz p.json.lzma; do
+    test_expect_code 0 fxvalidate --hash "$f" >out 2>err &&
+    test_cmp expect out &&
+    echo "fxvalidate: 2 records in 1 file: valid, 0 errors, 0 warnings" >summary &&
+    test_cmp summary err || return 1
+done
+EOT
+
+test_expect 'compression is told by content, not by name' <<\EOT
+plain_hashes &&
+gzip -c plain.json >gz.json &&
+bzip2 -c plain.json >bz.jsonl &&
+xz -c plain.json >xz.gz &&
+for f in gz.json bz.jsonl xz.gz; do
+    test_expect_code 0 fxvalidate -q --hash "$f" >out &&
+    test_cmp expect out || return 1
+done &&
+test_expect_code 0 fxvalidate -q --hash plain.json >out &&
+cp plain.json plain.json.gz &&
+test_expect_code 0 fxvalidate -q --hash plain.json.gz >out &&
+test_cmp expect out
+EOT
+
+test_expect 'a zip holding one file: valid, the same records' <<\EOT
+plain_hashes &&
+zip -q one.zip plain.json &&
+test_expect_code 0 fxvalidate --hash one.zip >out 2>err &&
+test_cmp expect out &&
+echo "fxvalidate: 2 records in 1 file: valid, 0 errors, 0 warnings" >expect &&
+test_cmp expect err
+EOT
+
+test_expect 'a zip holding two files: an error, exit 1' <<\EOT
+two_agences >a.json &&
+printf "[]\n" >b.json &&
+zip -q two.zip a.json b.json &&
+test_expect_code 1 fxvalidate two.zip >out 2>err &&
+test_must_be_empty out &&
+cat >expect <<\EOF &&
+two.zip: error: zip archive holds more than one file: loaddata reads single-file zips only; extract the fixture you want with unzip [format]
+fxvalidate: 0 records in 1 file: invalid, 1 error, 0 warnings
+EOF
+test_cmp expect err
+EOT
+
+test_expect 'compressed jsonl, compressed UTF-16, compressed CRLF' <<\EOT
+two_jsonl >plain.jsonl &&
+fxvalidate -q --hash plain.jsonl >expect &&
+gzip -c plain.jsonl >a.gz &&
+{ printf "\377\376" && iconv -f UTF-8 -t UTF-16LE plain.jsonl; } | xz -c >b.xz &&
+sed "s/\$/\r/" plain.jsonl | bzip2 -c >c.bz2 &&
+for f in a.gz b.xz c.bz2; do
+    fxvalidate -q --hash "$f" >out 2>/dev/null &&
+    test_cmp expect out || return 1
+done &&
+fxvalidate -q b.xz 2>err &&
+utf16_warning b.xz UTF-16LE with >expect &&
+test_cmp expect err
+EOT
+
+test_expect 'a truncated gzip: exit 2, says it is truncated' <<\EOT
+two_agences | gzip -c >full.gz &&
+head -c $(($(wc -c <full.gz) - 12)) full.gz >cut.gz &&
+test_expect_code 2 fxvalidate cut.gz >out 2>err &&
+test_must_be_empty out &&
+cat >expect <<\EOF &&
+cut.gz: error: cannot read the input: truncated gzip input [io]
+fxvalidate: 0 records in 1 file: could not check everything, 1 error, 0 warnings
+EOF
+test_cmp expect err
+EOT
+
+test_expect 'a damaged gzip: exit 2, says decompression failed' <<\EOT
+two_agences | gzip -c >full.gz &&
+{ head -c 20 full.gz && printf "\377\377\377\377\377\377" && tail -c +27 full.gz; } >bad.gz &&
+test_expect_code 2 fxvalidate -q bad.gz >out 2>err &&
+test_must_be_empty out &&
+echo "bad.gz: error: cannot read the input: gzip decompression failed [io]" >expect &&
+test_cmp expect err
+EOT
+
+test_expect 'truncated bzip2 and xz: exit 2, cannot read the input' <<\EOT
+two_agences >plain.json &&
+bzip2 -c plain.json | head -c 100 >cut.bz2 &&
+xz -c plain.json | head -c 100 >cut.xz &&
+test_expect_code 2 fxvalidate -q cut.bz2 2>err &&
+echo "cut.bz2: error: cannot read the input: truncated bzip2 input [io]" >expect &&
+test_cmp expect err &&
+test_expect_code 2 fxvalidate -q cut.xz 2>err &&
+grep "^cut.xz: error: cannot read the input: .* \[io\]$" err &&
+test "$(wc -l <err)" = 1
+EOT
+
+test_expect 'a compressed HTML page and a compressed empty file' <<\EOT
+printf "<!DOCTYPE html>\n<html></html>\n" | gzip -c >page.gz &&
+: | xz -c >empty.xz &&
+test_expect_code 1 fxvalidate page.gz empty.xz 2>err &&
+cat >expect <<\EOF &&
+page.gz:1:1: error: not JSON: this looks like an HTML page, perhaps an error or login page saved instead of the export; download the export again [format]
+empty.xz: error: empty file: a fixture holds a list of records ('[...]') or one record a line; was the export interrupted? [format]
+fxvalidate: 0 records in 2 files: invalid, 2 errors, 0 warnings
+EOF
+test_cmp expect err
+EOT
+
+test_expect 'an HTML page and an empty file, plain' <<\EOT
+printf "<html><body>502 Bad Gateway</body></html>\n" >page.json &&
+: >empty.json &&
+test_expect_code 1 fxvalidate -q page.json empty.json 2>err &&
+cat >expect <<\EOF &&
+page.json:1:1: error: not JSON: this looks like an HTML page, perhaps an error or login page saved instead of the export; download the export again [format]
+empty.json: error: empty file: a fixture holds a list of records ('[...]') or one record a line; was the export interrupted? [format]
+EOF
+test_cmp expect err
+EOT
+
+test_expect 'the corpus gzip reads as its plain copy' <<\EOT
+fxvalidate -q --hash "$FX_TESTDATA/corpus/base.json" >expect &&
+fxvalidate -q --hash "$FX_TESTDATA/corpus/base.json.gz" >out &&
+test_cmp expect out &&
+test "$(wc -l <out)" = 10852
+EOT
+
+test_done
