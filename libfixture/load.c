@@ -1,0 +1,746 @@
+/*
+** load.c: the load engine behind fxload.  It maps each record to its
+** table through the schema, converts every value the way Django's backend
+** stores it (load_value.c), resolves natural keys (foreign keys written as
+** lists, records without pk) against the rows already written in the same
+** transaction and those already in the database, and hands rows to the
+** back end (load_sqlite.c, load_pg.c), which binds them.
+**
+** loaddata's semantics, kept here: each record updates the row with its pk
+** or inserts it; many-to-many links become exactly the listed members;
+** forward natural references (the target comes later) are written NULL
+** and set once every record is in, as Django's handle_forward_references.
+** Memory: a small index entry per record (its file and line, for messages
+** at commit) and one per natural key resolved.
+*/
+#include "load_int.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <strings.h>
+
+struct where {
+    uint32_t file;
+    uint32_t line;
+};
+
+struct nkpk {
+    int64_t pk;
+};
+
+struct deferred {
+    size_t mi, fi, tmi;         /* model, field, target model */
+    char *pk;                   /* the row's pk as text */
+    int pk_int;
+    int64_t pki;
+    char *nk;                   /* the natural key value (JSON text) */
+    size_t nklen;
+    fx__loc loc;
+};
+
+/* ---------------------------------------------------------------- errors */
+
+int fx__load_fail(fx_loader *l, const fx__loc *loc, fx_error *err, int code,
+                  const char *fmt, ...)
+{
+    char what[800];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    l->failed = 1;
+    if (!loc)
+        return fx_error_set(err, code, NULL, 0, 0, 0, "%s", what);
+    if (loc->pk[0])
+        return fx_error_set(err, code, loc->file, loc->line, loc->col, 0,
+                            "model '%s', pk %s: %s", loc->label, loc->pk, what);
+    return fx_error_set(err, code, loc->file, loc->line, loc->col, 0, "model '%s': %s",
+                        loc->label, what);
+}
+
+int fx__arena_text(fx_loader *l, fx__bind *out, const char *s, size_t n)
+{
+    size_t off = l->arena.len;
+    if (fx_buf_add(&l->arena, s, n) || fx_buf_addc(&l->arena, '\0'))
+        return FX_ENOMEM;
+    memset(out, 0, sizeof *out);
+    out->type = FX__B_TEXT;
+    out->s = (const char *)(uintptr_t)off;
+    out->n = n;
+    return 0;
+}
+
+const char *fx__bind_text(const fx__bind *b, char *buf, size_t n)
+{
+    switch (b->type) {
+    case FX__B_NULL: snprintf(buf, n, "null"); break;
+    case FX__B_INT: snprintf(buf, n, "%lld", (long long)b->i); break;
+    case FX__B_REAL: snprintf(buf, n, "%.17g", b->d); break;
+    case FX__B_TEXT: snprintf(buf, n, "%s", b->s); break;
+    }
+    return buf;
+}
+
+static int nomem(fx_error *err)
+{
+    return fx_error_set(err, FX_ENOMEM, NULL, 0, 0, 0,
+                        "out of memory: nothing was written; free some memory and try again");
+}
+
+/* ---------------------------------------------------------------- counts */
+
+static void report_change(fx_loader *l, size_t mi, const char *action, const char *pk)
+{
+    if (l->change)
+        l->change(l->change_ctx, action, l->schema->models[mi].label, pk);
+}
+
+void fx__load_result(fx_loader *l, size_t mi, int result, const char *pk)
+{
+    fx__model_state *s = &l->ms[mi];
+    s->seen = 1;
+    if (result == FX__INSERTED) {
+        s->inserted++;
+        report_change(l, mi, "insert", pk);
+    } else if (result == FX__UPDATED) {
+        s->updated++;
+        report_change(l, mi, "update", pk);
+    } else {
+        s->unchanged++;
+    }
+}
+
+void fx__load_m2m_changed(fx_loader *l, size_t mi)
+{
+    fx__model_state *s = &l->ms[mi];
+    if (s->unchanged) {
+        s->unchanged--;
+        s->updated++;
+    }
+}
+
+size_t fx_loader_counts(fx_loader *l, const fx_load_count **out)
+{
+    size_t n = 0;
+    free(l->counts);
+    l->counts = calloc(l->schema->nmodels + 1, sizeof *l->counts);
+    if (!l->counts) {
+        *out = NULL;
+        return 0;
+    }
+    for (size_t i = 0; i < l->schema->nmodels; i++) {
+        fx__model_state *s = &l->ms[i];
+        if (!s->seen && !s->replaced)
+            continue;
+        fx_load_count *c = &l->counts[n++];
+        c->label = l->schema->models[i].label;
+        c->inserted = s->inserted;
+        c->updated = s->updated;
+        c->unchanged = s->unchanged;
+        c->deleted = s->deleted;
+    }
+    *out = l->counts;
+    return n;
+}
+
+const fx_schema *fx_loader_schema(const fx_loader *l)
+{
+    return l->schema;
+}
+
+/* ---------------------------------------------------------------- where */
+
+static uint32_t file_index(fx_loader *l, const char *file)
+{
+    if (l->nfiles && strcmp(l->files[l->nfiles - 1], file) == 0)
+        return (uint32_t)(l->nfiles - 1);
+    for (size_t i = 0; i < l->nfiles; i++)
+        if (strcmp(l->files[i], file) == 0)
+            return (uint32_t)i;
+    char **f = realloc(l->files, (l->nfiles + 1) * sizeof *f);
+    if (!f)
+        return UINT32_MAX;
+    l->files = f;
+    if (!(f[l->nfiles] = strdup(file)))
+        return UINT32_MAX;
+    return (uint32_t)l->nfiles++;
+}
+
+static int remember(fx_loader *l, const fx__loc *loc)
+{
+    int existed;
+    uint32_t fi = file_index(l, loc->file);
+    if (fi == UINT32_MAX)
+        return FX_ENOMEM;
+    struct where *w = fx__index_put(l->where, fx__key_hash(loc->label, loc->pk,
+                                                           strlen(loc->pk)), &existed);
+    if (!w)
+        return FX_ENOMEM;
+    w->file = fi + 1;
+    w->line = (uint32_t)loc->line;
+    return 0;
+}
+
+int fx__load_where(fx_loader *l, fx__loc *loc)
+{
+    struct where *w = fx__index_get(l->where, fx__key_hash(loc->label, loc->pk,
+                                                           strlen(loc->pk)));
+    if (!w || !w->file)
+        return 0;
+    loc->file = l->files[w->file - 1];
+    loc->line = w->line;
+    loc->col = 1;
+    return 1;
+}
+
+/* ---------------------------------------------------------------- open */
+
+int fx_loader_open(fx_loader **out, const char *target, const fx_load_opts *opts,
+                   fx_error *err)
+{
+    *out = NULL;
+    if (!target || !*target)
+        return fx_error_set(err, FX_EUSAGE, NULL, 0, 0, 0, "no target database given: "
+                            "pass --db with a SQLite file or a postgresql:// URI");
+    fx_loader *l = calloc(1, sizeof *l);
+    if (!l)
+        return nomem(err);
+    if (opts) {
+        l->replace = opts->replace;
+        l->dry_run = opts->dry_run;
+        l->ignorenonexistent = opts->ignorenonexistent;
+        l->diag = opts->diag;
+        l->diag_ctx = opts->diag_ctx;
+        l->change = opts->change;
+        l->change_ctx = opts->change_ctx;
+    }
+    snprintf(l->target, sizeof l->target, "%s", target);
+    int rc = 0;
+    if (opts && opts->schema && (rc = fx_schema_load(&l->schema, opts->schema, err)) < 0)
+        goto fail;
+    if (fx__index_new(&l->where, sizeof(struct where)) ||
+        fx__index_new(&l->nkcache, sizeof(struct nkpk))) {
+        rc = nomem(err);
+        goto fail;
+    }
+    int pg = strncmp(target, "postgresql://", 13) == 0 ||
+             strncmp(target, "postgres://", 11) == 0 ||
+             (strchr(target, '=') && strncmp(target, "sqlite:", 7) != 0);
+    l->pg = pg;
+    if (pg)
+        rc = fx__load_pg_open(l, target, err);
+    else
+        rc = fx__load_sqlite_open(l, strncmp(target, "sqlite:", 7) == 0 ? target + 7 : target,
+                                  err);
+    if (rc < 0)
+        goto fail;
+    if (!(l->ms = calloc(l->schema->nmodels + 1, sizeof *l->ms))) {
+        rc = nomem(err);
+        goto fail;
+    }
+    *out = l;
+    return 0;
+fail:
+    fx_loader_free(l);
+    return rc;
+}
+
+void fx_loader_free(fx_loader *l)
+{
+    if (!l)
+        return;
+    if (l->ops)
+        l->ops->close(l);
+    for (size_t i = 0; i < l->ndeferred; i++) {
+        free(l->deferred[i].pk);
+        free(l->deferred[i].nk);
+    }
+    free(l->deferred);
+    for (size_t i = 0; i < l->nfiles; i++)
+        free(l->files[i]);
+    free(l->files);
+    fx__index_free(l->where);
+    fx__index_free(l->nkcache);
+    fx_buf_free(&l->arena);
+    free(l->ms);
+    free(l->counts);
+    fx_schema_free(l->schema);
+    free(l);
+}
+
+/* ---------------------------------------------------------------- natural keys */
+
+static size_t model_index(const fx_loader *l, const fx_model_schema *m)
+{
+    return (size_t)(m - l->schema->models);
+}
+
+/* Resolve a natural key value (a JSON list) of model tmi to its pk: 1 found
+** (*pk set, text in the arena), 0 not found, negative on error. */
+static int resolve(fx_loader *l, size_t tmi, fx_value list, fx__bind *pk,
+                   const fx__loc *loc, const char *fname, fx_error *err)
+{
+    const fx_model_schema *tm = &l->schema->models[tmi];
+    if (tm->natural_key.n == 0)
+        return fx__load_fail(l, loc, err, FX__EREJECT, "field '%s': a natural key "
+                             "refers to model '%s', which has no natural key in the "
+                             "schema: pass --schema with its natural_key", fname, tm->label);
+    fx_buf canon = FX_BUF_INIT;
+    if (fx_value_canon(&canon, list)) {
+        fx_buf_free(&canon);
+        return nomem(err);
+    }
+    uint64_t h = fx__key_hash(tm->label, canon.data, canon.len);
+    fx_buf_free(&canon);
+    struct nkpk *c = fx__index_get(l->nkcache, h);
+    if (c) {
+        memset(pk, 0, sizeof *pk);
+        pk->type = FX__B_INT;
+        pk->i = c->pk;
+        return 1;
+    }
+    fx__bind vals[16];
+    fx_buf local = FX_BUF_INIT;
+    fx_iter it;
+    fx_value k, e;
+    size_t n = 0;
+    int rc = 0;
+    fx_iter_init(&it, list);
+    while (fx_iter_next(&it, &k, &e)) {
+        if (n >= tm->natural_key.n || n >= 16) {
+            n++;
+            break;
+        }
+        const char *name = tm->natural_key.names[n];
+        const fx_field_schema *f = fx_model_field(tm, name);
+        char msg[300];
+        if (f && (f->kind == FX_K_FK || f->kind == FX_K_O2O) && e.type == FX_ARRAY) {
+            const fx_model_schema *t2 = fx_schema_model(l->schema, f->to);
+            if (!t2) {
+                rc = fx__load_fail(l, loc, err, FX__EREJECT, "field '%s': model '%s' is "
+                                   "not in the database", fname, f->to);
+                goto out;
+            }
+            fx__bind sub;
+            size_t mark = l->arena.len;
+            rc = resolve(l, model_index(l, t2), e, &sub, loc, fname, err);
+            if (rc <= 0)
+                goto out;
+            fx__bind_fix(&sub, 1, &l->arena);
+            vals[n] = sub;
+            if (sub.type == FX__B_TEXT) {
+                size_t off = local.len;
+                if (fx_buf_add(&local, sub.s, sub.n + 1)) {
+                    rc = nomem(err);
+                    goto out;
+                }
+                vals[n].s = (const char *)(uintptr_t)off;
+            }
+            l->arena.len = mark;
+            rc = 0;
+        } else {
+            fx_kind kind = f ? f->kind : name && strcmp(name, tm->pk_name) == 0 ? tm->pk_kind
+                                                                              : FX_K_UNKNOWN;
+            int r = fx__convert(&vals[n], kind, f ? f->alt_kind : 0, e, l->pg, &local, msg,
+                                sizeof msg);
+            if (r) {
+                rc = r < 0 ? nomem(err) : fx__load_fail(l, loc, err, FX__EREJECT,
+                          "field '%s': natural key of '%s', part '%s': %s", fname,
+                          tm->label, name, msg);
+                goto out;
+            }
+        }
+        n++;
+    }
+    if (n != tm->natural_key.n) {
+        rc = fx__load_fail(l, loc, err, FX__EREJECT, "field '%s': a natural key of '%s' "
+                           "has %zu part(s) (", fname, tm->label, tm->natural_key.n);
+        /* the message above is cut short on purpose: keep it simple */
+        fx_buf b = FX_BUF_INIT;
+        for (size_t i = 0; i < tm->natural_key.n; i++)
+            fx_buf_printf(&b, "%s%s", i ? ", " : "", tm->natural_key.names[i]);
+        snprintf(err->msg + strlen(err->msg), sizeof err->msg - strlen(err->msg),
+                 "%s), the value has another number: fix the value or the schema's "
+                 "natural_key", b.data ? b.data : "");
+        fx_buf_free(&b);
+        goto out;
+    }
+    fx__bind_fix(vals, n, &local);
+    rc = l->ops->natural(l, tmi, vals, pk, err);
+    if (rc == 1 && pk->type == FX__B_INT) {
+        int existed;
+        struct nkpk *p = fx__index_put(l->nkcache, h, &existed);
+        if (!p)
+            rc = nomem(err);
+        else
+            p->pk = pk->i;
+    }
+    if (rc < 0)
+        l->failed = 1, rc = rc == FX__EREJECT ? rc : rc;
+out:
+    fx_buf_free(&local);
+    return rc;
+}
+
+static int defer(fx_loader *l, size_t mi, size_t fi, size_t tmi, fx_value nk,
+                 const fx__loc *loc)
+{
+    if (l->ndeferred == l->cdeferred) {
+        size_t c = l->cdeferred ? l->cdeferred * 2 : 16;
+        struct deferred *d = realloc(l->deferred, c * sizeof *d);
+        if (!d)
+            return FX_ENOMEM;
+        l->deferred = d;
+        l->cdeferred = c;
+    }
+    struct deferred *d = &l->deferred[l->ndeferred];
+    memset(d, 0, sizeof *d);
+    d->mi = mi;
+    d->fi = fi;
+    d->tmi = tmi;
+    d->loc = *loc;
+    if (!(d->nk = malloc(nk.len + 1)))
+        return FX_ENOMEM;
+    memcpy(d->nk, nk.text, nk.len);
+    d->nk[nk.len] = '\0';
+    d->nklen = nk.len;
+    l->ndeferred++;
+    return 0;
+}
+
+/* ---------------------------------------------------------------- add */
+
+static int is_rel(fx_kind k)
+{
+    return k == FX_K_FK || k == FX_K_O2O;
+}
+
+/* Convert one value of field f into *b; natural keys resolved. *later: a
+** forward reference to set after the load. */
+static int field_value(fx_loader *l, const fx_field_schema *f, fx_value v, fx__bind *b,
+                       const fx__loc *loc, int *later, fx_error *err)
+{
+    char msg[400];
+    *later = 0;
+    if (is_rel(f->kind) && v.type == FX_ARRAY) {
+        const fx_model_schema *t = fx_schema_model(l->schema, f->to);
+        if (!t)
+            return fx__load_fail(l, loc, err, FX__EREJECT, "field '%s': model '%s' is not "
+                                 "in the database", f->name, f->to);
+        int rc = resolve(l, model_index(l, t), v, b, loc, f->name, err);
+        if (rc < 0)
+            return rc;
+        if (rc == 0) {
+            memset(b, 0, sizeof *b);
+            *later = 1;
+        }
+        return 0;
+    }
+    if (is_rel(f->kind)) {   /* the target's pk kind decides */
+        const fx_model_schema *t = fx_schema_model(l->schema, f->to);
+        fx_kind k = FX_K_FK;
+        if (t && !f->to_field && t->pk_kind != FX_K_INT && t->pk_kind != FX_K_BIGINT &&
+            t->pk_kind != FX_K_SMALLINT)
+            k = t->pk_kind;
+        int rc = fx__convert(b, k, 0, v, l->pg, &l->arena, msg, sizeof msg);
+        if (rc > 0)
+            return fx__load_fail(l, loc, err, FX__EREJECT, "field '%s': %s", f->name, msg);
+        return rc < 0 ? nomem(err) : 0;
+    }
+    if (v.type == FX_NULL && !f->null && f->kind != FX_K_JSON)
+        return fx__load_fail(l, loc, err, FX__EREJECT, "field '%s': null, but the column "
+                             "%s is NOT NULL: give a value", f->name, f->column);
+    int rc = fx__convert(b, f->kind, f->alt_kind, v, l->pg, &l->arena, msg, sizeof msg);
+    if (rc > 0)
+        return fx__load_fail(l, loc, err, FX__EREJECT, "field '%s': %s", f->name, msg);
+    return rc < 0 ? nomem(err) : 0;
+}
+
+int fx_loader_add(fx_loader *l, const fx_record *rec, fx_error *err)
+{
+    if (l->failed || l->finished)
+        return fx_error_set(err, FX_ERROR, NULL, 0, 0, 0, "loader used after an error");
+    fx__loc loc;
+    memset(&loc, 0, sizeof loc);
+    loc.file = rec->file;
+    loc.line = rec->line;
+    loc.col = rec->col;
+    loc.label = rec->label;
+    if (rec->has_pk && rec->pk_key)
+        snprintf(loc.pk, sizeof loc.pk, "%s", rec->pk_key);
+    const fx_model_schema *m = fx_schema_model(l->schema, rec->label);
+    if (!m) {
+        if (l->ignorenonexistent) {
+            fx__diag(l->diag, l->diag_ctx, FX_WARNING, rec->file, rec->line, rec->col, 0,
+                     "unknown-model", "model '%s' has no table in the database: record "
+                     "skipped (--ignorenonexistent)", rec->label);
+            return 0;
+        }
+        return fx__load_fail(l, &loc, err, FX__EREJECT, "no such table: the model has no "
+                             "table in %s; run migrate (manage.py migrate) on that "
+                             "database, or pass --ignorenonexistent to skip the model",
+                             l->target);
+    }
+    size_t mi = model_index(l, m);
+    loc.label = m->label;
+    int rc;
+    if (l->replace && !l->ms[mi].replaced) {
+        l->ms[mi].replaced = 1;
+        if ((rc = l->ops->clear(l, mi, &l->ms[mi].deleted, err)) < 0)
+            return rc;
+    }
+
+    /* unknown fields */
+    for (size_t i = 0; i < rec->nfields; i++) {
+        const char *name = rec->fields[i].name;
+        if (fx_model_field(m, name))
+            continue;
+        if (l->ignorenonexistent) {
+            fx__diag(l->diag, l->diag_ctx, FX_WARNING, rec->file, rec->line, rec->col, 0,
+                     "unknown-field", "model '%s': field '%s' has no column in the "
+                     "database: ignored (--ignorenonexistent)", m->label, name);
+            continue;
+        }
+        return fx__load_fail(l, &loc, err, FX__EREJECT, "field '%s' has no column in table "
+                             "%s: run migrate on that database, or pass "
+                             "--ignorenonexistent to ignore it", name, m->table);
+    }
+
+    fx_buf_reset(&l->arena);
+    size_t nf = m->nfields;
+    size_t *fidx = malloc((nf + 1) * sizeof *fidx);
+    fx__bind *vals = malloc((nf + 1) * sizeof *vals);
+    size_t *later = malloc((nf + 1) * sizeof *later);
+    size_t n = 0, nlater = 0;
+    fx__bind pk, newpk;
+    memset(&pk, 0, sizeof pk);
+    memset(&newpk, 0, sizeof newpk);
+    if (!fidx || !vals || !later) {
+        rc = nomem(err);
+        goto done;
+    }
+    for (size_t i = 0; i < nf; i++) {
+        const fx_field_schema *f = &m->fields[i];
+        if (f->kind == FX_K_M2M)
+            continue;
+        const fx_field *rf = fx_record_field(rec, f->name);
+        if (!rf)
+            continue;
+        int lt;
+        if ((rc = field_value(l, f, rf->value, &vals[n], &loc, &lt, err)) < 0)
+            goto done;
+        if (lt)
+            later[nlater++] = i;
+        fidx[n++] = i;
+    }
+    if (rec->has_pk) {
+        char msg[300];
+        int r = fx__convert(&pk, m->pk_kind, 0, rec->pk, l->pg, &l->arena, msg, sizeof msg);
+        if (r) {
+            rc = r < 0 ? nomem(err) : fx__load_fail(l, &loc, err, FX__EREJECT, "pk: %s", msg);
+            goto done;
+        }
+        if (pk.type == FX__B_NULL) {
+            rc = fx__load_fail(l, &loc, err, FX__EREJECT, "pk is null: give the pk, or "
+                               "leave it out for a model with a natural key");
+            goto done;
+        }
+    } else {
+        /* natural primary: the row whose natural key the fields give */
+        if (m->natural_key.n == 0) {
+            rc = fx__load_fail(l, &loc, err, FX__EREJECT, "the record has no pk and the "
+                               "model has no natural key in the schema: give the pk, or "
+                               "pass --schema with its natural_key");
+            goto done;
+        }
+        fx_buf list = FX_BUF_INIT;
+        int bad = fx_buf_addc(&list, '[');
+        for (size_t i = 0; i < m->natural_key.n && !bad; i++) {
+            const fx_field *rf = fx_record_field(rec, m->natural_key.names[i]);
+            if (!rf) {
+                fx_buf_free(&list);
+                rc = fx__load_fail(l, &loc, err, FX__EREJECT, "the record has no pk and "
+                                   "lacks field '%s' of its natural key: give the pk or "
+                                   "the field", m->natural_key.names[i]);
+                goto done;
+            }
+            bad = (i && fx_buf_addc(&list, ',')) ||
+                  fx_buf_add(&list, rf->value.text, rf->value.len);
+        }
+        if (bad || fx_buf_addc(&list, ']')) {
+            fx_buf_free(&list);
+            rc = nomem(err);
+            goto done;
+        }
+        fx_value lv = {FX_ARRAY, list.data, list.len};
+        rc = resolve(l, mi, lv, &pk, &loc, "(natural key)", err);
+        fx_buf_free(&list);
+        if (rc < 0)
+            goto done;
+        if (rc == 0)
+            memset(&pk, 0, sizeof pk);
+    }
+    fx__bind_fix(vals, n, &l->arena);
+    fx__bind_fix(&pk, 1, &l->arena);
+    if (pk.type != FX__B_NULL && !loc.pk[0])
+        fx__bind_text(&pk, loc.pk, sizeof loc.pk);
+
+    int result = 0;
+    if ((rc = l->ops->upsert(l, mi, &pk, fidx, vals, n, &loc, &result, &newpk, err)) < 0)
+        goto done;
+    if (pk.type == FX__B_NULL) {
+        pk = newpk;
+        fx__bind_text(&pk, loc.pk, sizeof loc.pk);
+    }
+    if ((rc = remember(l, &loc)) < 0) {
+        rc = nomem(err);
+        goto done;
+    }
+    for (size_t i = 0; i < nlater; i++) {
+        const fx_field_schema *f = &m->fields[later[i]];
+        const fx_field *rf = fx_record_field(rec, f->name);
+        const fx_model_schema *t = fx_schema_model(l->schema, f->to);
+        if (defer(l, mi, later[i], model_index(l, t), rf->value, &loc)) {
+            rc = nomem(err);
+            goto done;
+        }
+        struct deferred *d = &l->deferred[l->ndeferred - 1];
+        d->pk = strdup(loc.pk);
+        d->pk_int = pk.type == FX__B_INT;
+        d->pki = pk.i;
+        if (!d->pk) {
+            rc = nomem(err);
+            goto done;
+        }
+    }
+
+    /* many-to-many */
+    int m2m_changed = 0;
+    for (size_t i = 0; i < nf; i++) {
+        const fx_field_schema *f = &m->fields[i];
+        if (f->kind != FX_K_M2M)
+            continue;
+        const fx_field *rf = fx_record_field(rec, f->name);
+        if (!rf)
+            continue;
+        if (rf->value.type != FX_ARRAY) {
+            rc = fx__load_fail(l, &loc, err, FX__EREJECT, "field '%s': many-to-many "
+                               "values are lists of pks or natural keys", f->name);
+            goto done;
+        }
+        const fx_model_schema *t = fx_schema_model(l->schema, f->to);
+        fx_field_schema tf;
+        memset(&tf, 0, sizeof tf);
+        tf.name = f->name;
+        tf.kind = FX_K_FK;
+        tf.to = f->to;
+        fx_buf_reset(&l->arena);
+        if (pk.type == FX__B_TEXT) {   /* keep the row's pk text in the arena */
+            fx__bind p2;
+            if (fx__arena_text(l, &p2, loc.pk, strlen(loc.pk))) {
+                rc = nomem(err);
+                goto done;
+            }
+        }
+        size_t cnt = 0, cap = 16;
+        fx__bind *tg = malloc(cap * sizeof *tg);
+        fx_iter it;
+        fx_value k, e;
+        fx_iter_init(&it, rf->value);
+        while (tg && fx_iter_next(&it, &k, &e)) {
+            if (cnt == cap) {
+                fx__bind *g = realloc(tg, (cap *= 2) * sizeof *g);
+                if (!g) {
+                    free(tg);
+                    tg = NULL;
+                    break;
+                }
+                tg = g;
+            }
+            int lt;
+            if ((rc = field_value(l, &tf, e, &tg[cnt], &loc, &lt, err)) < 0) {
+                free(tg);
+                goto done;
+            }
+            if (lt) {
+                free(tg);
+                rc = fx__load_fail(l, &loc, err, FX__EREJECT, "field '%s': no %s has "
+                                   "the natural key %.*s", f->name, t ? t->label : f->to,
+                                   (int)e.len, e.text);
+                goto done;
+            }
+            cnt++;
+        }
+        if (!tg) {
+            rc = nomem(err);
+            goto done;
+        }
+        fx__bind_fix(tg, cnt, &l->arena);
+        fx__bind pk2 = pk;
+        if (pk.type == FX__B_TEXT)
+            pk2.s = l->arena.data;
+        int changed = 0;
+        rc = l->ops->m2m(l, mi, i, &pk2, tg, cnt, result == FX__INSERTED, &loc, &changed, err);
+        free(tg);
+        if (rc < 0)
+            goto done;
+        m2m_changed |= changed;
+    }
+    if (result) {
+        if (result == FX__UNCHANGED && m2m_changed)
+            result = FX__UPDATED;
+        fx__load_result(l, mi, result, loc.pk);
+    } else if (m2m_changed) {
+        fx__load_m2m_changed(l, mi);
+    }
+    rc = 0;
+done:
+    free(fidx);
+    free(vals);
+    free(later);
+    if (rc < 0)
+        l->failed = 1;
+    return rc;
+}
+
+/* ---------------------------------------------------------------- finish */
+
+int fx_loader_finish(fx_loader *l, fx_error *err)
+{
+    if (l->failed || l->finished)
+        return fx_error_set(err, FX_ERROR, NULL, 0, 0, 0, "loader used after an error");
+    int rc = 0;
+    for (size_t i = 0; i < l->ndeferred; i++) {
+        struct deferred *d = &l->deferred[i];
+        const fx_field_schema *f = &l->schema->models[d->mi].fields[d->fi];
+        fx_value nk = {FX_ARRAY, d->nk, d->nklen};
+        fx__bind v, pk;
+        fx_buf_reset(&l->arena);
+        rc = resolve(l, d->tmi, nk, &v, &d->loc, f->name, err);
+        if (rc < 0)
+            return rc;
+        if (rc == 0)
+            return fx__load_fail(l, &d->loc, err, FX__EREJECT, "field '%s': no %s has the "
+                                 "natural key %s, in the files or the database: add that "
+                                 "record, or fix the reference", f->name,
+                                 l->schema->models[d->tmi].label, d->nk);
+        memset(&pk, 0, sizeof pk);
+        if (d->pk_int) {
+            pk.type = FX__B_INT;
+            pk.i = d->pki;
+        } else if (fx__arena_text(l, &pk, d->pk, strlen(d->pk))) {
+            return nomem(err);
+        }
+        fx__bind_fix(&v, 1, &l->arena);
+        fx__bind_fix(&pk, 1, &l->arena);
+        if ((rc = l->ops->set(l, d->mi, d->fi, &pk, &v, &d->loc, err)) < 0)
+            return rc;
+    }
+    rc = l->ops->finish(l, !l->dry_run, err);
+    if (rc < 0) {
+        l->failed = 1;
+        return rc;
+    }
+    l->finished = 1;
+    return 0;
+}

@@ -1,0 +1,164 @@
+/*
+** load_int.h: what the load engine (load.c), its value conversions
+** (load_value.c) and its two database back ends (load_sqlite.c,
+** load_pg.c) share.  Not part of the public API.
+**
+** The engine reads records, maps them to tables and columns through the
+** schema, turns each value into a bind (fx__bind) the way Django's backend
+** would store it, resolves natural keys, and calls the back end, which
+** owns the connection and the transaction.  A back end never sees JSON,
+** and never puts a value into SQL text: values are always bound.
+*/
+#ifndef FX_LOAD_INT_H
+#define FX_LOAD_INT_H
+
+#include "internal.h"
+#include "index.h"
+
+/* A value ready to bind.  Text is borrowed (the engine's per-record arena,
+** valid during the back end call). */
+typedef enum { FX__B_NULL = 0, FX__B_INT, FX__B_REAL, FX__B_TEXT } fx__bind_type;
+
+typedef struct fx__bind {
+    fx__bind_type type;
+    int64_t i;
+    double d;
+    const char *s;     /* FX__B_TEXT: NUL-terminated */
+    size_t n;
+} fx__bind;
+
+/* Outcome of writing one row. */
+enum { FX__INSERTED = 1, FX__UPDATED, FX__UNCHANGED };
+
+/* Where a record came from, for messages. */
+typedef struct fx__loc {
+    const char *file;        /* borrowed from the loader's file list */
+    unsigned long line, col;
+    const char *label;       /* model label, borrowed from the schema */
+    char pk[64];             /* pk as text ("" when not known yet) */
+} fx__loc;
+
+typedef struct fx__load_ops fx__load_ops;
+
+/* Per-model state the engine keeps. */
+typedef struct fx__model_state {
+    unsigned long inserted, updated, unchanged, deleted;
+    int seen;                /* a record of the model was written */
+    int replaced;            /* --replace: rows already deleted */
+} fx__model_state;
+
+struct fx_loader {
+    fx_schema *schema;
+    const fx__load_ops *ops;
+    void *be;                         /* the back end's state */
+    int pg;                           /* values as PostgreSQL takes them */
+    int replace, dry_run, ignorenonexistent;
+    fx_diag_fn diag;
+    void *diag_ctx;
+    void (*change)(void *ctx, const char *action, const char *label, const char *pk);
+    void *change_ctx;
+    fx__model_state *ms;              /* one per schema model */
+    struct fx_load_count *counts;     /* built by fx_loader_counts() */
+    char **files;                     /* file names seen, for fx__loc */
+    size_t nfiles;
+    fx__index *where;                 /* key hash -> struct where (file, line) */
+    fx__index *nkcache;               /* natural key hash -> pk */
+    struct deferred *deferred;        /* forward natural references */
+    size_t ndeferred, cdeferred;
+    fx_buf arena;                     /* text of the current record's binds */
+    int finished, failed;
+    char target[512];                 /* for messages */
+};
+
+/* A database back end.  Every function returns 0 or a negative FX_E*
+** code with err filled; FX_EREJECT when the database refused the data
+** (a constraint), which the engine turns into a message naming the
+** record. */
+struct fx__load_ops {
+    const char *name;
+    /* Write one row: pk (FX__B_NULL: let the database choose it, then
+    ** *newpk says which) and the n columns of the fields fidx[] with their
+    ** values.  Updates only the given columns; *result is FX__INSERTED,
+    ** FX__UPDATED or FX__UNCHANGED (a back end that learns it later may
+    ** report it through fx__load_result() and set *result to 0). */
+    int (*upsert)(fx_loader *l, size_t mi, const fx__bind *pk, const size_t *fidx,
+                  const fx__bind *vals, size_t n, const fx__loc *loc, int *result,
+                  fx__bind *newpk, fx_error *err);
+    /* The pk of the row of model mi whose natural key columns equal vals
+    ** (one per name of the model's natural_key): 1 found (*pk set), 0 not. */
+    int (*natural)(fx_loader *l, size_t mi, const fx__bind *vals, fx__bind *pk,
+                   fx_error *err);
+    /* Make the link rows of m2m field fi of row pk exactly targets[0..n). */
+    int (*m2m)(fx_loader *l, size_t mi, size_t fi, const fx__bind *pk,
+               const fx__bind *targets, size_t n, int fresh, const fx__loc *loc,
+               int *changed, fx_error *err);
+    /* Set one column of one row (a forward natural reference resolved). */
+    int (*set)(fx_loader *l, size_t mi, size_t fi, const fx__bind *pk,
+               const fx__bind *val, const fx__loc *loc, fx_error *err);
+    /* --replace: delete every row of model mi and its link rows. */
+    int (*clear)(fx_loader *l, size_t mi, unsigned long *deleted, fx_error *err);
+    /* Check constraints, reset sequences, then commit (commit != 0) or
+    ** roll back. */
+    int (*finish)(fx_loader *l, int commit, fx_error *err);
+    /* Roll back what is not committed and close. */
+    void (*close)(fx_loader *l);
+};
+
+/* Error code: the database refused the data; nothing was written.  Also
+** in fixture.h as FX_EREJECT. */
+#define FX__EREJECT FX_EREJECT
+
+/* Open a back end on target into l->be, beginning the transaction.  When
+** l->schema is NULL, also introspect the target into it. */
+int fx__load_sqlite_open(fx_loader *l, const char *path, fx_error *err);
+int fx__load_pg_open(fx_loader *l, const char *conninfo, fx_error *err);
+
+/* PostgreSQL introspection (schema_pg.c) over an open libpq connection
+** (a PGconn *): the same fx_schema the SQLite one gives. */
+int fx__schema_pg(fx_schema **out, void *conn, const char *source, fx_error *err);
+
+/* For back ends that learn the outcome of a row later (pipelines): count
+** it for model mi (FX__INSERTED/UPDATED/UNCHANGED), or, m2m_changed set,
+** turn an "unchanged" into "updated". */
+void fx__load_result(fx_loader *l, size_t mi, int result, const char *pk);
+void fx__load_m2m_changed(fx_loader *l, size_t mi);
+
+/* The location of the record (label, pk) if the files held it: file and
+** line into loc (loc->label and loc->pk are set by the caller).  0 if not. */
+int fx__load_where(fx_loader *l, fx__loc *loc);
+
+/* Fill err with code (FX__EREJECT for data the database refused) and a
+** message about the record at loc: FILE:LINE:COL, then "model 'L', pk P:
+** " and the formatted text.  Returns code. */
+int fx__load_fail(fx_loader *l, const fx__loc *loc, fx_error *err, int code,
+                  const char *fmt, ...)
+#ifdef __GNUC__
+    __attribute__((format(printf, 5, 6)))
+#endif
+    ;
+
+/* Copy s[0..n) into l's arena as a text bind (offset form: fx__bind_fix()). */
+int fx__arena_text(fx_loader *l, fx__bind *out, const char *s, size_t n);
+
+/* Format a bind as text for messages into buf[0..n). */
+const char *fx__bind_text(const fx__bind *b, char *buf, size_t n);
+
+/* ---- value conversions (load_value.c) ---- */
+
+/* Convert v, a value of field f (or of the pk when f is the pk's pseudo
+** field), into *out the way Django's SQLite backend (pg == 0) or
+** PostgreSQL backend (pg == 1) stores it; text goes into arena and
+** out->s is an offset into it (cast) until fx__bind_fix().  Returns 0, or
+** 1 with a message in msg[0..n) ("expected a date YYYY-MM-DD"). */
+int fx__convert(fx__bind *out, fx_kind kind, fx_kind alt_kind, fx_value v, int pg,
+                fx_buf *arena, char *msg, size_t n);
+
+/* Turn the arena offsets of binds[0..n) into pointers (after the last
+** conversion into arena). */
+void fx__bind_fix(fx__bind *binds, size_t n, const fx_buf *arena);
+
+/* Python's json.dumps(value) (ensure_ascii, separators ", " ": ") of v,
+** appended to out: what Django's JSONField writes. */
+int fx__json_dumps(fx_buf *out, fx_value v);
+
+#endif

@@ -1,0 +1,633 @@
+/*
+** load_pg.c: the PostgreSQL back end of the load engine, over libpq.
+** One transaction (BEGIN; SET CONSTRAINTS ALL DEFERRED, as Django's
+** deferrable foreign keys are; SET LOCAL TIME ZONE 'UTC' as Django's
+** connection does), prepared statements per model and set of columns,
+** every value a text parameter that PostgreSQL's own input function reads
+** into the column's native type (timestamptz, numeric, uuid, interval,
+** jsonb, boolean).
+**
+** A row is one statement, INSERT ... ON CONFLICT (pk) DO UPDATE ... WHERE
+** the row differs ... RETURNING (xmax = 0): inserted, updated, or no row
+** back when unchanged.  Before COMMIT the constraints are made immediate
+** inside a savepoint, so that a foreign key violation can be traced back
+** to its record; then every touched table's sequence is set past its
+** largest pk, as loaddata does (sequence_reset_sql).
+*/
+#include "load_int.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+
+#include <libpq-fe.h>
+
+typedef struct pset {
+    size_t n;
+    size_t *fidx;
+    char name[32];
+    char name_nopk[32];
+    int has_nopk;
+} pset;
+
+typedef struct pmodel {
+    pset *sets;
+    size_t nsets;
+    int natural;       /* prepared "n<mi>" */
+} pmodel;
+
+typedef struct pg {
+    PGconn *c;
+    pmodel *m;
+    size_t nm;
+    int in_tx;
+    char (*pbuf)[32];  /* text of INT/REAL params */
+    size_t npbuf;
+} pg;
+
+static int quote(fx_buf *b, const char *id)
+{
+    int rc = fx_buf_addc(b, '"');
+    for (const char *p = id; !rc && *p; p++)
+        rc = *p == '"' ? fx_buf_adds(b, "\"\"") : fx_buf_addc(b, *p);
+    return rc || fx_buf_addc(b, '"');
+}
+
+static int oom(fx_error *err)
+{
+    return fx_error_set(err, FX_ENOMEM, NULL, 0, 0, 0, "out of memory");
+}
+
+/* The error of result r (or the connection) as a message about loc. */
+static int pgerr(fx_loader *l, PGresult *r, const fx__loc *loc, fx_error *err, const char *doing)
+{
+    pg *p = l->be;
+    const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+    const char *prim = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+    const char *detail = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_DETAIL) : NULL;
+    const char *cons = r ? PQresultErrorField(r, PG_DIAG_CONSTRAINT_NAME) : NULL;
+    char m[900];
+    snprintf(m, sizeof m, "%s%s%s%s%s%s", prim ? prim : PQerrorMessage(p->c),
+             detail ? " (" : "", detail ? detail : "", detail ? ")" : "",
+             cons ? "; constraint " : "", cons ? cons : "");
+    for (char *q = m; *q; q++)
+        if (*q == '\n')
+            *q = ' ';
+    int rejected = state && (state[0] == '2' && state[1] == '3');   /* integrity */
+    rejected |= state && state[0] == '2' && state[1] == '2';        /* data exception */
+    if (state && !strcmp(state, "42P01"))
+        return fx__load_fail(l, loc, err, FX__EREJECT, "%s (while %s): run migrate "
+                             "(manage.py migrate) on that database, or pass "
+                             "--ignorenonexistent", m, doing);
+    if (loc)
+        return fx__load_fail(l, loc, err, rejected ? FX__EREJECT : FX_EIO, "%s (while %s)",
+                             m, doing);
+    l->failed = 1;
+    return fx_error_set(err, rejected ? FX__EREJECT : FX_EIO, NULL, 0, 0, 0,
+                        "%s (while %s): nothing was written", m, doing);
+}
+
+/* Parameter texts for binds[0..n): borrowed pointers, NULL for null. */
+static int params(pg *p, const fx__bind *b, size_t n, const char **out)
+{
+    if (n > p->npbuf) {
+        char (*nb)[32] = realloc(p->pbuf, n * sizeof *nb);
+        if (!nb)
+            return FX_ENOMEM;
+        p->pbuf = nb;
+        p->npbuf = n;
+    }
+    for (size_t i = 0; i < n; i++) {
+        switch (b[i].type) {
+        case FX__B_NULL: out[i] = NULL; break;
+        case FX__B_INT:
+            snprintf(p->pbuf[i], 32, "%" PRId64, b[i].i);
+            out[i] = p->pbuf[i];
+            break;
+        case FX__B_REAL:
+            snprintf(p->pbuf[i], 32, "%.17g", b[i].d);
+            out[i] = p->pbuf[i];
+            break;
+        case FX__B_TEXT: out[i] = b[i].s; break;
+        }
+    }
+    return 0;
+}
+
+#define MAXP 1000   /* parameters a statement may take (columns + 1) */
+
+static PGresult *exec_prepared(pg *p, const char *name, const fx__bind *b, size_t n)
+{
+    const char *v[MAXP];
+    if (n > MAXP || params(p, b, n, v))
+        return NULL;
+    return PQexecPrepared(p->c, name, (int)n, v, NULL, NULL, 0);
+}
+
+static int prepare(fx_loader *l, const char *name, const fx_buf *sql, int n,
+                   const fx__loc *loc, fx_error *err)
+{
+    pg *p = l->be;
+    PGresult *r = PQprepare(p->c, name, sql->data, n, NULL);
+    int rc = PQresultStatus(r) == PGRES_COMMAND_OK ? 0 : pgerr(l, r, loc, err, "preparing");
+    PQclear(r);
+    return rc;
+}
+
+static pset *get_set(fx_loader *l, size_t mi, const size_t *fidx, size_t n, int nopk,
+                     const fx__loc *loc, fx_error *err)
+{
+    pg *p = l->be;
+    pmodel *pm = &p->m[mi];
+    const fx_model_schema *m = &l->schema->models[mi];
+    pset *s = NULL;
+    for (size_t i = 0; i < pm->nsets && !s; i++)
+        if (pm->sets[i].n == n && !memcmp(pm->sets[i].fidx, fidx, n * sizeof *fidx))
+            s = &pm->sets[i];
+    if (!s) {
+        pset *ns = realloc(pm->sets, (pm->nsets + 1) * sizeof *ns);
+        if (!ns)
+            return oom(err), NULL;
+        pm->sets = ns;
+        s = &ns[pm->nsets];
+        memset(s, 0, sizeof *s);
+        if (!(s->fidx = malloc((n + 1) * sizeof *fidx)))
+            return oom(err), NULL;
+        memcpy(s->fidx, fidx, n * sizeof *fidx);
+        s->n = n;
+        snprintf(s->name, sizeof s->name, "u%zu_%zu", mi, pm->nsets);
+        fx_buf q = FX_BUF_INIT;
+        int bad = fx_buf_adds(&q, "INSERT INTO ") || quote(&q, m->table) ||
+                  fx_buf_adds(&q, " AS t (") || quote(&q, m->pk_column);
+        for (size_t i = 0; i < n && !bad; i++)
+            bad = fx_buf_adds(&q, ", ") || quote(&q, m->fields[fidx[i]].column);
+        bad = bad || fx_buf_adds(&q, ") VALUES ($1");
+        for (size_t i = 0; i < n && !bad; i++)
+            bad = fx_buf_printf(&q, ", $%zu", i + 2);
+        bad = bad || fx_buf_adds(&q, ") ON CONFLICT (") || quote(&q, m->pk_column);
+        if (n) {
+            bad = bad || fx_buf_adds(&q, ") DO UPDATE SET ");
+            for (size_t i = 0; i < n && !bad; i++)
+                bad = (i && fx_buf_adds(&q, ", ")) || quote(&q, m->fields[fidx[i]].column) ||
+                      fx_buf_adds(&q, " = EXCLUDED.") || quote(&q, m->fields[fidx[i]].column);
+            bad = bad || fx_buf_adds(&q, " WHERE (");
+            for (size_t i = 0; i < n && !bad; i++)
+                bad = (i && fx_buf_adds(&q, ", ")) || fx_buf_adds(&q, "t.") ||
+                      quote(&q, m->fields[fidx[i]].column);
+            bad = bad || fx_buf_adds(&q, ", NULL) IS DISTINCT FROM (");
+            for (size_t i = 0; i < n && !bad; i++)
+                bad = (i && fx_buf_adds(&q, ", ")) || fx_buf_adds(&q, "EXCLUDED.") ||
+                      quote(&q, m->fields[fidx[i]].column);
+            bad = bad || fx_buf_adds(&q, ", NULL) RETURNING (xmax = 0)");
+        } else {
+            bad = bad || fx_buf_adds(&q, ") DO NOTHING RETURNING true");
+        }
+        int rc = bad ? oom(err) : prepare(l, s->name, &q, (int)n + 1, loc, err);
+        fx_buf_free(&q);
+        if (rc)
+            return NULL;
+        pm->nsets++;
+    }
+    if (nopk && !s->has_nopk) {
+        snprintf(s->name_nopk, sizeof s->name_nopk, "i%zu_%zu", mi, (size_t)(s - pm->sets));
+        fx_buf q = FX_BUF_INIT;
+        int bad = fx_buf_adds(&q, "INSERT INTO ") || quote(&q, m->table) || fx_buf_adds(&q, " (");
+        for (size_t i = 0; i < n && !bad; i++)
+            bad = (i && fx_buf_adds(&q, ", ")) || quote(&q, m->fields[fidx[i]].column);
+        bad = bad || fx_buf_adds(&q, ") VALUES (");
+        for (size_t i = 0; i < n && !bad; i++)
+            bad = fx_buf_printf(&q, "%s$%zu", i ? ", " : "", i + 1);
+        bad = bad || fx_buf_adds(&q, ") RETURNING ") || quote(&q, m->pk_column);
+        int rc = bad ? oom(err) : prepare(l, s->name_nopk, &q, (int)n, loc, err);
+        fx_buf_free(&q);
+        if (rc)
+            return NULL;
+        s->has_nopk = 1;
+    }
+    return s;
+}
+
+static int pg_upsert(fx_loader *l, size_t mi, const fx__bind *pk, const size_t *fidx,
+                     const fx__bind *vals, size_t n, const fx__loc *loc, int *result,
+                     fx__bind *newpk, fx_error *err)
+{
+    pg *p = l->be;
+    const fx_model_schema *m = &l->schema->models[mi];
+    /* PostgreSQL refuses text longer than varchar(N); name the field */
+    for (size_t i = 0; i < n; i++) {
+        const fx_field_schema *f = &m->fields[fidx[i]];
+        if (f->kind == FX_K_CHAR && f->max_length >= 0 && vals[i].type == FX__B_TEXT) {
+            long chars = 0;
+            for (const unsigned char *s = (const unsigned char *)vals[i].s; *s; s++)
+                chars += (*s & 0xc0) != 0x80;
+            if (chars > f->max_length)
+                return fx__load_fail(l, loc, err, FX__EREJECT, "field '%s': value too long "
+                                     "for type character varying(%ld) (it has %ld "
+                                     "characters): shorten it, or widen the column",
+                                     f->name, f->max_length, chars);
+        }
+    }
+    pset *s = get_set(l, mi, fidx, n, pk->type == FX__B_NULL, loc, err);
+    if (!s)
+        return err->code;
+    static fx__bind all[MAXP];
+    PGresult *r;
+    if (n + 1 > MAXP)
+        return fx__load_fail(l, loc, err, FX_EUSAGE, "too many columns");
+    if (pk->type == FX__B_NULL) {
+        r = exec_prepared(p, s->name_nopk, vals, n);
+    } else {
+        all[0] = *pk;
+        memcpy(all + 1, vals, n * sizeof *vals);
+        r = exec_prepared(p, s->name, all, n + 1);
+    }
+    if (!r)
+        return oom(err);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+        int rc = pgerr(l, r, loc, err, "writing the row");
+        PQclear(r);
+        return rc;
+    }
+    if (pk->type == FX__B_NULL) {
+        *result = FX__INSERTED;
+        const char *v = PQgetvalue(r, 0, 0);
+        int rc = 0;
+        if (m->pk_kind == FX_K_INT || m->pk_kind == FX_K_BIGINT || m->pk_kind == FX_K_SMALLINT) {
+            memset(newpk, 0, sizeof *newpk);
+            newpk->type = FX__B_INT;
+            newpk->i = strtoll(v, NULL, 10);
+        } else {
+            rc = fx__arena_text(l, newpk, v, strlen(v));
+            fx__bind_fix(newpk, 1, &l->arena);
+        }
+        PQclear(r);
+        return rc ? oom(err) : 0;
+    }
+    *result = PQntuples(r) == 0 ? FX__UNCHANGED
+              : PQgetvalue(r, 0, 0)[0] == 't' ? FX__INSERTED : FX__UPDATED;
+    if (n == 0 && PQntuples(r))
+        *result = FX__INSERTED;
+    PQclear(r);
+    return 0;
+}
+
+static int run_sql(fx_loader *l, const fx_buf *sql, const fx__bind *b, size_t n,
+                   const fx__loc *loc, fx_error *err, const char *doing, PGresult **out)
+{
+    pg *p = l->be;
+    const char *v[8];
+    if (n > 8 || params(p, b, n, v))
+        return oom(err);
+    PGresult *r = PQexecParams(p->c, sql->data, (int)n, NULL, v, NULL, NULL, 0);
+    ExecStatusType st = PQresultStatus(r);
+    if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
+        int rc = pgerr(l, r, loc, err, doing);
+        PQclear(r);
+        return rc;
+    }
+    if (out)
+        *out = r;
+    else
+        PQclear(r);
+    return 0;
+}
+
+static int pg_natural(fx_loader *l, size_t mi, const fx__bind *vals, fx__bind *pk,
+                      fx_error *err)
+{
+    const fx_model_schema *m = &l->schema->models[mi];
+    fx_buf q = FX_BUF_INIT;
+    int bad = fx_buf_adds(&q, "SELECT ") || quote(&q, m->pk_column) ||
+              fx_buf_adds(&q, " FROM ") || quote(&q, m->table) || fx_buf_adds(&q, " WHERE ");
+    for (size_t i = 0; i < m->natural_key.n && !bad; i++) {
+        const fx_field_schema *f = fx_model_field(m, m->natural_key.names[i]);
+        bad = (i && fx_buf_adds(&q, " AND ")) ||
+              quote(&q, f && f->column ? f->column : m->natural_key.names[i]) ||
+              fx_buf_printf(&q, " = $%zu", i + 1);
+    }
+    PGresult *r;
+    int rc = bad ? oom(err) : run_sql(l, &q, vals, m->natural_key.n, NULL, err,
+                                      "looking a natural key up", &r);
+    fx_buf_free(&q);
+    if (rc)
+        return rc;
+    int found = PQntuples(r) > 0;
+    if (found) {
+        const char *v = PQgetvalue(r, 0, 0);
+        memset(pk, 0, sizeof *pk);
+        if (m->pk_kind == FX_K_INT || m->pk_kind == FX_K_BIGINT || m->pk_kind == FX_K_SMALLINT) {
+            pk->type = FX__B_INT;
+            pk->i = strtoll(v, NULL, 10);
+        } else if (fx__arena_text(l, pk, v, strlen(v))) {
+            PQclear(r);
+            return oom(err);
+        }
+    }
+    PQclear(r);
+    return found;
+}
+
+static int pg_m2m(fx_loader *l, size_t mi, size_t fi, const fx__bind *pk,
+                  const fx__bind *targets, size_t n, int fresh, const fx__loc *loc,
+                  int *changed, fx_error *err)
+{
+    pg *p = l->be;
+    const fx_field_schema *f = &l->schema->models[mi].fields[fi];
+    const char **want = calloc(n + 1, sizeof *want);
+    char (*tb)[32] = calloc(n + 1, 32);
+    if (!tb || !want) {
+        free(want);
+        free(tb);
+        return oom(err);
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (targets[i].type == FX__B_INT) {
+            snprintf(tb[i], 32, "%" PRId64, targets[i].i);
+            want[i] = tb[i];
+        } else {
+            want[i] = targets[i].s ? targets[i].s : "";
+        }
+    }
+    char *have = calloc(n + 1, 1);
+    fx_buf q = FX_BUF_INIT;
+    int rc = have ? 0 : oom(err);
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < i; j++)
+            if (!strcmp(want[i], want[j]))
+                have[i] = 1;
+    (void)p;
+    if (!rc && !fresh) {
+        PGresult *r;
+        int bad = fx_buf_adds(&q, "SELECT ") || quote(&q, f->through_to) ||
+                  fx_buf_adds(&q, "::text FROM ") || quote(&q, f->through) ||
+                  fx_buf_adds(&q, " WHERE ") || quote(&q, f->through_from) ||
+                  fx_buf_adds(&q, " = $1");
+        rc = bad ? oom(err) : run_sql(l, &q, pk, 1, loc, err, "reading links", &r);
+        for (int k = 0; !rc && k < PQntuples(r); k++) {
+            const char *v = PQgetvalue(r, k, 0);
+            size_t i;
+            for (i = 0; i < n; i++)
+                if (!strcmp(v, want[i]))
+                    break;
+            if (i < n) {
+                have[i] = 1;
+                continue;
+            }
+            fx_buf d = FX_BUF_INIT;
+            fx__bind b[2];
+            b[0] = *pk;
+            memset(&b[1], 0, sizeof b[1]);
+            b[1].type = FX__B_TEXT;
+            b[1].s = v;
+            bad = fx_buf_adds(&d, "DELETE FROM ") || quote(&d, f->through) ||
+                  fx_buf_adds(&d, " WHERE ") || quote(&d, f->through_from) ||
+                  fx_buf_adds(&d, " = $1 AND ") || quote(&d, f->through_to) ||
+                  fx_buf_adds(&d, "::text = $2");
+            rc = bad ? oom(err) : run_sql(l, &d, b, 2, loc, err, "unlinking", NULL);
+            fx_buf_free(&d);
+            *changed = 1;
+        }
+        if (!bad && (rc == 0 || r))
+            PQclear(r);
+    }
+    fx_buf_reset(&q);
+    int bad = fx_buf_adds(&q, "INSERT INTO ") || quote(&q, f->through) || fx_buf_adds(&q, " (") ||
+              quote(&q, f->through_from) || fx_buf_adds(&q, ", ") || quote(&q, f->through_to) ||
+              fx_buf_adds(&q, ") VALUES ($1, $2)");
+    if (!rc && bad)
+        rc = oom(err);
+    for (size_t i = 0; !rc && i < n; i++) {
+        if (have[i])
+            continue;
+        fx__bind b[2] = {*pk, targets[i]};
+        rc = run_sql(l, &q, b, 2, loc, err, "linking many-to-many members", NULL);
+        *changed = 1;
+    }
+    fx_buf_free(&q);
+    free(have);
+    free(tb);
+    free(want);
+    return rc;
+}
+
+static int pg_set(fx_loader *l, size_t mi, size_t fi, const fx__bind *pk,
+                  const fx__bind *val, const fx__loc *loc, fx_error *err)
+{
+    const fx_model_schema *m = &l->schema->models[mi];
+    fx_buf q = FX_BUF_INIT;
+    int bad = fx_buf_adds(&q, "UPDATE ") || quote(&q, m->table) || fx_buf_adds(&q, " SET ") ||
+              quote(&q, m->fields[fi].column) || fx_buf_adds(&q, " = $2 WHERE ") ||
+              quote(&q, m->pk_column) || fx_buf_adds(&q, " = $1");
+    fx__bind b[2] = {*pk, *val};
+    int rc = bad ? oom(err) : run_sql(l, &q, b, 2, loc, err, "setting a forward reference", NULL);
+    fx_buf_free(&q);
+    return rc;
+}
+
+static int pg_clear(fx_loader *l, size_t mi, unsigned long *deleted, fx_error *err)
+{
+    const fx_model_schema *m = &l->schema->models[mi];
+    fx_buf q = FX_BUF_INIT;
+    int rc = 0;
+    for (size_t i = 0; i < m->nfields && !rc; i++) {
+        if (m->fields[i].kind != FX_K_M2M)
+            continue;
+        fx_buf_reset(&q);
+        rc = fx_buf_adds(&q, "DELETE FROM ") || quote(&q, m->fields[i].through)
+                 ? oom(err) : run_sql(l, &q, NULL, 0, NULL, err, "deleting links (--replace)", NULL);
+    }
+    fx_buf_reset(&q);
+    PGresult *r = NULL;
+    if (!rc)
+        rc = fx_buf_adds(&q, "DELETE FROM ") || quote(&q, m->table)
+                 ? oom(err) : run_sql(l, &q, NULL, 0, NULL, err, "deleting rows (--replace)", &r);
+    if (!rc) {
+        *deleted += strtoul(PQcmdTuples(r), NULL, 10);
+        PQclear(r);
+    }
+    fx_buf_free(&q);
+    return rc;
+}
+
+static int simple(fx_loader *l, const char *sql, fx_error *err, const char *doing, PGresult **out)
+{
+    fx_buf q = FX_BUF_INIT;
+    int rc = fx_buf_adds(&q, sql) ? oom(err) : run_sql(l, &q, NULL, 0, NULL, err, doing, out);
+    fx_buf_free(&q);
+    return rc;
+}
+
+/* A foreign key violation at commit, traced back to a record. */
+static int fk_violation(fx_loader *l, PGresult *r, fx_error *err)
+{
+    const char *table = PQresultErrorField(r, PG_DIAG_TABLE_NAME);
+    const char *detail = PQresultErrorField(r, PG_DIAG_MESSAGE_DETAIL);
+    char col[200] = "", val[200] = "", ptable[200] = "";
+    if (!table || !detail || sscanf(detail, "Key (%199[^)])=(%199[^)]) is not present in "
+                                    "table \"%199[^\"]\"", col, val, ptable) != 3)
+        return pgerr(l, r, NULL, err, "checking constraints at commit");
+    const fx_model_schema *owner = NULL;
+    const char *fname = col, *plabel = ptable;
+    const char *pkcol = "id";
+    for (size_t i = 0; i < l->schema->nmodels; i++) {
+        const fx_model_schema *m = &l->schema->models[i];
+        if (!strcmp(m->table, ptable))
+            plabel = m->label;
+        if (!strcmp(m->table, table)) {
+            owner = m;
+            pkcol = m->pk_column;
+            for (size_t j = 0; j < m->nfields; j++)
+                if (m->fields[j].column && !strcmp(m->fields[j].column, col))
+                    fname = m->fields[j].name;
+        }
+        for (size_t j = 0; j < m->nfields; j++)
+            if (m->fields[j].kind == FX_K_M2M && !strcmp(m->fields[j].through, table)) {
+                owner = m;
+                fname = m->fields[j].name;
+                pkcol = m->fields[j].through_from;
+            }
+    }
+    char msg[600];
+    snprintf(msg, sizeof msg, "field '%s' refers to %s %s, which does not exist (FOREIGN KEY "
+             "constraint failed at commit)", fname, plabel, val);
+    /* the row: the transaction is usable again after the savepoint */
+    fx_buf q = FX_BUF_INIT;
+    fx_buf_adds(&q, "SELECT ");
+    quote(&q, pkcol);
+    fx_buf_adds(&q, "::text FROM ");
+    quote(&q, table);
+    fx_buf_adds(&q, " WHERE ");
+    quote(&q, col);
+    fx_buf_adds(&q, "::text = $1 LIMIT 1");
+    fx__bind b;
+    memset(&b, 0, sizeof b);
+    b.type = FX__B_TEXT;
+    b.s = val;
+    PGresult *row = NULL;
+    fx__loc loc;
+    memset(&loc, 0, sizeof loc);
+    loc.label = owner ? owner->label : table;
+    fx_error e2;
+    if (run_sql(l, &q, &b, 1, NULL, &e2, "finding the row", &row) == 0 && PQntuples(row))
+        snprintf(loc.pk, sizeof loc.pk, "%s", PQgetvalue(row, 0, 0));
+    PQclear(row);
+    fx_buf_free(&q);
+    if (loc.pk[0] && fx__load_where(l, &loc))
+        return fx__load_fail(l, &loc, err, FX__EREJECT, "%s: add that record or fix the "
+                             "reference; nothing was written", msg);
+    return fx__load_fail(l, &loc, err, FX__EREJECT, "a row already in the database (not in "
+                         "the files): %s; nothing was written", msg);
+}
+
+static int pg_finish(fx_loader *l, int commit, fx_error *err)
+{
+    pg *p = l->be;
+    int rc;
+    if (!commit) {
+        p->in_tx = 0;
+        return simple(l, "ROLLBACK", err, "rolling back (--dry-run)", NULL);
+    }
+    if ((rc = simple(l, "SAVEPOINT fx_check", err, "checking constraints", NULL)))
+        return rc;
+    PGresult *r = PQexec(p->c, "SET CONSTRAINTS ALL IMMEDIATE");
+    if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+        PQclear(PQexec(p->c, "ROLLBACK TO SAVEPOINT fx_check"));
+        rc = fk_violation(l, r, err);
+        PQclear(r);
+        return rc;
+    }
+    PQclear(r);
+    /* sequences, as Django's sequence_reset_sql: tables and their links */
+    for (size_t i = 0; i < l->schema->nmodels && !rc; i++) {
+        const fx_model_schema *m = &l->schema->models[i];
+        if (!l->ms[i].seen && !l->ms[i].replaced)
+            continue;
+        for (size_t j = 0; j <= m->nfields && !rc; j++) {
+            const char *t = j == 0 ? m->table : m->fields[j - 1].kind == FX_K_M2M
+                                                    ? m->fields[j - 1].through : NULL;
+            const char *c = j == 0 ? m->pk_column : "id";
+            if (!t || (j == 0 && m->pk_kind != FX_K_INT && m->pk_kind != FX_K_BIGINT &&
+                       m->pk_kind != FX_K_SMALLINT))
+                continue;
+            fx_buf q = FX_BUF_INIT, qt = FX_BUF_INIT;
+            quote(&qt, t);
+            fx_buf_adds(&q, "SELECT setval(pg_get_serial_sequence($1, $2), coalesce(max(");
+            quote(&q, c);
+            fx_buf_adds(&q, "), 1), max(");
+            quote(&q, c);
+            fx_buf_adds(&q, ") IS NOT NULL) FROM ");
+            quote(&q, t);
+            fx__bind b[2];
+            memset(b, 0, sizeof b);
+            b[0].type = b[1].type = FX__B_TEXT;
+            b[0].s = qt.data;
+            b[1].s = c;
+            rc = run_sql(l, &q, b, 2, NULL, err, "resetting sequences", NULL);
+            fx_buf_free(&q);
+            fx_buf_free(&qt);
+        }
+    }
+    if (rc || (rc = simple(l, "COMMIT", err, "committing", NULL)))
+        return rc;
+    p->in_tx = 0;
+    return 0;
+}
+
+static void pg_close(fx_loader *l)
+{
+    pg *p = l->be;
+    if (!p)
+        return;
+    for (size_t i = 0; i < p->nm; i++) {
+        for (size_t j = 0; j < p->m[i].nsets; j++)
+            free(p->m[i].sets[j].fidx);
+        free(p->m[i].sets);
+    }
+    free(p->m);
+    free(p->pbuf);
+    if (p->c && p->in_tx)
+        PQclear(PQexec(p->c, "ROLLBACK"));
+    PQfinish(p->c);
+    free(p);
+    l->be = NULL;
+}
+
+static const fx__load_ops pg_ops = {"postgresql", pg_upsert, pg_natural, pg_m2m, pg_set,
+                                    pg_clear, pg_finish, pg_close};
+
+int fx__load_pg_open(fx_loader *l, const char *conninfo, fx_error *err)
+{
+    pg *p = calloc(1, sizeof *p);
+    if (!p)
+        return oom(err);
+    l->be = p;
+    l->ops = &pg_ops;
+    p->c = PQconnectdb(conninfo);
+    if (PQstatus(p->c) != CONNECTION_OK) {
+        char m[600];
+        snprintf(m, sizeof m, "%s", PQerrorMessage(p->c));
+        for (char *q = m; *q; q++)
+            if (*q == '\n')
+                *q = ' ';
+        return fx_error_set(err, FX_EIO, NULL, 0, 0, 0, "cannot connect to PostgreSQL "
+                            "(%s): check the URI, PGHOST, PGPORT, PGUSER, PGDATABASE", m);
+    }
+    PQclear(PQexec(p->c, "SET client_encoding = 'UTF8'"));
+    if (!l->schema) {
+        int rc = fx__schema_pg(&l->schema, p->c, l->target, err);
+        if (rc < 0)
+            return rc;
+    }
+    p->nm = l->schema->nmodels;
+    if (!(p->m = calloc(p->nm + 1, sizeof *p->m)))
+        return oom(err);
+    PGresult *r = PQexec(p->c, "BEGIN; SET CONSTRAINTS ALL DEFERRED; SET LOCAL TIME ZONE 'UTC'");
+    if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+        int rc = fx_error_set(err, FX_EIO, NULL, 0, 0, 0, "cannot begin a transaction: %s",
+                              PQerrorMessage(p->c));
+        PQclear(r);
+        return rc;
+    }
+    PQclear(r);
+    p->in_tx = 1;
+    return 0;
+}
