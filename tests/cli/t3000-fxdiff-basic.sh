@@ -1,0 +1,218 @@
+#!/usr/bin/env bash
+# fxdiff: text output, --stat, --format json and fixture, --ignore-field,
+# -m/-x, --key, -q, colour, layouts and orders that compare equal, exit
+# status (0 same, 1 different, 2 trouble).
+
+. "$(dirname "$0")/lib.sh"
+
+test_expect () {
+    test_expect_success "$1" "$(cat)"
+}
+
+# old.json (dumpdata --indent 2) and new.jsonl: a price changed, a phone and
+# an email changed, a supplier added and one removed, an order deleted, one
+# added.
+make_files () {
+    cat >old.json <<\EOF
+[
+{
+  "model": "supermarket.produit",
+  "pk": 7,
+  "fields": {
+    "reference": "REF-7",
+    "prix_vente": "5355.64",
+    "fournisseurs": [
+      1,
+      2
+    ]
+  }
+},
+{
+  "model": "supermarket.client",
+  "pk": 3,
+  "fields": {
+    "telephone": "+225 07 00",
+    "email": "a@example.ci",
+    "updated_at": "2025-01-01T00:00:00Z"
+  }
+},
+{
+  "model": "supermarket.commande",
+  "pk": 5,
+  "fields": {
+    "numero": "CMD-5"
+  }
+}
+]
+EOF
+    cat >new.jsonl <<\EOF
+{"model": "supermarket.commande","pk": 6,"fields": {"numero": "CMD-6"}}
+{"model": "supermarket.client","pk": 3,"fields": {"telephone": "+225 05 11","email": "b@example.ci","updated_at": "2025-02-01T00:00:00Z"}}
+{"model": "supermarket.produit","pk": 7,"fields": {"reference": "REF-7","prix_vente": "100.00","fournisseurs": [2,3]}}
+EOF
+}
+
+test_expect 'text output, one line a record' <<\EOT
+make_files &&
+test_expect_code 1 fxdiff -s "$FX_ROOT/schemas/erp.json" old.json new.jsonl >out &&
+cat >expect <<\EOF &&
+~ supermarket.produit 7  prix_vente: "5355.64" -> "100.00", fournisseurs: +3 -1
+~ supermarket.client 3  telephone: "+225 07 00" -> "+225 05 11", email: "a@example.ci" -> "b@example.ci", updated_at: "2025-01-01T00:00:00Z" -> "2025-02-01T00:00:00Z"
+- supermarket.commande 5
++ supermarket.commande 6
+EOF
+test_cmp expect out
+EOT
+
+test_expect 'the same records in another layout and order: exit 0, no output' <<\EOT
+make_files &&
+cp old.json a.json &&
+printf '[{"model": "supermarket.commande", "pk": "5", "fields": {"numero": "CMD-5"}}, {"model": "Supermarket.Client", "pk": 3, "fields": {"email": "a@example.ci", "telephone": "+225 07 00", "updated_at": "2025-01-01T00:00:00Z"}}, {"model": "supermarket.produit", "pk": 7, "fields": {"reference": "REF-7", "prix_vente": "5355.64", "fournisseurs": [1, 2]}}]' >b.json &&
+fxdiff a.json b.json >out &&
+test_must_be_empty out
+EOT
+
+test_expect '--ignore-field, -m, -x' <<\EOT
+make_files &&
+test_expect_code 1 fxdiff --ignore-field '*.updated_at' -i '*.telephone' -m supermarket.client old.json new.jsonl >out &&
+echo '~ supermarket.client 3  email: "a@example.ci" -> "b@example.ci"' >expect &&
+test_cmp expect out &&
+fxdiff -i 'supermarket.client.*' -x supermarket.produit -x supermarket.commande old.json new.jsonl >out &&
+test_must_be_empty out
+EOT
+
+test_expect '--stat' <<\EOT
+make_files &&
+test_expect_code 1 fxdiff --stat old.json new.jsonl >out &&
+cat >expect <<\EOF &&
+supermarket.produit: 0 added, 0 removed, 1 changed
+supermarket.client: 0 added, 0 removed, 1 changed
+supermarket.commande: 1 added, 1 removed, 0 changed
+3 models: 1 added, 1 removed, 2 changed
+EOF
+test_cmp expect out
+EOT
+
+test_expect '--format json' <<\EOT
+make_files &&
+test_expect_code 1 fxdiff --format json -s "$FX_ROOT/schemas/erp.json" -m supermarket.produit old.json new.jsonl >out &&
+cat >expect <<\EOF &&
+{
+  "same":false,
+  "added":0,
+  "removed":0,
+  "changed":1,
+  "changes":[
+    {
+      "op":"changed",
+      "model":"supermarket.produit",
+      "key":"7",
+      "fields":[
+        {
+          "field":"prix_vente",
+          "old":"5355.64",
+          "new":"100.00"
+        },
+        {
+          "field":"fournisseurs",
+          "old":[1,2],
+          "new":[2,3],
+          "added":[
+            3
+          ],
+          "removed":[
+            1
+          ]
+        }
+      ]
+    }
+  ]
+}
+EOF
+test_cmp expect out &&
+/usr/bin/python3 -m json.tool out >/dev/null
+EOT
+
+test_expect '--format fixture: the added and changed records, removed keys on stderr' <<\EOT
+make_files &&
+test_expect_code 1 fxdiff --format fixture old.json new.jsonl >delta.jsonl 2>err &&
+cat >expect <<\EOF &&
+{"model": "supermarket.produit","pk": 7,"fields": {"reference": "REF-7","prix_vente": "100.00","fournisseurs": [2,3]}}
+{"model": "supermarket.client","pk": 3,"fields": {"telephone": "+225 05 11","email": "b@example.ci","updated_at": "2025-02-01T00:00:00Z"}}
+{"model": "supermarket.commande","pk": 6,"fields": {"numero": "CMD-6"}}
+EOF
+test_cmp expect delta.jsonl &&
+echo "fxdiff: removed: supermarket.commande 5" >expect &&
+test_cmp expect err &&
+fxvalidate -q delta.jsonl
+EOT
+
+test_expect '--key matches records by business fields' <<\EOT
+cat >a.jsonl <<\EOF &&
+{"model": "supermarket.commande","pk": 1,"fields": {"agence": 1,"numero": "X","total": "1.00"}}
+EOF
+cat >b.jsonl <<\EOF &&
+{"model": "supermarket.commande","pk": 9,"fields": {"agence": 1,"numero": "X","total": "2.00"}}
+EOF
+test_expect_code 1 fxdiff --key supermarket.commande=agence,numero a.jsonl b.jsonl >out &&
+echo '~ supermarket.commande [1, "X"]  total: "1.00" -> "2.00"' >expect &&
+test_cmp expect out &&
+test_expect_code 1 fxdiff a.jsonl b.jsonl >out &&
+printf -- '- supermarket.commande 1\n+ supermarket.commande 9\n' >expect &&
+test_cmp expect out
+EOT
+
+test_expect '-q: only the exit status' <<\EOT
+make_files &&
+test_expect_code 1 fxdiff -q old.json new.jsonl >out 2>&1 &&
+test_must_be_empty out &&
+fxdiff -q old.json old.json
+EOT
+
+test_expect 'colour only when asked or on a terminal, never with NO_COLOR' <<\EOT
+make_files &&
+test_expect_code 1 fxdiff --color always -m supermarket.commande old.json new.jsonl >out &&
+printf '\033[31m- supermarket.commande 5\033[0m\n\033[32m+ supermarket.commande 6\033[0m\n' >expect &&
+test_cmp expect out &&
+test_expect_code 1 fxdiff -m supermarket.commande old.json new.jsonl >out &&
+! grep -q "$(printf '\033')" out &&
+if command -v script >/dev/null; then
+    NO_COLOR=1 script -qec "fxdiff -m supermarket.commande old.json new.jsonl" /dev/null >out;
+    ! grep -q "$(printf '\033')\[3" out
+fi
+EOT
+
+test_expect 'stdin as OLD or NEW' <<\EOT
+make_files &&
+test_expect_code 1 fxdiff - new.jsonl <old.json >out &&
+test_line_count=$(wc -l <out) && [ "$test_line_count" = 4 ]
+EOT
+
+test_expect 'the corpus: every layout the same, an edit found' <<\EOT
+C=$FX_TESTDATA/corpus &&
+fxdiff $C/base.json $C/base.compact.json &&
+fxdiff $C/base.json $C/base.jsonl &&
+fxdiff $C/base.json $C/base.json.gz &&
+sed 's/"prix_vente": "5355.64"/"prix_vente": "100.00"/' $C/base.json >new.json &&
+test_expect_code 1 fxdiff $C/base.jsonl new.json >out &&
+echo '~ supermarket.produit 1  prix_vente: "5355.64" -> "100.00"' >expect &&
+test_cmp expect out
+EOT
+
+test_expect 'usage errors and unreadable files: exit 2' <<\EOT
+test_expect_code 2 fxdiff only-one.json 2>err &&
+grep "give two files" err &&
+test_expect_code 2 fxdiff --format xml a b 2>err &&
+grep "format takes text, json or fixture" err &&
+test_expect_code 2 fxdiff --key nonsense a b 2>err &&
+grep "is not a key" err &&
+test_expect_code 2 fxdiff missing.json missing2.json 2>err &&
+grep "missing.json" err &&
+printf '[{"model": "a.b", "pk": 1, "fields": {}},\n<<<<<<< ours\n]' >bad.json &&
+test_expect_code 2 fxdiff bad.json bad.json 2>err &&
+grep "bad.json:2:1: error: leftover merge conflict marker" err &&
+fxdiff --help | grep -q "usage: fxdiff" &&
+fxdiff --version | grep -q "fxdiff (fx)"
+EOT
+
+test_done

@@ -1,0 +1,337 @@
+#!/usr/bin/env bash
+# fxmerge: clean merges to stdout and in place (-o OURS), OURS's layout,
+# the summary, --report, conflict blocks and what fxvalidate says of them,
+# --strategy, --renumber with --schema, usage errors; exit 0 clean, 1
+# conflicts, 2 trouble.
+
+. "$(dirname "$0")/lib.sh"
+
+test_expect () {
+    test_expect_success "$1" "$(cat)"
+}
+
+SCHEMA=$FX_ROOT/schemas/erp.json
+
+# base, ours (dumpdata --indent 2) and theirs (jsonl): each side changes a
+# different field of client 3, a price each, and adds an order with a line
+# under the same pks.
+make_files () {
+    cat >base.json <<\EOF
+[
+{
+  "model": "supermarket.produit",
+  "pk": 1,
+  "fields": {
+    "reference": "REF-1",
+    "prix_vente": "10.00"
+  }
+},
+{
+  "model": "supermarket.produit",
+  "pk": 2,
+  "fields": {
+    "reference": "REF-2",
+    "prix_vente": "20.00"
+  }
+},
+{
+  "model": "supermarket.client",
+  "pk": 3,
+  "fields": {
+    "telephone": "+225 07 00",
+    "email": "a@example.ci"
+  }
+},
+{
+  "model": "supermarket.commande",
+  "pk": 1,
+  "fields": {
+    "numero": "CMD-1",
+    "agence": 1,
+    "client": 3
+  }
+},
+{
+  "model": "supermarket.lignecommande",
+  "pk": 1,
+  "fields": {
+    "commande": 1,
+    "produit": 1,
+    "quantite": "1.000"
+  }
+}
+]
+EOF
+    sed -e 's/"10.00"/"11.00"/' -e 's/+225 07 00/+225 05 99/' base.json >ours.json &&
+    python3 - <<\EOF
+import json
+recs = json.load(open("ours.json"))
+recs.insert(4, {"model": "supermarket.commande", "pk": 2, "fields": {"numero": "CMD-L", "agence": 1, "client": 3}})
+recs.append({"model": "supermarket.lignecommande", "pk": 2, "fields": {"commande": 2, "produit": 1, "quantite": "2.000"}})
+open("ours.json", "w").write("[\n" + ",\n".join(json.dumps(r, indent=2) for r in recs) + "\n]\n")
+EOF
+    cat >theirs.jsonl <<\EOF
+{"model": "supermarket.produit","pk": 1,"fields": {"reference": "REF-1","prix_vente": "10.00"}}
+{"model": "supermarket.produit","pk": 2,"fields": {"reference": "REF-2","prix_vente": "22.00"}}
+{"model": "supermarket.client","pk": 3,"fields": {"telephone": "+225 07 00","email": "new@example.ci"}}
+{"model": "supermarket.commande","pk": 1,"fields": {"numero": "CMD-1","agence": 1,"client": 3}}
+{"model": "supermarket.commande","pk": 2,"fields": {"numero": "CMD-O","agence": 1,"client": 3}}
+{"model": "supermarket.lignecommande","pk": 1,"fields": {"commande": 1,"produit": 1,"quantite": "1.000"}}
+{"model": "supermarket.lignecommande","pk": 2,"fields": {"commande": 2,"produit": 1,"quantite": "2.000"}}
+EOF
+}
+
+cat >"$FX_TRASH/merged.expect" <<\EOF
+[
+{
+  "model": "supermarket.produit",
+  "pk": 1,
+  "fields": {
+    "reference": "REF-1",
+    "prix_vente": "11.00"
+  }
+},
+{
+  "model": "supermarket.produit",
+  "pk": 2,
+  "fields": {
+    "reference": "REF-2",
+    "prix_vente": "22.00"
+  }
+},
+{
+  "model": "supermarket.client",
+  "pk": 3,
+  "fields": {
+    "telephone": "+225 05 99",
+    "email": "new@example.ci"
+  }
+},
+{
+  "model": "supermarket.commande",
+  "pk": 1,
+  "fields": {
+    "numero": "CMD-1",
+    "agence": 1,
+    "client": 3
+  }
+},
+{
+  "model": "supermarket.commande",
+  "pk": 2,
+  "fields": {
+    "numero": "CMD-L",
+    "agence": 1,
+    "client": 3
+  }
+},
+{
+  "model": "supermarket.commande",
+  "pk": 3,
+  "fields": {
+    "numero": "CMD-O",
+    "agence": 1,
+    "client": 3
+  }
+},
+{
+  "model": "supermarket.lignecommande",
+  "pk": 1,
+  "fields": {
+    "commande": 1,
+    "produit": 1,
+    "quantite": "1.000"
+  }
+},
+{
+  "model": "supermarket.lignecommande",
+  "pk": 2,
+  "fields": {
+    "commande": 2,
+    "produit": 1,
+    "quantite": "2.000"
+  }
+},
+{
+  "model": "supermarket.lignecommande",
+  "pk": 3,
+  "fields": {
+    "commande": 3,
+    "produit": 1,
+    "quantite": "2.000"
+  }
+}
+]
+EOF
+
+test_expect 'a clean merge with renumbering, in ours layout, summary on stderr' <<\EOT
+make_files &&
+fxmerge --schema "$SCHEMA" base.json ours.json theirs.jsonl >out 2>err &&
+test_cmp "$FX_TRASH/merged.expect" out &&
+echo "fxmerge: 9 records: 5 from ours, 3 from theirs, 1 merged field by field, 0 deleted, 2 renumbered, 0 resolved by --strategy, 0 conflicts" >expect &&
+test_cmp expect err &&
+fxvalidate -q --schema "$SCHEMA" out
+EOT
+
+test_expect '-o OURS: in place, atomically; -q' <<\EOT
+make_files &&
+fxmerge -q -s "$SCHEMA" -o ours.json base.json ours.json theirs.jsonl 2>err &&
+test_must_be_empty err &&
+test_cmp "$FX_TRASH/merged.expect" ours.json &&
+! ls -a | grep -q "fx-"
+EOT
+
+test_expect '--report: merges and renumberings as JSON' <<\EOT
+make_files &&
+fxmerge -q -s "$SCHEMA" --report rep.json -o out.json base.json ours.json theirs.jsonl &&
+cat >expect <<\EOF &&
+{
+  "clean":true,
+  "summary":{
+    "records":9,
+    "ours":5,
+    "theirs":3,
+    "merged":1,
+    "deleted":0,
+    "renumbered":2,
+    "conflicts":0,
+    "resolved":0
+  },
+  "conflicts":[
+  ],
+  "resolved":[
+  ],
+  "merged":[
+    {
+      "model":"supermarket.client",
+      "key":"3",
+      "fields":[
+        "email"
+      ]
+    }
+  ],
+  "renumbered":[
+    {
+      "model":"supermarket.commande",
+      "key":"2",
+      "side":"theirs",
+      "new_key":"3"
+    },
+    {
+      "model":"supermarket.lignecommande",
+      "key":"2",
+      "side":"theirs",
+      "new_key":"3"
+    }
+  ]
+}
+EOF
+test_cmp expect rep.json
+EOT
+
+test_expect 'without --schema colliding adds are conflicts, with a hint' <<\EOT
+make_files &&
+test_expect_code 1 fxmerge -o out.json base.json ours.json theirs.jsonl 2>err &&
+grep "conflict (add/add): supermarket.commande 2: both sides added this pk: pass --schema" err &&
+grep "1 conflict: resolve the blocks" err
+EOT
+
+test_expect 'a field conflict: markers around whole records; fxvalidate flags every marker' <<\EOT
+make_files &&
+sed 's/"22.00"/"23.00"/' theirs.jsonl >t2.jsonl &&
+sed 's/"20.00"/"21.00"/' ours.json >o2.json &&
+test_expect_code 1 fxmerge -s "$SCHEMA" --report rep.json -o out.json base.json o2.json t2.jsonl 2>err &&
+sed -n 9,37p out.json >block &&
+cat >expect <<\EOF &&
+},
+<<<<<<< ours
+{
+  "model": "supermarket.produit",
+  "pk": 2,
+  "fields": {
+    "reference": "REF-2",
+    "prix_vente": "21.00"
+  }
+},
+||||||| base
+{
+  "model": "supermarket.produit",
+  "pk": 2,
+  "fields": {
+    "reference": "REF-2",
+    "prix_vente": "20.00"
+  }
+},
+=======
+{
+  "model": "supermarket.produit",
+  "pk": 2,
+  "fields": {
+    "reference": "REF-2",
+    "prix_vente": "23.00"
+  }
+},
+>>>>>>> theirs
+EOF
+test_cmp expect block &&
+grep -q '"kind":"field"' rep.json && grep -q '"prix_vente"' rep.json &&
+test_expect_code 1 fxvalidate out.json 2>verr &&
+grep "conflict-marker" verr | cut -d: -f2 >lines &&
+printf '10\n19\n28\n37\n' >expect &&
+test_cmp expect lines &&
+sed -e '/^<<<<<<< ours$/,/^=======$/d' -e '/^>>>>>>> theirs$/d' out.json >resolved.json &&
+fxvalidate -q --schema "$SCHEMA" resolved.json &&
+grep -q '"23.00"' resolved.json
+EOT
+
+test_expect '--strategy ours|theirs resolves field conflicts' <<\EOT
+make_files &&
+sed 's/"22.00"/"23.00"/' theirs.jsonl >t2.jsonl &&
+sed 's/"20.00"/"21.00"/' ours.json >o2.json &&
+fxmerge -q -s "$SCHEMA" --strategy ours base.json o2.json t2.jsonl >out &&
+grep -q '"21.00"' out && ! grep -q '"23.00"' out &&
+fxmerge -q -s "$SCHEMA" --strategy theirs base.json o2.json t2.jsonl >out &&
+grep -q '"23.00"' out && ! grep -q '"21.00"' out
+EOT
+
+test_expect 'delete against an edit: a conflict, or the strategy decides' <<\EOT
+make_files &&
+grep -v '"pk": 2,"fields": {"reference"' theirs.jsonl >t2.jsonl &&
+sed 's/"20.00"/"21.00"/' ours.json >o2.json &&
+test_expect_code 1 fxmerge -s "$SCHEMA" base.json o2.json t2.jsonl >out 2>err &&
+grep "conflict (modify/delete): supermarket.produit 2" err &&
+fxmerge -q -s "$SCHEMA" --strategy theirs base.json o2.json t2.jsonl >out &&
+! grep -q REF-2 out &&
+fxmerge -q -s "$SCHEMA" --strategy ours base.json o2.json t2.jsonl >out &&
+grep -q '"21.00"' out
+EOT
+
+test_expect '--renumber none: an id collision stays a conflict whatever the strategy' <<\EOT
+make_files &&
+test_expect_code 1 fxmerge -s "$SCHEMA" --renumber none --strategy theirs base.json ours.json theirs.jsonl >out 2>err &&
+grep "conflict (add/add): supermarket.commande 2" err
+EOT
+
+test_expect '--renumber ours: the mirror image' <<\EOT
+make_files &&
+fxmerge -q -s "$SCHEMA" -o a.json base.json ours.json theirs.jsonl &&
+fxmerge -q -s "$SCHEMA" --renumber ours -o b.json base.json theirs.jsonl ours.json &&
+fxdiff a.json b.json
+EOT
+
+test_expect 'usage errors and trouble: exit 2' <<\EOT
+test_expect_code 2 fxmerge a b 2>err &&
+grep "give three files" err &&
+test_expect_code 2 fxmerge --renumber both a b c 2>err &&
+grep "renumber takes ours, none or theirs" err &&
+test_expect_code 2 fxmerge --strategy none a b c 2>err &&
+test_expect_code 2 fxmerge missing.json b c 2>err &&
+grep "missing.json" err &&
+make_files &&
+test_expect_code 2 fxmerge -o out.json base.json ours.json missing.json 2>err &&
+! test -e out.json &&
+fxmerge --help | grep -q "merge.fixture.driver" &&
+fxmerge --version | grep -q "fxmerge (fx)"
+EOT
+
+test_done

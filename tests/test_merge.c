@@ -1,0 +1,547 @@
+/*
+** test_merge.c: fx_merge(), case by case, each alone and mixed, and each in
+** both directions: swapping ours and theirs (and the side renumbered) must
+** give the same records.  Inputs are small jsonl fixtures written to a
+** scratch directory; outputs are compared byte for byte (jsonl is ours's
+** layout, so records taken whole come out as written).
+*/
+#define _GNU_SOURCE
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "fixture.h"
+
+static char dir[64];
+static fx_schema *schema;
+
+static const char schema_json[] =
+    "{\"fx_schema\": 1, \"models\": {"
+    " \"shop.tag\": {\"fields\": {\"code\": {\"kind\": \"char\", \"max_length\": 10,"
+    "   \"unique\": true}}},"
+    " \"shop.order\": {\"fields\": {\"n\": {\"kind\": \"char\", \"max_length\": 10},"
+    "   \"s\": {\"kind\": \"char\", \"max_length\": 10}}},"
+    " \"shop.line\": {\"fields\": {\"order\": {\"kind\": \"fk\", \"to\": \"shop.order\"},"
+    "   \"q\": {\"kind\": \"int\"}}},"
+    " \"shop.prod\": {\"fields\": {\"name\": {\"kind\": \"char\", \"max_length\": 20},"
+    "   \"price\": {\"kind\": \"char\", \"max_length\": 20},"
+    "   \"tags\": {\"kind\": \"m2m\", \"to\": \"shop.tag\"}}},"
+    " \"shop.agency\": {\"fields\": {\"code\": {\"kind\": \"char\", \"max_length\": 10,"
+    "   \"unique\": true}, \"city\": {\"kind\": \"char\", \"max_length\": 10}},"
+    "   \"natural_key\": [\"code\"]}"
+    "}}";
+
+static int setup(void **state)
+{
+    fx_error err;
+    (void)state;
+    strcpy(dir, "/tmp/fxmerge-test-XXXXXX");
+    if (!mkdtemp(dir))
+        return -1;
+    if (fx_schema_parse(&schema, schema_json, strlen(schema_json), "test", &err) < 0) {
+        fprintf(stderr, "schema: %s\n", err.msg);
+        return -1;
+    }
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    char cmd[128];
+    (void)state;
+    fx_schema_free(schema);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+static const char *path(const char *name)
+{
+    static char p[4][128];
+    static int k;
+    char *s = p[k++ % 4];
+    snprintf(s, 128, "%s/%s", dir, name);
+    return s;
+}
+
+static void put(const char *name, const char *text)
+{
+    FILE *f = fopen(path(name), "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+static char *slurp(const char *p)
+{
+    FILE *f = fopen(p, "r");
+    assert_non_null(f);
+    char *s = calloc(1, 1 << 16);
+    size_t n = fread(s, 1, (1 << 16) - 1, f);
+    s[n] = '\0';
+    fclose(f);
+    return s;
+}
+
+typedef struct run {
+    int rc;
+    fx_merge_stats st;
+    char *out;
+    char events[2048];        /* "conflict field shop.prod 1 [price]; ..." */
+} run;
+
+static void on_event(void *ctx, const fx_merge_event *e)
+{
+    run *r = ctx;
+    static const char *const kinds[] = {"", "conflict", "resolved", "auto", "renumber"};
+    size_t n = strlen(r->events);
+    n += (size_t)snprintf(r->events + n, sizeof r->events - n, "%s %s %s %s", kinds[e->kind],
+                          e->what ? e->what : "-", e->label, e->key);
+    if (e->new_key)
+        n += (size_t)snprintf(r->events + n, sizeof r->events - n, "->%s", e->new_key);
+    for (size_t i = 0; i < e->nfields; i++)
+        n += (size_t)snprintf(r->events + n, sizeof r->events - n, "%s%s",
+                              i ? "," : " [", e->fields[i]);
+    snprintf(r->events + n, sizeof r->events - n, "%s; ", e->nfields ? "]" : "");
+}
+
+/* Merge base, ours, theirs (jsonl texts) with the given options. */
+static run merge(const char *b, const char *o, const char *t, const fx_schema *s,
+                 fx_renumber ren, fx_strategy strat)
+{
+    run r;
+    fx_error err;
+    fx_output *out;
+    memset(&r, 0, sizeof r);
+    put("b.jsonl", b);
+    put("o.jsonl", o);
+    put("t.jsonl", t);
+    fx_merge_opts mo;
+    memset(&mo, 0, sizeof mo);
+    mo.schema = s;
+    mo.renumber = ren;
+    mo.strategy = strat;
+    mo.event = on_event;
+    mo.event_ctx = &r;
+    assert_int_equal(fx_output_open(&out, path("m.jsonl"), &err), 0);
+    r.rc = fx_merge(path("b.jsonl"), path("o.jsonl"), path("t.jsonl"), out, &mo, &r.st, &err);
+    if (r.rc < 0)
+        fprintf(stderr, "fx_merge: %s\n", err.msg);
+    assert_true(r.rc >= 0);
+    assert_int_equal(fx_output_commit(out, &err), 0);
+    fx_output_free(out);
+    r.out = slurp(path("m.jsonl"));
+    return r;
+}
+
+/* The record hashes of a clean output, sorted, one a line. */
+static char *hashes(const char *text)
+{
+    fx_reader *rd;
+    fx_error err;
+    const fx_record *rec;
+    uint64_t h[256];
+    size_t n = 0;
+    put("h.jsonl", text);
+    assert_int_equal(fx_reader_open(&rd, path("h.jsonl"), NULL, &err), 0);
+    while (fx_reader_next(rd, &rec, &err) > 0 && n < 256)
+        h[n++] = fx_record_hash(rec);
+    fx_reader_free(rd);
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = i + 1; j < n; j++)
+            if (h[j] < h[i]) {
+                uint64_t x = h[i];
+                h[i] = h[j];
+                h[j] = x;
+            }
+    char *s = calloc(n + 1, 17);
+    for (size_t i = 0; i < n; i++)
+        sprintf(s + 17 * i, "%016llx\n", (unsigned long long)h[i]);
+    return s;
+}
+
+/* Merge both ways; the clean result must be the same records, the
+** conflicts as many.  Returns the first run (ours, theirs). */
+static run both_ways(const char *b, const char *o, const char *t, const fx_schema *s,
+                     fx_strategy strat)
+{
+    run r1 = merge(b, o, t, s, FX_RENUMBER_THEIRS, strat);
+    fx_strategy mirror = strat == FX_STRATEGY_OURS ? FX_STRATEGY_THEIRS
+                         : strat == FX_STRATEGY_THEIRS ? FX_STRATEGY_OURS : strat;
+    run r2 = merge(b, t, o, s, FX_RENUMBER_OURS, mirror);
+    assert_int_equal(r1.rc, r2.rc);
+    assert_int_equal(r1.st.conflicts, r2.st.conflicts);
+    assert_int_equal(r1.st.renumbered, r2.st.renumbered);
+    if (r1.rc == 0) {
+        char *h1 = hashes(r1.out), *h2 = hashes(r2.out);
+        assert_string_equal(h1, h2);
+        free(h1);
+        free(h2);
+    }
+    free(r2.out);
+    return r1;
+}
+
+#define REC(m, pk, f) "{\"model\": \"" m "\",\"pk\": " #pk ",\"fields\": {" f "}}\n"
+#define P(pk, name, price) REC("shop.prod", pk, "\"name\": \"" name "\",\"price\": \"" price "\",\"tags\": []")
+#define O(pk, n) REC("shop.order", pk, "\"n\": \"" n "\",\"s\": \"open\"")
+#define L(pk, order, q) REC("shop.line", pk, "\"order\": " #order ",\"q\": " #q)
+#define TAG(pk, code) REC("shop.tag", pk, "\"code\": \"" code "\"")
+
+static void expect(run r, int rc, const char *out)
+{
+    assert_int_equal(r.rc, rc);
+    assert_string_equal(r.out, out);
+    free(r.out);
+}
+
+/* ---------------------------------------------------------------- cases */
+
+static void test_unchanged(void **state)
+{
+    (void)state;
+    const char *b = P(1, "a", "1.00") P(2, "b", "2.00");
+    expect(both_ways(b, b, b, NULL, 0), 0, b);
+}
+
+static void test_one_side_changes(void **state)
+{
+    (void)state;
+    const char *b = P(1, "a", "1.00") P(2, "b", "2.00");
+    const char *t = P(1, "a", "1.00") P(2, "b", "9.00");
+    run r = both_ways(b, b, t, NULL, 0);
+    assert_int_equal(r.st.theirs, 1);
+    expect(r, 0, t);
+    expect(both_ways(b, t, b, NULL, 0), 0, t);
+}
+
+static void test_different_fields(void **state)
+{
+    (void)state;
+    const char *b = P(1, "a", "1.00");
+    const char *o = P(1, "A", "1.00");
+    const char *t = P(1, "a", "5.00");
+    run r = both_ways(b, o, t, NULL, 0);
+    assert_int_equal(r.st.merged, 1);
+    assert_string_equal(r.events, "auto - shop.prod 1 [price]; ");
+    expect(r, 0, P(1, "A", "5.00"));
+}
+
+static void test_same_change(void **state)
+{
+    (void)state;
+    const char *b = P(1, "a", "1.00");
+    const char *o = P(1, "a", "7.00");
+    expect(both_ways(b, o, o, NULL, 0), 0, o);
+}
+
+static const char field_conflict[] =
+    "<<<<<<< ours\n"
+    "{\"model\": \"shop.prod\",\"pk\": 1,\"fields\": {\"name\": \"a\",\"price\": \"7.00\",\"tags\": []}}\n"
+    "||||||| base\n"
+    "{\"model\": \"shop.prod\",\"pk\": 1,\"fields\": {\"name\": \"a\",\"price\": \"1.00\",\"tags\": []}}\n"
+    "=======\n"
+    "{\"model\": \"shop.prod\",\"pk\": 1,\"fields\": {\"name\": \"a\",\"price\": \"8.00\",\"tags\": []}}\n"
+    ">>>>>>> theirs\n";
+
+static void test_field_conflict(void **state)
+{
+    (void)state;
+    const char *b = P(1, "a", "1.00");
+    const char *o = P(1, "a", "7.00");
+    const char *t = P(1, "a", "8.00");
+    run r = both_ways(b, o, t, NULL, 0);
+    assert_string_equal(r.events, "conflict field shop.prod 1 [price]; ");
+    expect(r, 1, field_conflict);
+    expect(both_ways(b, o, t, NULL, FX_STRATEGY_OURS), 0, o);
+    expect(both_ways(b, o, t, NULL, FX_STRATEGY_THEIRS), 0, t);
+}
+
+static void test_conflict_in_indented_layout(void **state)
+{
+    fx_error err;
+    fx_output *out;
+    fx_merge_opts mo;
+    (void)state;
+    memset(&mo, 0, sizeof mo);
+    put("b.json", "[\n{\n  \"model\": \"shop.prod\",\n  \"pk\": 1,\n  \"fields\": {\n"
+                  "    \"price\": \"1.00\"\n  }\n},\n{\n  \"model\": \"shop.prod\",\n"
+                  "  \"pk\": 2,\n  \"fields\": {\n    \"price\": \"2.00\"\n  }\n}\n]\n");
+    put("o.json", "[\n{\n  \"model\": \"shop.prod\",\n  \"pk\": 1,\n  \"fields\": {\n"
+                  "    \"price\": \"7.00\"\n  }\n},\n{\n  \"model\": \"shop.prod\",\n"
+                  "  \"pk\": 2,\n  \"fields\": {\n    \"price\": \"2.00\"\n  }\n}\n]\n");
+    put("t.jsonl", REC("shop.prod", 1, "\"price\": \"8.00\"") REC("shop.prod", 2, "\"price\": \"2.00\""));
+    assert_int_equal(fx_output_open(&out, path("m.json"), &err), 0);
+    assert_int_equal(fx_merge(path("b.json"), path("o.json"), path("t.jsonl"), out, &mo,
+                              NULL, &err), 1);
+    assert_int_equal(fx_output_commit(out, &err), 0);
+    fx_output_free(out);
+    char *s = slurp(path("m.json"));
+    /* Each side carries the comma to the next record: deleting the markers
+    ** and the sides not kept leaves valid JSON. */
+    assert_string_equal(s, "[\n<<<<<<< ours\n{\n  \"model\": \"shop.prod\",\n  \"pk\": 1,\n"
+                           "  \"fields\": {\n    \"price\": \"7.00\"\n  }\n},\n"
+                           "||||||| base\n{\n  \"model\": \"shop.prod\",\n  \"pk\": 1,\n"
+                           "  \"fields\": {\n    \"price\": \"1.00\"\n  }\n},\n"
+                           "=======\n{\n  \"model\": \"shop.prod\",\n  \"pk\": 1,\n"
+                           "  \"fields\": {\n    \"price\": \"8.00\"\n  }\n},\n"
+                           ">>>>>>> theirs\n{\n  \"model\": \"shop.prod\",\n  \"pk\": 2,\n"
+                           "  \"fields\": {\n    \"price\": \"2.00\"\n  }\n}\n]\n");
+    free(s);
+}
+
+static void test_delete(void **state)
+{
+    (void)state;
+    const char *b = P(1, "a", "1.00") P(2, "b", "2.00");
+    const char *t = P(1, "a", "1.00");
+    run r = both_ways(b, b, t, NULL, 0);
+    assert_int_equal(r.st.deleted, 1);
+    expect(r, 0, t);
+}
+
+static void test_delete_modify(void **state)
+{
+    (void)state;
+    const char *b = P(1, "a", "1.00") P(2, "b", "2.00");
+    const char *o = P(1, "a", "1.00") P(2, "b", "3.00");
+    const char *t = P(1, "a", "1.00");
+    run r = both_ways(b, o, t, NULL, 0);
+    assert_string_equal(r.events, "conflict modify/delete shop.prod 2; ");
+    expect(r, 1, P(1, "a", "1.00") "<<<<<<< ours\n" P(2, "b", "3.00") "||||||| base\n"
+                 P(2, "b", "2.00") "=======\n>>>>>>> theirs\n");
+    r = both_ways(b, t, o, NULL, 0);
+    assert_string_equal(r.events, "conflict delete/modify shop.prod 2; ");
+    free(r.out);
+    expect(both_ways(b, o, t, NULL, FX_STRATEGY_OURS), 0, o);
+    expect(both_ways(b, o, t, NULL, FX_STRATEGY_THEIRS), 0, t);
+}
+
+static void test_m2m_sets(void **state)
+{
+    (void)state;
+    const char *tags = TAG(1, "x") TAG(2, "y") TAG(3, "z") TAG(4, "w");
+    char b[1024], o[1024], t[1024];
+    snprintf(b, sizeof b, "%s%s", tags, REC("shop.prod", 1, "\"tags\": [1,2]"));
+    snprintf(o, sizeof o, "%s%s", tags, REC("shop.prod", 1, "\"tags\": [2,3]"));
+    snprintf(t, sizeof t, "%s%s", tags, REC("shop.prod", 1, "\"tags\": [1,2,4]"));
+    char want[1024];
+    snprintf(want, sizeof want, "%s%s", tags, REC("shop.prod", 1, "\"tags\": [2,3,4]"));
+    /* With the schema and without (a list of plain values). */
+    run r = both_ways(b, o, t, schema, 0);
+    assert_string_equal(r.events, "auto - shop.prod 1 [tags]; ");
+    expect(r, 0, want);
+    expect(both_ways(b, o, t, NULL, 0), 0, want);
+    /* The same members in another order are no change. */
+    snprintf(o, sizeof o, "%s%s", tags, REC("shop.prod", 1, "\"tags\": [2,1]"));
+    snprintf(want, sizeof want, "%s%s", tags, REC("shop.prod", 1, "\"tags\": [1,2,4]"));
+    expect(both_ways(b, o, t, schema, 0), 0, want);
+}
+
+static void test_added_one_side(void **state)
+{
+    (void)state;
+    const char *b = P(1, "a", "1.00") O(1, "A");
+    const char *t = P(1, "a", "1.00") P(2, "new", "2.00") O(1, "A") O(2, "B");
+    expect(both_ways(b, b, t, NULL, 0), 0, t);
+}
+
+static void test_added_same_both(void **state)
+{
+    (void)state;
+    const char *b = P(1, "a", "1.00");
+    const char *o = P(1, "a", "1.00") P(2, "n", "2.00");
+    run r = both_ways(b, o, o, schema, 0);
+    assert_int_equal(r.st.renumbered, 0);
+    expect(r, 0, o);
+}
+
+static void test_collision_renumbered(void **state)
+{
+    (void)state;
+    const char *b = O(1, "A") L(1, 1, 5);
+    const char *o = O(1, "A") O(2, "ours") L(1, 1, 5) L(2, 2, 1);
+    const char *t = O(1, "A") O(2, "theirs") L(1, 1, 5) L(2, 2, 3) L(3, 1, 9);
+    run r = both_ways(b, o, t, schema, 0);
+    assert_string_equal(r.events, "renumber theirs shop.order 2->3; "
+                                  "renumber theirs shop.line 2->4; ");
+    /* theirs's line 3 refers to order 1, which is not renumbered. */
+    expect(r, 0, O(1, "A") O(2, "ours") O(3, "theirs") L(1, 1, 5) L(2, 2, 1)
+                 "{\"model\": \"shop.line\",\"pk\": 4,\"fields\": {\"order\": 3,\"q\": 3}}\n"
+                 L(3, 1, 9));
+}
+
+static void test_collision_identical_lines(void **state)
+{
+    (void)state;
+    /* The lines are byte-identical on both sides, but point at different
+    ** orders once theirs's order 2 is renumbered: both are kept. */
+    const char *b = O(1, "A");
+    const char *o = O(1, "A") O(2, "ours") L(7, 2, 1);
+    const char *t = O(1, "A") O(2, "theirs") L(7, 2, 1);
+    run r = both_ways(b, o, t, schema, 0);
+    assert_int_equal(r.st.renumbered, 2);
+    expect(r, 0, O(1, "A") O(2, "ours") O(3, "theirs") L(7, 2, 1)
+                 "{\"model\": \"shop.line\",\"pk\": 8,\"fields\": {\"order\": 3,\"q\": 1}}\n");
+    /* Same order on both sides: the same line, kept once. */
+    o = O(1, "A") L(7, 1, 1);
+    expect(both_ways(b, o, o, schema, 0), 0, o);
+}
+
+static void test_collision_unrenumbered(void **state)
+{
+    (void)state;
+    const char *b = O(1, "A");
+    const char *o = O(1, "A") O(2, "ours");
+    const char *t = O(1, "A") O(2, "theirs");
+    const char *want = O(1, "A") "<<<<<<< ours\n" O(2, "ours") "||||||| base\n=======\n"
+                       O(2, "theirs") ">>>>>>> theirs\n";
+    /* No schema, --renumber none: a conflict whatever the strategy. */
+    run r = both_ways(b, o, t, NULL, FX_STRATEGY_THEIRS);
+    assert_non_null(strstr(r.events, "conflict add/add shop.order 2"));
+    expect(r, 1, want);
+    r = merge(b, o, t, schema, FX_RENUMBER_NONE, FX_STRATEGY_OURS);
+    expect(r, 1, want);
+}
+
+static void test_unique_clash(void **state)
+{
+    (void)state;
+    const char *b = TAG(1, "x");
+    const char *o = TAG(1, "x") TAG(2, "new");
+    const char *t = TAG(1, "x") TAG(3, "new");
+    run r = both_ways(b, o, t, schema, FX_STRATEGY_OURS);
+    assert_string_equal(r.events, "conflict unique shop.tag 2; ");
+    expect(r, 1, TAG(1, "x") "<<<<<<< ours\n" TAG(2, "new") "||||||| base\n=======\n"
+                 TAG(3, "new") ">>>>>>> theirs\n");
+    /* Different values: both kept. */
+    t = TAG(1, "x") TAG(3, "other");
+    expect(both_ways(b, o, t, schema, 0), 0, TAG(1, "x") TAG(2, "new") TAG(3, "other"));
+}
+
+static void test_natural_keys(void **state)
+{
+    (void)state;
+#define AG(code, city, extra) "{\"model\": \"shop.agency\",\"fields\": {\"code\": \"" code \
+    "\",\"city\": \"" city "\"" extra "}}\n"
+    const char *b = AG("P", "Abidjan", "");
+    const char *o = AG("P", "Bouake", "");
+    const char *t = AG("P", "Abidjan", ",\"x\": 1");
+    run r = both_ways(b, o, t, schema, 0);
+    expect(r, 0, AG("P", "Bouake", ",\"x\": 1"));
+    /* Added on both sides with the same natural key: merged field by field. */
+    r = both_ways(b, AG("P", "Abidjan", "") AG("Q", "Man", ""),
+                  AG("P", "Abidjan", "") AG("Q", "Man", ",\"x\": 2"), schema, 0);
+    expect(r, 0, AG("P", "Abidjan", "") AG("Q", "Man", ",\"x\": 2"));
+}
+
+static void test_keyspec(void **state)
+{
+    fx_error err;
+    fx_keyspec *k;
+    fx_output *out;
+    fx_merge_opts mo;
+    (void)state;
+    assert_int_equal(fx_keyspec_new(&k), 0);
+    assert_int_equal(fx_keyspec_add(k, "shop", &err), FX_EUSAGE);
+    assert_int_equal(fx_keyspec_add(k, "shop.order=", &err), FX_EUSAGE);
+    assert_int_equal(fx_keyspec_add(k, "Shop.Order=n", &err), 0);
+    memset(&mo, 0, sizeof mo);
+    mo.keys = k;
+    /* ids diverged: theirs knows order "A" as 5; ours changed s, theirs nothing. */
+    put("b.jsonl", O(1, "A"));
+    put("o.jsonl", REC("shop.order", 1, "\"n\": \"A\",\"s\": \"paid\""));
+    put("t.jsonl", O(5, "A"));
+    assert_int_equal(fx_output_open(&out, path("m.jsonl"), &err), 0);
+    assert_int_equal(fx_merge(path("b.jsonl"), path("o.jsonl"), path("t.jsonl"), out, &mo,
+                              NULL, &err), 0);
+    assert_int_equal(fx_output_commit(out, &err), 0);
+    fx_output_free(out);
+    char *s = slurp(path("m.jsonl"));
+    assert_string_equal(s, REC("shop.order", 1, "\"n\": \"A\",\"s\": \"paid\""));
+    free(s);
+    /* Only theirs changed: its change, under ours's pk. */
+    put("o.jsonl", O(1, "A"));
+    put("t.jsonl", REC("shop.order", 5, "\"n\": \"A\",\"s\": \"paid\""));
+    assert_int_equal(fx_output_open(&out, path("m.jsonl"), &err), 0);
+    assert_int_equal(fx_merge(path("b.jsonl"), path("o.jsonl"), path("t.jsonl"), out, &mo,
+                              NULL, &err), 0);
+    assert_int_equal(fx_output_commit(out, &err), 0);
+    fx_output_free(out);
+    s = slurp(path("m.jsonl"));
+    assert_string_equal(s, REC("shop.order", 1, "\"n\": \"A\",\"s\": \"paid\""));
+    free(s);
+    fx_keyspec_free(k);
+}
+
+static void test_order(void **state)
+{
+    (void)state;
+    /* Models in base's order; new records after the existing ones, ours's
+    ** before theirs's; models base lacks at the end. */
+    const char *b = O(1, "A") P(1, "a", "1.00");
+    const char *o = P(1, "a", "1.00") P(5, "o", "1.00") O(1, "A") TAG(1, "t");
+    const char *t = P(6, "t", "1.00") O(1, "A") O(4, "D") P(1, "a", "1.00");
+    expect(merge(b, o, t, NULL, 0, 0), 0,
+           O(1, "A") O(4, "D") P(1, "a", "1.00") P(5, "o", "1.00") P(6, "t", "1.00")
+           TAG(1, "t"));
+}
+
+static void test_mixed(void **state)
+{
+    (void)state;
+    const char *b = TAG(1, "x") TAG(2, "y") O(1, "A") O(2, "B") L(1, 1, 1) L(2, 2, 2)
+        REC("shop.prod", 1, "\"name\": \"a\",\"price\": \"1.00\",\"tags\": [1]")
+        REC("shop.prod", 2, "\"name\": \"b\",\"price\": \"2.00\",\"tags\": []")
+        REC("shop.prod", 3, "\"name\": \"c\",\"price\": \"3.00\",\"tags\": []");
+    const char *o = TAG(1, "x") TAG(2, "y") O(1, "A") O(2, "B") O(3, "C-ours")
+        L(1, 1, 1) L(2, 2, 5) L(3, 3, 1)
+        REC("shop.prod", 1, "\"name\": \"a\",\"price\": \"1.50\",\"tags\": [1,2]")
+        REC("shop.prod", 2, "\"name\": \"b\",\"price\": \"2.00\",\"tags\": []");
+    const char *t = TAG(1, "x") TAG(2, "y") O(1, "A") REC("shop.order", 2, "\"n\": \"B\",\"s\": \"paid\"")
+        O(3, "C-theirs") L(1, 1, 1) L(2, 2, 2) L(3, 3, 1) L(4, 3, 2)
+        REC("shop.prod", 1, "\"name\": \"A\",\"price\": \"1.00\",\"tags\": []")
+        REC("shop.prod", 2, "\"name\": \"b\",\"price\": \"2.00\",\"tags\": []")
+        REC("shop.prod", 3, "\"name\": \"c\",\"price\": \"3.00\",\"tags\": []");
+    run r = both_ways(b, o, t, schema, 0);
+    expect(r, 0, TAG(1, "x") TAG(2, "y") O(1, "A")
+                 REC("shop.order", 2, "\"n\": \"B\",\"s\": \"paid\"") O(3, "C-ours")
+                 REC("shop.order", 4, "\"n\": \"C-theirs\",\"s\": \"open\"")
+                 L(1, 1, 1) L(2, 2, 5) L(3, 3, 1)
+                 REC("shop.line", 5, "\"order\": 4,\"q\": 1")
+                 REC("shop.line", 4, "\"order\": 4,\"q\": 2")
+                 REC("shop.prod", 1, "\"name\": \"A\",\"price\": \"1.50\",\"tags\": [2]")
+                 REC("shop.prod", 2, "\"name\": \"b\",\"price\": \"2.00\",\"tags\": []"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_unchanged),
+        cmocka_unit_test(test_one_side_changes),
+        cmocka_unit_test(test_different_fields),
+        cmocka_unit_test(test_same_change),
+        cmocka_unit_test(test_field_conflict),
+        cmocka_unit_test(test_conflict_in_indented_layout),
+        cmocka_unit_test(test_delete),
+        cmocka_unit_test(test_delete_modify),
+        cmocka_unit_test(test_m2m_sets),
+        cmocka_unit_test(test_added_one_side),
+        cmocka_unit_test(test_added_same_both),
+        cmocka_unit_test(test_collision_renumbered),
+        cmocka_unit_test(test_collision_identical_lines),
+        cmocka_unit_test(test_collision_unrenumbered),
+        cmocka_unit_test(test_unique_clash),
+        cmocka_unit_test(test_natural_keys),
+        cmocka_unit_test(test_keyspec),
+        cmocka_unit_test(test_order),
+        cmocka_unit_test(test_mixed),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}

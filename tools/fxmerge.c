@@ -1,0 +1,241 @@
+/*
+** fxmerge: three-way merge of Django fixture exports (base, ours, theirs),
+** record by record and field by field, with id collisions renumbered and
+** true conflicts left between git-style markers.  Usable as a git merge
+** driver: fxmerge --schema S -o %A %O %A %B.
+** Exit: 0 merged cleanly, 1 conflicts remain, 2 trouble.
+*/
+#include "common.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char synopsis[] = "usage: fxmerge [OPTIONS] BASE OURS THEIRS\n";
+
+static const char help[] =
+    "Merge the changes from BASE to OURS and from BASE to THEIRS into one\n"
+    "fixture, written in OURS's layout to stdout or to -o FILE.\n"
+    "\n"
+    "  -o, --output FILE         write here, atomically (may be OURS itself)\n"
+    "  -s, --schema SPEC         schema file or database: references (needed to\n"
+    "                            renumber), natural keys, unique fields\n"
+    "  -k, --key MODEL=F[,F]     match MODEL's records by these fields (repeatable)\n"
+    "      --renumber SIDE       which side's colliding new records get fresh pks:\n"
+    "                            theirs (default), ours, none\n"
+    "      --strategy SIDE       resolve field and delete/modify conflicts with\n"
+    "                            ours or theirs instead of leaving markers\n"
+    "      --report FILE         conflicts, merges and renumberings as JSON\n"
+    "  -q, --quiet               no summary on stderr\n"
+    "  -h, --help                this help\n"
+    "      --version             the version\n"
+    "\n"
+    "As a git merge driver (.gitattributes: *.json merge=fixture):\n"
+    "  git config merge.fixture.driver 'fxmerge --schema S -o %A %O %A %B'\n"
+    "\n"
+    "Exit status: 0 merged cleanly, 1 conflicts remain, 2 trouble.\n";
+
+enum { OPT_RENUMBER = 256, OPT_STRATEGY, OPT_REPORT, OPT_VERSION };
+
+/* A usage mistake found while reading the options: say so, clean up. */
+#define USAGE(...) do { status = tool_usage_error(synopsis, __VA_ARGS__); goto done; } while (0)
+
+static const struct option longopts[] = {
+    {"output", required_argument, NULL, 'o'},
+    {"schema", required_argument, NULL, 's'},
+    {"key", required_argument, NULL, 'k'},
+    {"renumber", required_argument, NULL, OPT_RENUMBER},
+    {"strategy", required_argument, NULL, OPT_STRATEGY},
+    {"report", required_argument, NULL, OPT_REPORT},
+    {"quiet", no_argument, NULL, 'q'},
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, OPT_VERSION},
+    {NULL, 0, NULL, 0}};
+
+typedef struct report {
+    json_object *conflicts, *merged, *resolved, *renumbered;
+    int quiet;
+} report;
+
+static json_object *str_array(const char *const *v, size_t n)
+{
+    json_object *a = json_object_new_array();
+    for (size_t i = 0; i < n; i++)
+        json_object_array_add(a, json_object_new_string(v[i]));
+    return a;
+}
+
+static void on_event(void *ctx, const fx_merge_event *e)
+{
+    report *r = ctx;
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "model", json_object_new_string(e->label));
+    json_object_object_add(o, "key", json_object_new_string(e->key));
+    switch (e->kind) {
+    case FX_MERGE_CONFLICT:
+        json_object_object_add(o, "kind", json_object_new_string(e->what));
+        if (e->nfields)
+            json_object_object_add(o, "fields", str_array(e->fields, e->nfields));
+        if (e->hint)
+            json_object_object_add(o, "hint", json_object_new_string(e->hint));
+        json_object_array_add(r->conflicts, o);
+        if (!r->quiet)
+            fprintf(stderr, "%s: conflict (%s): %s %s%s%s\n", tool_prog, e->what, e->label,
+                    e->key, e->hint ? ": " : "", e->hint ? e->hint : "");
+        break;
+    case FX_MERGE_RESOLVED:
+        json_object_object_add(o, "kind", json_object_new_string(e->what));
+        json_object_array_add(r->resolved, o);
+        break;
+    case FX_MERGE_AUTO:
+        json_object_object_add(o, "fields", str_array(e->fields, e->nfields));
+        json_object_array_add(r->merged, o);
+        break;
+    case FX_MERGE_RENUMBER:
+        json_object_object_add(o, "side", json_object_new_string(e->what));
+        json_object_object_add(o, "new_key", json_object_new_string(e->new_key));
+        json_object_array_add(r->renumbered, o);
+        break;
+    }
+}
+
+static int write_report(const char *path, report *r, const fx_merge_stats *st, int rc)
+{
+    fx_error err;
+    fx_output *o = NULL;
+    json_object *j = json_object_new_object(), *s = json_object_new_object();
+    json_object_object_add(j, "clean", json_object_new_boolean(rc == 0));
+    json_object_object_add(s, "records", json_object_new_int64((int64_t)st->records));
+    json_object_object_add(s, "ours", json_object_new_int64((int64_t)st->ours));
+    json_object_object_add(s, "theirs", json_object_new_int64((int64_t)st->theirs));
+    json_object_object_add(s, "merged", json_object_new_int64((int64_t)st->merged));
+    json_object_object_add(s, "deleted", json_object_new_int64((int64_t)st->deleted));
+    json_object_object_add(s, "renumbered", json_object_new_int64((int64_t)st->renumbered));
+    json_object_object_add(s, "conflicts", json_object_new_int64((int64_t)st->conflicts));
+    json_object_object_add(s, "resolved", json_object_new_int64((int64_t)st->resolved));
+    json_object_object_add(j, "summary", s);
+    json_object_object_add(j, "conflicts", json_object_get(r->conflicts));
+    json_object_object_add(j, "resolved", json_object_get(r->resolved));
+    json_object_object_add(j, "merged", json_object_get(r->merged));
+    json_object_object_add(j, "renumbered", json_object_get(r->renumbered));
+    const char *text = json_object_to_json_string_ext(j, JSON_C_TO_STRING_PRETTY |
+                                                             JSON_C_TO_STRING_NOSLASHESCAPE);
+    int ret = fx_output_open(&o, path, &err) < 0 ||
+              fx_output_write(o, text, strlen(text), &err) < 0 ||
+              fx_output_write(o, "\n", 1, &err) < 0 || fx_output_commit(o, &err) < 0;
+    fx_output_free(o);
+    json_object_put(j);
+    return ret ? tool_error(&err) : 0;
+}
+
+static int side_arg(const char *opt, const char *arg, int allow_none, int *out)
+{
+    if (strcmp(arg, "theirs") == 0)
+        *out = 1;
+    else if (strcmp(arg, "ours") == 0)
+        *out = 2;
+    else if (allow_none && strcmp(arg, "none") == 0)
+        *out = 3;
+    else
+        return tool_usage_error(synopsis, "%s takes ours%s or theirs, not '%s'", opt,
+                                allow_none ? ", none" : "", arg);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    const char *output = NULL, *schema_spec = NULL, *report_path = NULL;
+    fx_merge_opts mo;
+    fx_keyspec *keys = NULL;
+    fx_error err;
+    fx_schema *schema = NULL;
+    fx_output *o = NULL;
+    report r = {NULL, NULL, NULL, NULL, 0};
+    int c, side, quiet = 0, status = EXIT_TROUBLE;
+    memset(&mo, 0, sizeof mo);
+    tool_init(argv[0]);
+    if (fx_keyspec_new(&keys)) {
+        status = tool_errorf("out of memory");
+        goto done;
+    }
+    while ((c = getopt_long(argc, argv, "o:s:k:qh", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'o': output = optarg; break;
+        case 's': schema_spec = optarg; break;
+        case 'k':
+            if (fx_keyspec_add(keys, optarg, &err) < 0)
+                USAGE("%s", err.msg);
+            break;
+        case OPT_RENUMBER:
+            if (side_arg("--renumber", optarg, 1, &side))
+                goto done;
+            mo.renumber = side == 1 ? FX_RENUMBER_THEIRS : side == 2 ? FX_RENUMBER_OURS
+                                                                     : FX_RENUMBER_NONE;
+            break;
+        case OPT_STRATEGY:
+            if (side_arg("--strategy", optarg, 0, &side))
+                goto done;
+            mo.strategy = side == 1 ? FX_STRATEGY_THEIRS : FX_STRATEGY_OURS;
+            break;
+        case OPT_REPORT: report_path = optarg; break;
+        case 'q': quiet = 1; break;
+        case 'h': fputs(synopsis, stdout); fputs(help, stdout); status = 0; goto done;
+        case OPT_VERSION: status = tool_version(); goto done;
+        default: USAGE("unknown option");
+        }
+    }
+    if (argc - optind != 3)
+        USAGE("give three files: BASE OURS THEIRS");
+    int stdins = 0;
+    for (int i = optind; i < argc; i++)
+        stdins += strcmp(argv[i], "-") == 0;
+    if (stdins > 1)
+        USAGE("only one of BASE, OURS and THEIRS can be stdin");
+
+    if (schema_spec && fx_schema_load(&schema, schema_spec, &err) < 0) {
+        status = tool_error(&err);
+        goto done;
+    }
+    tool_diags t = {0, 0, NULL};
+    r = (report){json_object_new_array(), json_object_new_array(), json_object_new_array(),
+                 json_object_new_array(), quiet};
+    mo.schema = schema;
+    mo.keys = keys;
+    mo.diag = tool_diag;
+    mo.diag_ctx = &t;
+    mo.event = on_event;
+    mo.event_ctx = &r;
+    fx_merge_stats st;
+    memset(&st, 0, sizeof st);
+    int rc = fx_output_open(&o, output, &err);
+    if (rc == 0)
+        rc = fx_merge(argv[optind], argv[optind + 1], argv[optind + 2], o, &mo, &st, &err);
+    if (rc >= 0 && fx_output_commit(o, &err) < 0)
+        rc = err.code;
+    status = rc < 0 ? tool_error(&err) : rc ? EXIT_DIFF : EXIT_SAME;
+    fx_output_free(o);
+    o = NULL;
+    if (status != EXIT_TROUBLE && report_path && write_report(report_path, &r, &st, rc))
+        status = EXIT_TROUBLE;
+    if (status != EXIT_TROUBLE && !quiet)
+        fprintf(stderr, "%s: %llu records: %llu from ours, %llu from theirs, %llu merged "
+                "field by field, %llu deleted, %llu renumbered, %llu resolved by "
+                "--strategy, %llu conflict%s%s\n", tool_prog,
+                (unsigned long long)st.records, (unsigned long long)st.ours,
+                (unsigned long long)st.theirs, (unsigned long long)st.merged,
+                (unsigned long long)st.deleted, (unsigned long long)st.renumbered,
+                (unsigned long long)st.resolved, (unsigned long long)st.conflicts,
+                st.conflicts == 1 ? "" : "s",
+                st.conflicts ? ": resolve the blocks between <<<<<<< and >>>>>>>, then "
+                               "check with fxvalidate" : "");
+done:
+    fx_output_free(o);
+    json_object_put(r.conflicts);
+    json_object_put(r.merged);
+    json_object_put(r.resolved);
+    json_object_put(r.renumbered);
+    fx_schema_free(schema);
+    fx_keyspec_free(keys);
+    return status;
+}
