@@ -814,6 +814,12 @@ int fx_filter_where(fx_filter *f, const char *expr, fx_error *err)
     return 0;
 }
 
+int fx_filter_wants(void *ctx, const char *label)
+{
+    const fx_filter *f = ctx;
+    return fx_models_match(f->models, label);
+}
+
 int fx_filter_empty(const fx_filter *f)
 {
     return fx_models_empty(f->models) && !f->pks && f->nwhere == 0;

@@ -241,6 +241,13 @@ typedef struct fx_reader_opts {
     int seekable;          /* allow fx_reader_seek(): stdin and compressed
                               input are kept in an unlinked temporary file
                               (in TMPDIR) as they are read */
+    /* When set: records whose lower-cased label want() answers 0 to are
+    ** skipped, not returned, following only their strings and nesting (so
+    ** not checked further: what is inside a record no one reads is not
+    ** reported).  A record that does not start with "model" is parsed and
+    ** returned whatever want() says.  NULL: every record. */
+    int (*want)(void *want_ctx, const char *label);
+    void *want_ctx;
 } fx_reader_opts;
 
 /* Open path for reading ("-" is stdin).  Detects compression (gzip, bzip2,
@@ -725,6 +732,11 @@ int fx_filter_pks(fx_filter *f, const char *list, fx_error *err);
 int fx_filter_where(fx_filter *f, const char *expr, fx_error *err);
 int fx_filter_check(const fx_filter *f, const fx_schema *s, fx_error *err);
 int fx_filter_empty(const fx_filter *f);
+
+/* For fx_reader_opts.want: 1 when records of this lower-cased label may
+** match f (its models alone decide; pks and --where come later).  ctx is
+** the fx_filter. */
+int fx_filter_wants(void *ctx, const char *label);
 int fx_filter_match(fx_filter *f, const fx_record *rec);
 const char *fx_filter_unmatched(const fx_filter *f, size_t i);
 void fx_filter_free(fx_filter *f);

@@ -1325,6 +1325,81 @@ static void test_reader_offset(void **state)
     ct_unlink(p);
 }
 
+
+/* ------------------------------------------------------------ skimming */
+
+static int want_orders(void *ctx, const char *label)
+{
+    (*(int *)ctx)++;
+    return strcmp(label, "supermarket.commande") == 0;
+}
+
+/* With opts.want, exactly the wanted records come back, the same as a full
+** read gives them (offset, position, ordinal, hash), in every layout. */
+static void test_want_skims(void **state)
+{
+    (void)state;
+    const char *files[] = {"base.json", "base.compact.json", "base.jsonl",
+                           "base.natural.json", "base.json.gz"};
+    for (size_t k = 0; k < sizeof files / sizeof *files; k++) {
+        fx_reader *a, *b;
+        fx_error err;
+        int asked = 0;
+        fx_reader_opts all = {NULL, NULL, 0, NULL, NULL};
+        fx_reader_opts some = {NULL, NULL, 0, want_orders, &asked};
+        assert_int_equal(fx_reader_open(&a, ct_corpus(files[k]), &all, &err), 0);
+        assert_int_equal(fx_reader_open(&b, ct_corpus(files[k]), &some, &err), 0);
+        const fx_record *ra, *rb;
+        size_t n = 0, total = 0;
+        int rc;
+        while ((rc = fx_reader_next(a, &ra, &err)) == 1) {
+            total++;
+            if (strcmp(ra->label, "supermarket.commande") != 0)
+                continue;
+            uint64_t off = ra->offset, h = fx_record_hash(ra), ord = ra->ordinal;
+            unsigned long line = ra->line, col = ra->col;
+            assert_int_equal(fx_reader_next(b, &rb, &err), 1);
+            assert_string_equal(rb->label, "supermarket.commande");
+            assert_int_equal(rb->offset, off);
+            assert_int_equal(rb->line, line);
+            assert_int_equal(rb->col, col);
+            assert_int_equal(rb->ordinal, ord);
+            assert_true(fx_record_hash(rb) == h);
+            n++;
+        }
+        assert_int_equal(rc, 0);
+        assert_int_equal(fx_reader_next(b, &rb, &err), 0);
+        assert_int_equal(n, 2000);
+        assert_int_equal(total, 10852);
+        assert_true(asked > 0);
+        fx_reader_free(a);
+        fx_reader_free(b);
+    }
+}
+
+/* A record whose first key is not "model" is parsed and returned, wanted
+** or not: skimming never hides what it cannot read quickly. */
+static void test_want_other_order(void **state)
+{
+    (void)state;
+    int asked = 0;
+    const char *text = "[{\"model\": \"a.b\", \"pk\": 1, \"fields\": {}}, "
+                       "{\"pk\": 2, \"model\": \"a.b\", \"fields\": {}}]";
+    char *path = ct_write_n(text, strlen(text));
+    fx_reader_opts some = {NULL, NULL, 0, want_orders, &asked};
+    fx_reader *r;
+    fx_error err;
+    const fx_record *rec;
+    assert_int_equal(fx_reader_open(&r, path, &some, &err), 0);
+    assert_int_equal(fx_reader_next(r, &rec, &err), 1);
+    assert_string_equal(rec->pk_key, "2");
+    assert_int_equal(rec->ordinal, 1);
+    assert_int_equal(fx_reader_next(r, &rec, &err), 0);
+    assert_int_equal(asked, 1);
+    fx_reader_free(r);
+    ct_unlink(path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1370,6 +1445,8 @@ int main(void)
         cmocka_unit_test(test_many_records),
         cmocka_unit_test(test_stdin),
         cmocka_unit_test(test_reader_offset),
+        cmocka_unit_test(test_want_skims),
+        cmocka_unit_test(test_want_other_order),
     };
     return cmocka_run_group_tests_name("reader", tests, ct_setup, ct_teardown);
 }

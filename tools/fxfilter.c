@@ -248,7 +248,9 @@ int main(int argc, char **argv)
 
     const char **files = optind < argc ? (const char **)argv + optind : stdin_only;
     size_t nfiles = optind < argc ? (size_t)(argc - optind) : 1;
-    fx_reader_opts ro = {quiet ? NULL : tool_diag, &td, with_deps};
+    fx_reader_opts ro = {quiet ? NULL : tool_diag, &td, with_deps, NULL, NULL};
+    if (!with_deps && !count)
+        ro.want = fx_filter_wants, ro.want_ctx = f;   /* skim other models */
     if (!(readers = calloc(nfiles, sizeof *readers)))
         goto nomem;
     if (fx_output_open(&st.o, output, &err) < 0) {
