@@ -142,17 +142,6 @@ void fx_deps_free(fx_deps *d)
     free(d);
 }
 
-/* Hash of a natural key: label, then each value's canonical form (the
-** validator's scheme, so that "PLATEAU" and "\u0050LATEAU" agree). */
-static uint64_t natural_hash(fx_buf *t, const char *label, const fx_value *vals, size_t n)
-{
-    fx_buf_reset(t);
-    fx_buf_add(t, label, strlen(label) + 1);
-    for (size_t i = 0; i < n; i++)
-        fx_value_canon(t, vals[i]);
-    return XXH3_64bits(t->data, t->len);
-}
-
 /* Hash of a value of a unique field that references name (to_field). */
 static uint64_t tofield_hash(fx_buf *t, const char *label, const char *field, fx_value v)
 {
@@ -212,7 +201,7 @@ static int follow(void *ctx, const fx_record *rec, const fx_model_schema *m,
         fx_iter_init(&it, v);
         while (n < 16 && fx_iter_next(&it, NULL, &vals[n]))
             n++;
-        h = natural_hash(&d->tmp, to->label, vals, n);
+        h = fx__natural_hash(&d->tmp, to->label, vals, n);
     } else if (f->to_field) {
         h = tofield_hash(&d->tmp, to->label, f->to_field, v);
     } else {
@@ -291,7 +280,7 @@ int fx_deps_add(fx_deps *d, size_t input, const fx_record *rec, int selected, fx
             vals[n] = fd->value;
         }
         if (n == m->natural_key.n &&
-            put_place(d->natural, natural_hash(&d->tmp, m->label, vals, n), &p))
+            put_place(d->natural, fx__natural_hash(&d->tmp, m->label, vals, n), &p))
             goto nomem;
     }
     for (size_t k = 0; m && k < d->ntf; k++) {

@@ -87,3 +87,12 @@ uint64_t fx_record_hash(const fx_record *rec)
         free(idx);
     return h;
 }
+
+uint64_t fx__natural_hash(fx_buf *tmp, const char *label, const fx_value *vals, size_t n)
+{
+    fx_buf_reset(tmp);
+    fx_buf_add(tmp, label, strlen(label) + 1);
+    for (size_t i = 0; i < n; i++)
+        fx_value_canon(tmp, vals[i]);
+    return XXH3_64bits(tmp->data, tmp->len);
+}

@@ -25,6 +25,11 @@ uint64_t fx__key_hash(const char *label, const char *pk, size_t pklen);
 /* Is json[0..n) exactly one well-formed JSON value?  Sets *type.  1 or 0. */
 int fx__json_valid(const char *json, size_t n, fx_type *type);
 
+/* The identity hash of a natural key: label, then each value's canonical
+** form, so that "PLATEAU" and "\u0050LATEAU" agree.  tmp is scratch space
+** (reset here).  Every module that matches natural keys uses this one. */
+uint64_t fx__natural_hash(fx_buf *tmp, const char *label, const fx_value *vals, size_t n);
+
 /* Skip JSON whitespace. */
 static inline const char *fx__skip_ws(const char *p, const char *end)
 {

@@ -23,6 +23,26 @@
 
 #define SCHEMA_VERSION 1
 
+/* Natural key, as introspection guesses it (Django's natural_key() lives
+** in Python): the single unique field, else the single unique_together. */
+int fx__schema_guess_natural_key(fx_model_schema *m)
+{
+    const char *only = NULL;
+    int nunique = 0;
+    for (size_t i = 0; i < m->nfields; i++)
+        if (m->fields[i].unique && m->fields[i].kind != FX_K_M2M) {
+            nunique++;
+            only = m->fields[i].name;
+        }
+    if (nunique == 1)
+        return fx__names_add(&m->natural_key, only);
+    if (nunique == 0 && m->nunique_together == 1)
+        for (size_t i = 0; i < m->unique_together[0].n; i++)
+            if (fx__names_add(&m->natural_key, m->unique_together[0].names[i]))
+                return FX_ENOMEM;
+    return 0;
+}
+
 /* ---------------------------------------------------------------- memory */
 
 fx_model_schema *fx__schema_add_model(fx_schema *s)

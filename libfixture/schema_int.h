@@ -28,6 +28,10 @@ void fx__names_clear(fx_name_list *l);
 ** NULL for m2m.  Returns a fresh string (malloc) or NULL. */
 char *fx__default_column(const char *name, fx_kind kind);
 
+/* Set m's natural key as introspection guesses it: its single unique
+** field, else its single unique_together set, else none.  0 or FX_ENOMEM. */
+int fx__schema_guess_natural_key(fx_model_schema *m);
+
 /* Introspect the SQLite database at path (opened read-only, never
 ** written).  On success *out belongs to the caller (fx_schema_free()),
 ** with source "sqlite:PATH".  Errors: FX_EIO, FX_ESCHEMA, FX_ENOMEM. */

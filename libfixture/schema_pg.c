@@ -287,24 +287,6 @@ out:
     return rc;
 }
 
-static int guess_natural_key(fx_model_schema *m)
-{
-    const char *only = NULL;
-    int nunique = 0;
-    for (size_t i = 0; i < m->nfields; i++)
-        if (m->fields[i].unique && m->fields[i].kind != FX_K_M2M) {
-            nunique++;
-            only = m->fields[i].name;
-        }
-    if (nunique == 1)
-        return fx__names_add(&m->natural_key, only);
-    if (nunique == 0 && m->nunique_together == 1)
-        for (size_t i = 0; i < m->unique_together[0].n; i++)
-            if (fx__names_add(&m->natural_key, m->unique_together[0].names[i]))
-                return FX_ENOMEM;
-    return 0;
-}
-
 static const char tables_sql[] =
     "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
     "WHERE c.relkind IN ('r', 'p') AND n.nspname = current_schema() ORDER BY c.oid";
@@ -361,7 +343,7 @@ static int introspect(pgi *x)
             rc = read_link(x, PQgetvalue(tabs, i, 0));
     PQclear(tabs);
     for (size_t i = 0; i < x->s->nmodels && !rc; i++)
-        if (guess_natural_key(&x->s->models[i]))
+        if (fx__schema_guess_natural_key(&x->s->models[i]))
             rc = nomem(x);
     return rc;
 }

@@ -476,25 +476,6 @@ out:
     return rc;
 }
 
-/* Natural key: the single unique field, else the single unique_together. */
-static int guess_natural_key(fx_model_schema *m)
-{
-    const char *only = NULL;
-    int nunique = 0;
-    for (size_t i = 0; i < m->nfields; i++)
-        if (m->fields[i].unique && m->fields[i].kind != FX_K_M2M) {
-            nunique++;
-            only = m->fields[i].name;
-        }
-    if (nunique == 1)
-        return fx__names_add(&m->natural_key, only);
-    if (nunique == 0 && m->nunique_together == 1)
-        for (size_t i = 0; i < m->unique_together[0].n; i++)
-            if (fx__names_add(&m->natural_key, m->unique_together[0].names[i]))
-                return FX_ENOMEM;
-    return 0;
-}
-
 /* The models of django_content_type whose table exists, in id order. */
 static int read_models(intro *x)
 {
@@ -591,7 +572,7 @@ static int introspect(intro *x)
     if ((rc = done(x, st, rc)))
         return rc;
     for (size_t i = 0; i < x->s->nmodels; i++)
-        if (guess_natural_key(&x->s->models[i]))
+        if (fx__schema_guess_natural_key(&x->s->models[i]))
             return nomem(x);
     return 0;
 }

@@ -224,17 +224,6 @@ static int ref_text(fx_buf *out, fx_value x)
     return fx_buf_add(out, x.text, x.len);
 }
 
-static uint64_t natural_hash(fx_validator *v, const char *label, const fx_value *vals,
-                             size_t n)
-{
-    fx_buf *t = &v->tmp;
-    fx_buf_reset(t);
-    fx_buf_add(t, label, strlen(label) + 1);
-    for (size_t i = 0; i < n; i++)
-        fx_value_canon(t, vals[i]);
-    return XXH3_64bits(t->data, t->len);
-}
-
 /* Look up one reference; remember it for later when not found yet. */
 static void check_ref(fx_validator *v, const fx_record *rec, const fx_model_schema *m,
                       const fx_field_schema *f, fx_value x)
@@ -251,7 +240,7 @@ static void check_ref(fx_validator *v, const fx_record *rec, const fx_model_sche
         fx_iter_init(&it, x);
         while (n < 16 && fx_iter_next(&it, NULL, &vals[n]))
             n++;
-        target = natural_hash(v, tm->label, vals, n);
+        target = fx__natural_hash(&v->tmp, tm->label, vals, n);
         if (fx__index_get(v->natural, target))
             return;
     } else if (f->to_field) {
@@ -422,7 +411,7 @@ static void check_schema(fx_validator *v, const fx_record *rec, uint64_t who)
         }
         if (n == m->natural_key.n) {
             int existed;
-            struct place *p = fx__index_put(v->natural, natural_hash(v, m->label, vals, n),
+            struct place *p = fx__index_put(v->natural, fx__natural_hash(&v->tmp, m->label, vals, n),
                                             &existed);
             if (p && !existed) {
                 p->file = file_index(v, rec->file);
