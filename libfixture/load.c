@@ -259,6 +259,7 @@ void fx_loader_free(fx_loader *l)
     for (size_t i = 0; i < l->nfiles; i++)
         free(l->files[i]);
     free(l->files);
+    free(l->last_label);
     fx__index_free(l->where);
     fx__index_free(l->nkcache);
     fx_buf_free(&l->arena);
@@ -269,6 +270,34 @@ void fx_loader_free(fx_loader *l)
 }
 
 /* ---------------------------------------------------------------- natural keys */
+
+/* fx_schema_model(l->schema, to) for a "to" string the schema owns. */
+static const fx_model_schema *target_model(fx_loader *l, const char *to)
+{
+    for (unsigned i = 0; i < 8; i++)
+        if (l->to_key[i] == to && to)
+            return l->to_model[i];
+    const fx_model_schema *m = fx_schema_model(l->schema, to);
+    l->to_key[l->to_next] = to;
+    l->to_model[l->to_next] = m;
+    l->to_next = (l->to_next + 1) % 8;
+    return m;
+}
+
+/* fx_schema_model(l->schema, label) for a record's label. */
+static const fx_model_schema *record_model(fx_loader *l, const char *label)
+{
+    if (l->last_label && label && strcmp(l->last_label, label) == 0)
+        return l->last_model;
+    const fx_model_schema *m = fx_schema_model(l->schema, label);
+    char *c = label ? strdup(label) : NULL;
+    if (c) {
+        free(l->last_label);
+        l->last_label = c;
+        l->last_model = m;
+    }
+    return m;
+}
 
 static size_t model_index(const fx_loader *l, const fx_model_schema *m)
 {
@@ -315,7 +344,7 @@ static int resolve(fx_loader *l, size_t tmi, fx_value list, fx__bind *pk,
         const fx_field_schema *f = fx_model_field(tm, name);
         char msg[300];
         if (f && (f->kind == FX_K_FK || f->kind == FX_K_O2O) && e.type == FX_ARRAY) {
-            const fx_model_schema *t2 = fx_schema_model(l->schema, f->to);
+            const fx_model_schema *t2 = target_model(l, f->to);
             if (!t2) {
                 rc = fx__load_fail(l, loc, err, FX__EREJECT, "field '%s': model '%s' is "
                                    "not in the database", fname, f->to);
@@ -423,7 +452,7 @@ static int field_value(fx_loader *l, const fx_field_schema *f, fx_value v, fx__b
     char msg[400];
     *later = 0;
     if (is_rel(f->kind) && v.type == FX_ARRAY) {
-        const fx_model_schema *t = fx_schema_model(l->schema, f->to);
+        const fx_model_schema *t = target_model(l, f->to);
         if (!t)
             return fx__load_fail(l, loc, err, FX__EREJECT, "field '%s': model '%s' is not "
                                  "in the database", f->name, f->to);
@@ -437,7 +466,7 @@ static int field_value(fx_loader *l, const fx_field_schema *f, fx_value v, fx__b
         return 0;
     }
     if (is_rel(f->kind)) {   /* the target's pk kind decides */
-        const fx_model_schema *t = fx_schema_model(l->schema, f->to);
+        const fx_model_schema *t = target_model(l, f->to);
         fx_kind k = FX_K_FK;
         if (t && !f->to_field && t->pk_kind != FX_K_INT && t->pk_kind != FX_K_BIGINT &&
             t->pk_kind != FX_K_SMALLINT)
@@ -468,7 +497,7 @@ int fx_loader_add(fx_loader *l, const fx_record *rec, fx_error *err)
     loc.label = rec->label;
     if (rec->has_pk && rec->pk_key)
         snprintf(loc.pk, sizeof loc.pk, "%s", rec->pk_key);
-    const fx_model_schema *m = fx_schema_model(l->schema, rec->label);
+    const fx_model_schema *m = record_model(l, rec->label);
     if (!m) {
         if (l->ignorenonexistent) {
             fx__diag(l->diag, l->diag_ctx, FX_WARNING, rec->file, rec->line, rec->col, 0,
@@ -599,7 +628,7 @@ int fx_loader_add(fx_loader *l, const fx_record *rec, fx_error *err)
     for (size_t i = 0; i < nlater; i++) {
         const fx_field_schema *f = &m->fields[later[i]];
         const fx_field *rf = fx_record_field(rec, f->name);
-        const fx_model_schema *t = fx_schema_model(l->schema, f->to);
+        const fx_model_schema *t = target_model(l, f->to);
         if (defer(l, mi, later[i], model_index(l, t), rf->value, &loc)) {
             rc = nomem(err);
             goto done;
@@ -628,7 +657,7 @@ int fx_loader_add(fx_loader *l, const fx_record *rec, fx_error *err)
                                "values are lists of pks or natural keys", f->name);
             goto done;
         }
-        const fx_model_schema *t = fx_schema_model(l->schema, f->to);
+        const fx_model_schema *t = target_model(l, f->to);
         fx_field_schema tf;
         memset(&tf, 0, sizeof tf);
         tf.name = f->name;

@@ -68,6 +68,14 @@ struct fx_loader {
     fx_buf arena;                     /* text of the current record's binds */
     int finished, failed;
     char target[512];                 /* for messages */
+    /* model lookups by label, remembered (the schema is a list): the last
+    ** record's label, and the target of the last foreign keys by the
+    ** address of their (schema-owned) "to" string */
+    char *last_label;
+    const fx_model_schema *last_model;
+    const char *to_key[8];
+    const fx_model_schema *to_model[8];
+    unsigned to_next;
 };
 
 /* A database back end.  Every function returns 0 or a negative FX_E*

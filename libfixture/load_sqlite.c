@@ -1,15 +1,23 @@
 /*
 ** load_sqlite.c: the SQLite back end of the load engine.  One connection,
 ** one BEGIN IMMEDIATE transaction, prepared statements per model and set
-** of columns, every value bound.  Foreign keys are enforced on this
-** connection (Django turns them on too: its constraints are DEFERRABLE
-** INITIALLY DEFERRED, so they are checked at commit); before COMMIT,
-** PRAGMA foreign_key_check finds the first violation so that the message
-** names the record, as Django's check_constraints() does.  The database's
-** own settings (journal mode, page size) are not touched.
+** of columns, every value bound.  Foreign keys are checked at commit, as
+** Django's DEFERRABLE INITIALLY DEFERRED constraints are: before COMMIT,
+** PRAGMA foreign_key_check over every table finds the first violation so
+** that the message names the record, as Django's check_constraints() does
+** (the connection does not also check them row by row: foreign_keys is
+** off on it, for speed).  The database's own settings (journal mode, page
+** size) are not touched; only this connection's (foreign_keys,
+** cache_size), which end with it.
 **
-** A row is written as loaddata's save(): UPDATE by pk (only when a value
-** differs, so that unchanged rows are counted as such), else INSERT.
+** A row is written as loaddata's save(): INSERT unless the pk is taken
+** (INSERT ... ON CONFLICT (pk) DO NOTHING, one statement for a new row),
+** else UPDATE by pk, only when a value differs, so that unchanged rows are
+** counted as such.  When a constraint refuses that insert (a record with
+** only some of the columns of an existing row fails NOT NULL before the pk
+** conflict is seen), the row takes the slow path: UPDATE, SELECT, INSERT.  The connection's page cache is made large enough for
+** the load (see fx__load_sqlite_open): with SQLite's default 2 MB, time
+** grew much faster than the number of records.
 */
 #include "load_int.h"
 #include "schema_int.h"
@@ -27,13 +35,30 @@ typedef struct colset {
     size_t n;
     size_t *fidx;
     sqlite3_stmt *update, *insert;
+    sqlite3_stmt *insert_new;   /* INSERT ... ON CONFLICT (pk) DO NOTHING */
+    sqlite3_stmt *multi;        /* the same for chunk rows, RETURNING pk */
+    size_t chunk;
 } colset;
+
+/* Rows with a pk of one model and set of columns, waiting to be written
+** chunk rows a statement (see flush()). */
+typedef struct sqbatch {
+    size_t si, nrows;
+    fx__bind *vals;          /* nrows * (n + 1): pk, then the columns; text
+                             ** as offsets into text until the flush */
+    size_t cvals;
+    fx_buf text;
+    fx__loc *locs;
+    size_t clocs;
+} sqbatch;
 
 typedef struct smodel {
     colset *sets;
     size_t nsets;
     sqlite3_stmt *exists, *natural;
     sqlite3_stmt **m2m_sel, **m2m_ins, **m2m_del, **set;   /* per field */
+    int has_m2m;             /* row by row: m2m needs each row's outcome */
+    sqbatch b;
 } smodel;
 
 typedef struct sq {
@@ -42,7 +67,13 @@ typedef struct sq {
     smodel *m;
     size_t nm;
     int in_tx;
+    int batch;               /* multi-row inserts (not with --dry-run) */
+    char **files;            /* file names of batched rows */
+    size_t nfiles;
 } sq;
+
+#define SQ_CHUNK 64          /* rows a multi-row INSERT takes */
+#define SQ_BATCH 1024        /* rows a batch holds */
 
 static int quote(fx_buf *b, const char *id)
 {
@@ -180,10 +211,19 @@ static colset *get_set(fx_loader *l, sq *s, size_t mi, const size_t *fidx, size_
         rc = fx_error_set(err, FX_ENOMEM, NULL, 0, 0, 0, "out of memory");
     else if (!(rc = prep(l, s, &cs->insert, &in, loc, err)) && n)
         rc = prep(l, s, &cs->update, &u, loc, err);
+    /* the same insert that leaves an existing row alone: one statement
+    ** (one b-tree descent) for a new row instead of UPDATE + SELECT +
+    ** INSERT; other unique constraints still fail as before */
+    if (!rc && (fx_buf_adds(&in, " ON CONFLICT (") || quote(&in, m->pk_column) ||
+                fx_buf_adds(&in, ") DO NOTHING")))
+        rc = fx_error_set(err, FX_ENOMEM, NULL, 0, 0, 0, "out of memory");
+    if (!rc)
+        rc = prep(l, s, &cs->insert_new, &in, loc, err);
     fx_buf_free(&u);
     fx_buf_free(&in);
     if (rc) {
         sqlite3_finalize(cs->insert);
+        sqlite3_finalize(cs->insert_new);
         sqlite3_finalize(cs->update);
         free(cs->fidx);
         return NULL;
@@ -191,6 +231,7 @@ static colset *get_set(fx_loader *l, sq *s, size_t mi, const size_t *fidx, size_
     memcpy(cs->fidx, fidx, n * sizeof *fidx);
     cs->mask = mask;
     cs->n = n;
+    cs->chunk = 30000 / (n + 1) < SQ_CHUNK ? 30000 / (n + 1) : SQ_CHUNK;
     sm->nsets++;
     return cs;
 }
@@ -219,16 +260,44 @@ static int simple_stmt(fx_loader *l, sq *s, sqlite3_stmt **st, const fx__loc *lo
     return rc;
 }
 
-static int sq_upsert(fx_loader *l, size_t mi, const fx__bind *pk, const size_t *fidx,
-                     const fx__bind *vals, size_t n, const fx__loc *loc, int *result,
-                     fx__bind *newpk, fx_error *err)
+/* One row, with the statements of set cs. */
+static int row_upsert(fx_loader *l, sq *s, size_t mi, colset *cs, const fx__bind *pk,
+                      const fx__bind *vals, size_t n, const fx__loc *loc, int *result,
+                      fx__bind *newpk, fx_error *err)
 {
-    sq *s = l->be;
-    const fx_model_schema *m = &l->schema->models[mi];
-    colset *cs = get_set(l, s, mi, fidx, n, loc, err);
-    if (!cs)
-        return err->code;
     if (pk->type != FX__B_NULL) {
+        /* Fast: insert unless the pk is taken (loaddata's save() finds no
+        ** row: INSERT), one statement for a new row; for a taken pk, update
+        ** the row only when a value differs (UPDATED), else UNCHANGED. */
+        bind(cs->insert_new, 1, pk);
+        for (size_t i = 0; i < n; i++)
+            bind(cs->insert_new, (int)i + 2, &vals[i]);
+        if (run(cs->insert_new) == SQLITE_DONE) {
+            if (sqlite3_changes(s->db)) {
+                *result = FX__INSERTED;
+                return 0;
+            }
+            if (cs->update) {
+                bind(cs->update, 1, pk);
+                for (size_t i = 0; i < n; i++)
+                    bind(cs->update, (int)i + 2, &vals[i]);
+                if (run(cs->update) != SQLITE_DONE)
+                    return dberr(l, s, loc, err, "updating the row");
+                if (sqlite3_changes(s->db)) {
+                    *result = FX__UPDATED;
+                    return 0;
+                }
+            }
+            *result = FX__UNCHANGED;
+            return 0;
+        }
+        if ((sqlite3_extended_errcode(s->db) & 0xff) != SQLITE_CONSTRAINT)
+            return dberr(l, s, loc, err, "inserting the row");
+        /* A constraint refused the insert (nothing written): SQLite checks
+        ** NOT NULL before the pk conflict, so a record that updates only
+        ** some columns of an existing row lands here.  The slow path, as
+        ** loaddata's save(): UPDATE by pk, else INSERT (whose error, if
+        ** any, is the one to report). */
         if (cs->update) {
             bind(cs->update, 1, pk);
             for (size_t i = 0; i < n; i++)
@@ -240,6 +309,7 @@ static int sq_upsert(fx_loader *l, size_t mi, const fx__bind *pk, const size_t *
                 return 0;
             }
         }
+        const fx_model_schema *m = &l->schema->models[mi];
         int rc = simple_stmt(l, s, &s->m[mi].exists, loc, err, "SELECT 1 FROM %s WHERE %s = ?1",
                              m->table, m->pk_column, NULL);
         if (rc)
@@ -268,12 +338,238 @@ static int sq_upsert(fx_loader *l, size_t mi, const fx__bind *pk, const size_t *
     return 0;
 }
 
+/* ---------------------------------------------------------------- batches
+** A row of a model without many-to-many fields, with its pk, is not
+** written at once but kept (values copied), and written SQ_CHUNK rows a
+** statement: INSERT OR IGNORE ... VALUES (...), (...) ... RETURNING pk.
+** Returned: inserted.  A row not returned had its pk taken (in the
+** database, or earlier in the chunk) or broke a constraint: it takes the
+** one-row path (row_upsert: update, UPDATED or UNCHANGED, or the error
+** naming the record).  OR IGNORE, rather than ON CONFLICT (pk) DO NOTHING,
+** because a statement that cannot abort needs no statement journal: with
+** one, SQLite copied every page the chunk touched, and on a large table
+** (random index keys: many pages a chunk) that made the time grow faster
+** than the number of rows.  If the statement fails anyway (an error, not
+** a constraint), the chunk is written row by row.  The batch is
+** written before anything that must see its rows: a natural key looked up
+** in the model, a row of the model written row by row, a forward
+** reference, --replace, the commit.  Saves the per-statement work
+** (step, reset, halt, record buffers) of most rows. */
+
+static const char *intern_file(sq *s, const char *f)
+{
+    for (size_t i = s->nfiles; i-- > 0;)
+        if (strcmp(s->files[i], f) == 0)
+            return s->files[i];
+    char **nf = realloc(s->files, (s->nfiles + 1) * sizeof *nf);
+    if (!nf)
+        return NULL;
+    s->files = nf;
+    if (!(nf[s->nfiles] = strdup(f)))
+        return NULL;
+    return nf[s->nfiles++];
+}
+
+static int nomem_sq(fx_error *err)
+{
+    return fx_error_set(err, FX_ENOMEM, NULL, 0, 0, 0, "out of memory");
+}
+
+static int multi_stmt(fx_loader *l, sq *s, size_t mi, colset *cs, fx_error *err)
+{
+    if (cs->multi)
+        return 0;
+    const fx_model_schema *m = &l->schema->models[mi];
+    fx_buf q = FX_BUF_INIT;
+    int oom = fx_buf_adds(&q, "INSERT OR IGNORE INTO ") || quote(&q, m->table) ||
+              fx_buf_adds(&q, " (") || quote(&q, m->pk_column);
+    for (size_t i = 0; i < cs->n && !oom; i++)
+        oom = fx_buf_adds(&q, ", ") || quote(&q, m->fields[cs->fidx[i]].column);
+    oom = oom || fx_buf_adds(&q, ") VALUES ");
+    for (size_t r = 0; r < cs->chunk && !oom; r++) {
+        oom = fx_buf_adds(&q, r ? ", (?" : "(?");
+        for (size_t i = 0; i < cs->n && !oom; i++)
+            oom = fx_buf_adds(&q, ", ?");
+        oom = oom || fx_buf_addc(&q, ')');
+    }
+    oom = oom || fx_buf_adds(&q, " RETURNING ") || quote(&q, m->pk_column);
+    int rc = oom ? nomem_sq(err) : prep(l, s, &cs->multi, &q, NULL, err);
+    fx_buf_free(&q);
+    return rc;
+}
+
+static int same(sqlite3_stmt *st, int col, const fx__bind *b);
+
+static int same_bind(const fx__bind *a, sqlite3_stmt *st, int col)
+{
+    return same(st, col, a);
+}
+
+/* Rows [from, from + k) of the batch of model mi, one by one. */
+static int rows_one_by_one(fx_loader *l, sq *s, size_t mi, size_t from, size_t k,
+                           fx_error *err)
+{
+    sqbatch *b = &s->m[mi].b;
+    colset *cs = &s->m[mi].sets[b->si];
+    size_t w = cs->n + 1;
+    for (size_t r = from; r < from + k; r++) {
+        int result = 0;
+        fx__bind *v = &b->vals[r * w];
+        int rc = row_upsert(l, s, mi, cs, &v[0], v + 1, cs->n, &b->locs[r], &result, NULL,
+                            err);
+        if (rc < 0)
+            return rc;
+        fx__load_result(l, mi, result, b->locs[r].pk);
+    }
+    return 0;
+}
+
+static void batch_reset(sqbatch *b)
+{
+    b->nrows = 0;
+    fx_buf_reset(&b->text);
+}
+
+static int flush(fx_loader *l, sq *s, size_t mi, fx_error *err)
+{
+    sqbatch *b = &s->m[mi].b;
+    if (!b->nrows)
+        return 0;
+    colset *cs = &s->m[mi].sets[b->si];
+    size_t w = cs->n + 1, done = 0;
+    int rc = 0;
+    for (size_t i = 0; i < b->nrows * w; i++)
+        if (b->vals[i].type == FX__B_TEXT)
+            b->vals[i].s = b->text.data + (uintptr_t)b->vals[i].s;
+    while (!rc && cs->chunk > 1 && b->nrows - done >= cs->chunk) {
+        if ((rc = multi_stmt(l, s, mi, cs, err)))
+            break;
+        sqlite3_stmt *st = cs->multi;
+        fx__bind *v = &b->vals[done * w];
+        for (size_t i = 0; i < cs->chunk * w; i++)
+            bind(st, (int)i + 1, &v[i]);
+        char inserted[SQ_CHUNK];
+        memset(inserted, 0, sizeof inserted);
+        int step;
+        while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+            for (size_t r = 0; r < cs->chunk; r++)
+                if (!inserted[r] && same_bind(&v[r * w], st, 0)) {
+                    inserted[r] = 1;
+                    break;
+                }
+        }
+        sqlite3_reset(st);
+        if (step != SQLITE_DONE) {
+            /* a constraint (or anything else): the statement left nothing;
+            ** row by row names the record */
+            rc = rows_one_by_one(l, s, mi, done, cs->chunk, err);
+            done += cs->chunk;
+            continue;
+        }
+        for (size_t r = 0; r < cs->chunk && !rc; r++) {
+            const fx__loc *loc = &b->locs[done + r];
+            if (inserted[r]) {
+                fx__load_result(l, mi, FX__INSERTED, loc->pk);
+                continue;
+            }
+            /* not inserted: its pk was taken (in the database or earlier in
+            ** the chunk), or a constraint refused it: the one-row path
+            ** updates it, or reports the error naming the record */
+            int result = 0;
+            rc = row_upsert(l, s, mi, cs, &v[r * w], &v[r * w + 1], cs->n, loc, &result, NULL,
+                            err);
+            if (!rc)
+                fx__load_result(l, mi, result, loc->pk);
+        }
+        done += cs->chunk;
+    }
+    if (!rc)
+        rc = rows_one_by_one(l, s, mi, done, b->nrows - done, err);
+    batch_reset(b);
+    return rc;
+}
+
+static int flush_all(fx_loader *l, sq *s, fx_error *err)
+{
+    int rc = 0;
+    for (size_t i = 0; i < s->nm && !rc; i++)
+        rc = flush(l, s, i, err);
+    return rc;
+}
+
+static int batch_add(fx_loader *l, sq *s, size_t mi, size_t si, const fx__bind *pk,
+                     const fx__bind *vals, size_t n, const fx__loc *loc, fx_error *err)
+{
+    sqbatch *b = &s->m[mi].b;
+    int rc;
+    if (b->nrows && b->si != si && (rc = flush(l, s, mi, err)) < 0)
+        return rc;
+    size_t w = n + 1;
+    if ((b->nrows + 1) * w > b->cvals) {
+        size_t c = b->cvals ? b->cvals * 2 : 64 * w;
+        while (c < (b->nrows + 1) * w)
+            c *= 2;
+        fx__bind *nv = realloc(b->vals, c * sizeof *nv);
+        if (!nv)
+            return nomem_sq(err);
+        b->vals = nv;
+        b->cvals = c;
+    }
+    if (b->nrows == b->clocs) {
+        size_t c = b->clocs ? b->clocs * 2 : 64;
+        fx__loc *nl = realloc(b->locs, c * sizeof *nl);
+        if (!nl)
+            return nomem_sq(err);
+        b->locs = nl;
+        b->clocs = c;
+    }
+    b->si = si;
+    fx__bind *v = &b->vals[b->nrows * w];
+    for (size_t i = 0; i < w; i++) {
+        v[i] = i ? vals[i - 1] : *pk;
+        if (v[i].type == FX__B_TEXT) {
+            size_t off = b->text.len;
+            if (fx_buf_add(&b->text, v[i].s, v[i].n) || fx_buf_addc(&b->text, '\0'))
+                return nomem_sq(err);
+            v[i].s = (const char *)(uintptr_t)off;
+        }
+    }
+    b->locs[b->nrows] = *loc;
+    if (loc->file && !(b->locs[b->nrows].file = intern_file(s, loc->file)))
+        return nomem_sq(err);
+    b->nrows++;
+    if (b->nrows >= SQ_BATCH)
+        return flush(l, s, mi, err);
+    return 0;
+}
+
+static int sq_upsert(fx_loader *l, size_t mi, const fx__bind *pk, const size_t *fidx,
+                     const fx__bind *vals, size_t n, const fx__loc *loc, int *result,
+                     fx__bind *newpk, fx_error *err)
+{
+    sq *s = l->be;
+    colset *cs = get_set(l, s, mi, fidx, n, loc, err);
+    if (!cs)
+        return err->code;
+    if (s->batch && pk->type != FX__B_NULL && !s->m[mi].has_m2m && cs->chunk > 1) {
+        *result = 0;   /* counted by flush() */
+        return batch_add(l, s, mi, (size_t)(cs - s->m[mi].sets), pk, vals, n, loc, err);
+    }
+    int rc = flush(l, s, mi, err);   /* the model's earlier rows first */
+    if (rc < 0)
+        return rc;
+    return row_upsert(l, s, mi, cs, pk, vals, n, loc, result, newpk, err);
+}
+
 static int sq_natural(fx_loader *l, size_t mi, const fx__bind *vals, fx__bind *pk,
                       fx_error *err)
 {
     sq *s = l->be;
     const fx_model_schema *m = &l->schema->models[mi];
     smodel *sm = &s->m[mi];
+    int frc = flush(l, s, mi, err);   /* rows of the files not written yet */
+    if (frc < 0)
+        return frc;
     if (!sm->natural) {
         fx_buf sql = FX_BUF_INIT;
         int oom = fx_buf_adds(&sql, "SELECT ") || quote(&sql, m->pk_column) ||
@@ -406,7 +702,10 @@ static int sq_set(fx_loader *l, size_t mi, size_t fi, const fx__bind *pk,
 {
     sq *s = l->be;
     const fx_model_schema *m = &l->schema->models[mi];
-    int rc = simple_stmt(l, s, &s->m[mi].set[fi], loc, err, "UPDATE %s SET %s = ?2 WHERE %s = ?1",
+    int rc = flush(l, s, mi, err);
+    if (rc < 0)
+        return rc;
+    rc = simple_stmt(l, s, &s->m[mi].set[fi], loc, err, "UPDATE %s SET %s = ?2 WHERE %s = ?1",
                          m->table, m->fields[fi].column, m->pk_column);
     if (rc)
         return rc;
@@ -431,6 +730,9 @@ static int sq_clear(fx_loader *l, size_t mi, unsigned long *deleted, fx_error *e
     const fx_model_schema *m = &l->schema->models[mi];
     fx_buf sql = FX_BUF_INIT;
     int oom = 0;
+    int frc = flush(l, s, mi, err);
+    if (frc < 0)
+        return frc;
     for (size_t i = 0; i < m->nfields && !oom; i++)
         if (m->fields[i].kind == FX_K_M2M)
             oom = fx_buf_adds(&sql, "DELETE FROM ") || quote(&sql, m->fields[i].through) ||
@@ -554,6 +856,8 @@ static int sq_finish(fx_loader *l, int commit, fx_error *err)
         s->in_tx = 0;
         return exec(l, s, "ROLLBACK", NULL, err, "rolling back (--dry-run)");
     }
+    if ((rc = flush_all(l, s, err)) < 0)
+        return rc;
     if ((rc = fk_violation(l, s, err)))
         return rc;
     if ((rc = exec(l, s, "COMMIT", NULL, err, "committing")))
@@ -572,6 +876,8 @@ static void sq_close(fx_loader *l)
         for (size_t j = 0; j < sm->nsets; j++) {
             sqlite3_finalize(sm->sets[j].update);
             sqlite3_finalize(sm->sets[j].insert);
+            sqlite3_finalize(sm->sets[j].insert_new);
+            sqlite3_finalize(sm->sets[j].multi);
             free(sm->sets[j].fidx);
         }
         free(sm->sets);
@@ -585,8 +891,14 @@ static void sq_close(fx_loader *l)
             sqlite3_finalize(sm->set[j]);
         }
         free(sm->m2m_sel);
+        free(sm->b.vals);
+        free(sm->b.locs);
+        fx_buf_free(&sm->b.text);
     }
     free(s->m);
+    for (size_t i = 0; i < s->nfiles; i++)
+        free(s->files[i]);
+    free(s->files);
     if (s->in_tx)
         sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
     sqlite3_close(s->db);
@@ -627,12 +939,41 @@ int fx__load_sqlite_open(fx_loader *l, const char *path, fx_error *err)
         s->m[i].m2m_ins = p + nf;
         s->m[i].m2m_del = p + 2 * nf;
         s->m[i].set = p + 3 * nf;
+        for (size_t j = 0; j + 1 < nf; j++)
+            s->m[i].has_m2m |= l->schema->models[i].fields[j].kind == FX_K_M2M;
     }
-    if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK)
+    /* --dry-run prints every change in order: row by row */
+    s->batch = !l->change;
+    /* one thread uses the connection: no mutex */
+    if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
+        SQLITE_OK)
         return fx_error_set(err, FX_EIO, path, 0, 0, 0, "cannot open database '%s' for "
                             "writing (%s)", path, s->db ? sqlite3_errmsg(s->db) : "out of memory");
     sqlite3_busy_timeout(s->db, 10000);
-    if (sqlite3_exec(s->db, "PRAGMA foreign_keys = ON", NULL, NULL, NULL) != SQLITE_OK ||
+    /* This connection's page cache (not a setting of the database; gone
+    ** when the connection closes): SQLite's default of 2 MB is far smaller
+    ** than the tables and indexes a large load writes, and every b-tree
+    ** descent past it becomes reads of pages just evicted, so that the
+    ** time grew faster than the number of records.  FX_LOAD_CACHE_MB
+    ** bounds the memory it may take (pages are allocated as used). */
+    {
+        long mb = 256;
+        const char *e = getenv("FX_LOAD_CACHE_MB");
+        if (e && *e)
+            mb = strtol(e, NULL, 10);
+        if (mb < 2)
+            mb = 2;
+        char pragma[64];
+        snprintf(pragma, sizeof pragma, "PRAGMA cache_size = -%ld", mb * 1024);
+        sqlite3_exec(s->db, pragma, NULL, NULL, NULL);
+    }
+    /* Foreign keys are not enforced row by row on this connection (like
+    ** cache_size, foreign_keys is a setting of the connection, not of the
+    ** database file): Django's are DEFERRABLE INITIALLY DEFERRED, checked
+    ** at commit, and sq_finish() runs PRAGMA foreign_key_check over every
+    ** table before COMMIT, which refuses the same loads (and names the
+    ** record).  Saves two or three parent lookups a row. */
+    if (sqlite3_exec(s->db, "PRAGMA foreign_keys = OFF", NULL, NULL, NULL) != SQLITE_OK ||
         sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
         return fx_error_set(err, FX_EIO, path, 0, 0, 0, "cannot begin a transaction on '%s' "
                             "(%s): is another program writing to it?", path,
