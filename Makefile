@@ -5,6 +5,7 @@
 #   make demo            build, run the tools on the sample exports
 #   make install         PREFIX=/usr/local, DESTDIR honoured
 #   make bench           run tests/bench/run
+#   make fuzz            run each libFuzzer target (tests/fuzz/) FUZZ_SECONDS
 #   make clean
 #
 # Knobs: DEVELOPER=1 adds git's strict warnings (with -Werror), SANITIZE=1
@@ -69,6 +70,21 @@ MANPAGES = $(wildcard tools/*.1)
 TEST_SRCS = $(wildcard tests/test_*.c)
 TEST_BINS = $(patsubst tests/%.c,$(O)/tests/%,$(TEST_SRCS))
 
+# Fuzz targets: tests/fuzz/fuzz_NAME.c.  make check links each with the
+# standalone driver (replay_NAME: replays tests/fuzz/corpus/NAME/); make
+# fuzz builds them with clang and libFuzzer in build/libfuzzer/.
+FUZZ_TARGETS = $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+REPLAY_BINS = $(patsubst %,$(O)/fuzz/replay_%,$(FUZZ_TARGETS))
+FUZZ_DEFS = -DFX_SCHEMA_FILE='"$(abspath schemas/erp.json)"'
+FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_ARGS ?= -timeout=10 -rss_limit_mb=2048 -max_len=65536
+FUZZ_O = build/libfuzzer
+FUZZ_CFLAGS = -std=gnu99 -O1 -g -fno-omit-frame-pointer -fno-sanitize-recover=all \
+	-fsanitize=address,undefined -Ilibfixture -MMD -MP
+FUZZ_LIB_OBJS = $(patsubst libfixture/%.c,$(FUZZ_O)/%.o,$(LIB_SRCS))
+FUZZ_BINS = $(patsubst %,$(FUZZ_O)/fuzz_%,$(FUZZ_TARGETS))
+
 # The sample exports are stored gzipped; make unpacks them next to the .gz.
 CORPUS = $(patsubst %.gz,%,$(wildcard testdata/corpus/*.gz))
 
@@ -78,7 +94,7 @@ FLAGS_FILE = $(O)/.build-flags
 VERSION = $(shell sed -n 's/^\#define FX_VERSION "\(.*\)"/\1/p' libfixture/fixture.h)
 
 .DELETE_ON_ERROR:
-.PHONY: all check demo bench install clean corpus FORCE
+.PHONY: all check demo bench install clean corpus fuzz FORCE
 
 all: $(LIB) $(TOOLS)
 
@@ -127,12 +143,28 @@ $(TOOLS): $(BIN)/%: $(O)/tools/%.o $(TOOL_COMMON_OBJS) $(LIB)
 $(TEST_BINS): $(O)/tests/%: $(O)/tests/%.o $(LIB)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(TEST_LIBS) $(PKG_LIBS)
 
+$(O)/fuzz/fuzz_%.o: tests/fuzz/fuzz_%.c $(FLAGS_FILE) | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) $(FUZZ_DEFS) -c -o $@ $<
+
+# The driver replays the target's own corpus when given no argument.
+$(O)/fuzz/driver_%.o: tests/fuzz/standalone_driver.c $(FLAGS_FILE) | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -DFUZZ_CORPUS='"$(abspath tests/fuzz/corpus/$*)"' -c -o $@ $<
+
+$(REPLAY_BINS): $(O)/fuzz/replay_%: $(O)/fuzz/fuzz_%.o $(O)/fuzz/driver_%.o $(LIB)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(LIB) $(PKG_LIBS)
+
 $(CORPUS): %: %.gz
 	gzip -dc $< > $@
 
 corpus: $(CORPUS)
 
--include $(wildcard $(O)/*.d $(O)/tools/*.d $(O)/tests/*.d)
+# Dependency files come with the objects (-MMD); make must not try to
+# remake them (through its built-in rules, from the driver's source).
+%.d: ;
+-include $(wildcard $(O)/*.d $(O)/tools/*.d $(O)/tests/*.d $(O)/fuzz/*.d)
+-include $(wildcard $(FUZZ_O)/*.d)
 
 # ---------------------------------------------------------------- check
 
@@ -141,16 +173,46 @@ corpus: $(CORPUS)
 # removed first, so a test that no longer builds cannot pass from an old
 # binary.  tests/run prints the summary line "N passed, N failed".
 check: $(CORPUS) | $(DEPS_STAMP)
-	@rm -f $(TEST_BINS)
-	@build=0; $(MAKE) --no-print-directory -k all $(TEST_BINS) || build=1; \
+	@rm -f $(TEST_BINS) $(REPLAY_BINS)
+	@build=0; $(MAKE) --no-print-directory -k all $(TEST_BINS) $(REPLAY_BINS) || build=1; \
 	FX_BUILD_FAILED=$$build FX_BIN='$(abspath $(BIN))' \
-	FX_TESTDATA='$(abspath testdata)' tests/run $(TEST_BINS)
+	FX_TESTDATA='$(abspath testdata)' FX_TRASH_DIR='$(abspath $(O))/trash' \
+	tests/run $(TEST_BINS) $(REPLAY_BINS)
 
 demo: all $(CORPUS)
 	@FX_BIN='$(abspath $(BIN))' scripts/demo
 
 bench: all $(CORPUS)
 	FX_BIN='$(abspath $(BIN))' FX_TESTDATA='$(abspath testdata)' tests/bench/run
+
+# ---------------------------------------------------------------- fuzz
+
+# libFuzzer (clang, Debian's libclang-rt-14-dev) with ASan and UBSan.  Each
+# target runs FUZZ_SECONDS (0: until stopped) on a working corpus in
+# build/libfuzzer/corpus/ (new inputs go there), seeded from
+# tests/fuzz/corpus/ (read only).
+# A crash stops make and leaves its input as build/libfuzzer/crash-*: fix
+# the bug, then add the input to tests/fuzz/corpus/NAME/ as a regression.
+$(FUZZ_O)/%.o: libfixture/%.c | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $(PKG_CFLAGS) -c -o $@ $<
+
+$(FUZZ_O)/libfixture.a: $(FUZZ_LIB_OBJS)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+$(FUZZ_BINS): $(FUZZ_O)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_O)/libfixture.a
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $(PKG_CFLAGS) $(FUZZ_DEFS) -o $@ $< \
+		$(FUZZ_O)/libfixture.a $(PKG_LIBS)
+
+fuzz: $(FUZZ_BINS)
+	@for t in $(FUZZ_TARGETS); do \
+	    mkdir -p $(FUZZ_O)/corpus/$$t || exit 2; \
+	    echo "== fuzz_$$t: $(FUZZ_SECONDS) s"; \
+	    $(FUZZ_O)/fuzz_$$t $(FUZZ_ARGS) -max_total_time=$(FUZZ_SECONDS) \
+	        -dict=tests/fuzz/json.dict -artifact_prefix=$(FUZZ_O)/crash-$$t- \
+	        $(FUZZ_O)/corpus/$$t tests/fuzz/corpus/$$t || exit 1; \
+	done
 
 # ---------------------------------------------------------------- install
 

@@ -438,10 +438,13 @@ static int minus(fx_value a, fx_value b, const fx_value **out, size_t *n)
 static int add_change(fx_field_change **c, size_t *n, const char *name, fx_value a,
                       fx_value b, int m2m)
 {
-    fx_field_change *nc = realloc(*c, (*n + 1) * sizeof *nc);
-    if (!nc)
-        return FX_ENOMEM;
-    *c = nc;
+    fx_field_change *nc = *c;
+    if ((*n & (*n - 1)) == 0) {   /* n is 0 or a power of two: double */
+        nc = realloc(*c, (*n ? 2 * *n : 1) * sizeof *nc);
+        if (!nc)
+            return FX_ENOMEM;
+        *c = nc;
+    }
     fx_field_change *f = &nc[(*n)++];
     memset(f, 0, sizeof *f);
     f->name = name;
@@ -457,21 +460,62 @@ static int add_change(fx_field_change **c, size_t *n, const char *name, fx_value
     return 0;
 }
 
+/* A record's fields sorted by name, then place, so that the last field of
+** a name (the one Python keeps) is found by binary search: comparing
+** records of many fields (a hostile one has millions) stays n log n. */
+static int cmp_field_ptr(const void *p, const void *q)
+{
+    const fx_field *a = *(const fx_field *const *)p, *b = *(const fx_field *const *)q;
+    int c = strcmp(a->name, b->name);
+    return c ? c : (a > b) - (a < b);
+}
+
+static const fx_field **by_name(const fx_record *r)
+{
+    const fx_field **v = malloc((r->nfields ? r->nfields : 1) * sizeof *v);
+    if (!v)
+        return NULL;
+    for (size_t i = 0; i < r->nfields; i++)
+        v[i] = &r->fields[i];
+    qsort(v, r->nfields, sizeof *v, cmp_field_ptr);
+    return v;
+}
+
+static const fx_field *last_named(const fx_field **v, size_t n, const char *name)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (strcmp(v[mid]->name, name) <= 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo && strcmp(v[lo - 1]->name, name) == 0 ? v[lo - 1] : NULL;
+}
+
 int fx__compare(const fx_schema *s, const fx_record *a, const fx_record *b,
                 fx__skip_fn skip, void *skip_ctx, fx_field_change **out)
 {
     fx_field_change *c = NULL;
     size_t n = 0;
     const fx_value none = {FX_NULL, NULL, 0};
+    const fx_field **ia = by_name(a), **ib = by_name(b);
+    if (!ia || !ib) {
+        free(ia);
+        free(ib);
+        return FX_ENOMEM;
+    }
     for (int side = 0; side < 2; side++) {
         const fx_record *x = side ? b : a, *y = side ? a : b;
+        const fx_field **ix = side ? ib : ia, **iy = side ? ia : ib;
         for (size_t i = 0; i < x->nfields; i++) {
             const fx_field *fx = &x->fields[i];
-            if (fx_record_field(x, fx->name) != fx)
+            if (last_named(ix, x->nfields, fx->name) != fx)
                 continue;
             if (skip && skip(skip_ctx, x->label, fx->name))
                 continue;
-            const fx_field *fy = fx_record_field(y, fx->name);
+            const fx_field *fy = last_named(iy, y->nfields, fx->name);
             if (side && fy)
                 continue;                       /* done from a's side */
             fx_value va = side ? none : fx->value, vb = side ? fx->value : none;
@@ -483,10 +527,14 @@ int fx__compare(const fx_schema *s, const fx_record *a, const fx_record *b,
                 continue;
             if (add_change(&c, &n, fx->name, va, vb, m2m && plain_list(va.text ? va : vb))) {
                 fx__changes_free(c, n);
+                free(ia);
+                free(ib);
                 return FX_ENOMEM;
             }
         }
     }
+    free(ia);
+    free(ib);
     *out = c;
     return (int)n;
 }

@@ -306,11 +306,11 @@ static int ident_char(char c)
     return ident_start(c) || isdigit((unsigned char)c);
 }
 
-/* The character at p (a whole UTF-8 sequence) into tok[0..5). */
+/* The character at p (a whole UTF-8 sequence; "" at the end) into tok[0..5). */
 static const char *char_at(char tok[5], const char *p)
 {
-    size_t n = 1;
-    while (n < 4 && ((unsigned char)p[n] & 0xC0) == 0x80)
+    size_t n = *p ? 1 : 0;   /* never past the NUL */
+    while (n && n < 4 && ((unsigned char)p[n] & 0xC0) == 0x80)
         n++;
     memcpy(tok, p, n);
     tok[n] = '\0';
@@ -340,6 +340,8 @@ int fx_where_parse(fx_where **out, const char *expr, fx_error *err)
     const char *f0 = p;
     int parts = 0;
     for (;;) {
+        if (!*p)   /* after a dot */
+            return perr(err, expr, p, "expected a field name after '.'%s", "");
         if (!ident_start(*p)) {
             return perr(err, expr, p, strchr("=!<>", *p) ? "expected a field name before "
                         "'%s': write FIELD OP VALUE" : "expected a field name, not '%s'",

@@ -30,6 +30,13 @@ int fx__json_valid(const char *json, size_t n, fx_type *type);
 ** (reset here).  Every module that matches natural keys uses this one. */
 uint64_t fx__natural_hash(fx_buf *tmp, const char *label, const fx_value *vals, size_t n);
 
+/* For each field of rec, 1 when no later field has its name (Python keeps
+** the last of duplicates), found by sorting: n log n, where asking
+** fx_record_field() for each field is quadratic (a hostile record has
+** millions of fields).  A malloc'd array of rec->nfields bytes that the
+** caller frees, or NULL when out of memory. */
+unsigned char *fx__fields_last(const fx_record *rec);
+
 /* Skip JSON whitespace. */
 static inline const char *fx__skip_ws(const char *p, const char *end)
 {

@@ -381,7 +381,13 @@ static const char *parse_string(pctx *c, const char *p)
                     return fail(c, p, "invalid \\u escape: four hex digits must follow '\\u'");
             unsigned u = hex4(p + 2);
             if (u >= 0xD800 && u < 0xDC00) {
-                NEED(c, p, 12);
+                /* Look for a low surrogate only as far as the text goes: a
+                ** lone one may end the string, the record, the file. */
+                NEED(c, p, 7);
+                if (p[6] == '\\')
+                    NEED(c, p, 8);
+                if (p[6] == '\\' && p[7] == 'u')
+                    NEED(c, p, 12);
                 if (p[6] == '\\' && p[7] == 'u' && ishex(p[8]) && ishex(p[9]) &&
                     ishex(p[10]) && ishex(p[11]) && hex4(p + 8) >= 0xDC00 &&
                     hex4(p + 8) < 0xE000) {

@@ -44,10 +44,38 @@ void fx_record_pos(const fx_record *rec, const char *p, unsigned long *line,
     *col = c;
 }
 
-static size_t add_name(fx_buf *b, const char *s)
+static int cmp_field_ptr(const void *p, const void *q)
+{
+    const fx_field *a = *(const fx_field *const *)p, *b = *(const fx_field *const *)q;
+    int c = strcmp(a->name, b->name);
+    return c ? c : (a > b) - (a < b);
+}
+
+unsigned char *fx__fields_last(const fx_record *rec)
+{
+    size_t n = rec->nfields;
+    unsigned char *last = calloc(n ? n : 1, 1);
+    const fx_field **v = malloc((n ? n : 1) * sizeof *v);
+    if (!last || !v) {
+        free(last);
+        free(v);
+        return NULL;
+    }
+    for (size_t i = 0; i < n; i++)
+        v[i] = &rec->fields[i];
+    qsort(v, n, sizeof *v, cmp_field_ptr);   /* by name, then place */
+    for (size_t i = 0; i < n; i++)
+        if (i + 1 == n || strcmp(v[i]->name, v[i + 1]->name) != 0)
+            last[v[i] - rec->fields] = 1;
+    free(v);
+    return last;
+}
+
+/* Names are copied whole: a field name may hold a NUL ("\u0000"). */
+static size_t add_name(fx_buf *b, const char *s, size_t n)
 {
     size_t at = b->len;
-    if (fx_buf_add(b, s, strlen(s) + 1))
+    if (fx_buf_add(b, s, n) || fx_buf_addc(b, '\0'))
         return (size_t)-1;
     return at;
 }
@@ -76,14 +104,14 @@ int fx_record_copy(fx_record **out, const fx_record *rec)
     size_t *noff = calloc(nfields ? nfields : 1, sizeof *noff);
     if (!noff)
         goto nomem;
-    size_t model = add_name(&o->names, rec->model);
-    size_t label = add_name(&o->names, rec->label);
-    size_t pk = rec->pk_key ? add_name(&o->names, rec->pk_key) : 0;
-    size_t file = rec->file ? add_name(&o->names, rec->file) : 0;
+    size_t model = add_name(&o->names, rec->model, strlen(rec->model));
+    size_t label = add_name(&o->names, rec->label, strlen(rec->label));
+    size_t pk = rec->pk_key ? add_name(&o->names, rec->pk_key, strlen(rec->pk_key)) : 0;
+    size_t file = rec->file ? add_name(&o->names, rec->file, strlen(rec->file)) : 0;
     int bad = model == (size_t)-1 || label == (size_t)-1 || pk == (size_t)-1 ||
               file == (size_t)-1;
     for (size_t i = 0; i < nfields && !bad; i++) {
-        noff[i] = add_name(&o->names, rec->fields[i].name);
+        noff[i] = add_name(&o->names, rec->fields[i].name, rec->fields[i].name_len);
         bad = noff[i] == (size_t)-1;
     }
     if (bad) {

@@ -176,13 +176,19 @@ int fx_redactor_apply(fx_redactor *r, const fx_record *rec, fx_record **out, fx_
 {
     fx_record *c = NULL;
     fx_buf b = FX_BUF_INIT;
+    unsigned char *last = NULL;
     int rc = 0;
     *out = NULL;
     if (!r || r->n == 0)
         return 0;
+    last = fx__fields_last(rec);
+    if (!last) {
+        rc = FX_ENOMEM;
+        goto done;
+    }
     for (size_t i = 0; i < rec->nfields; i++) {
         const fx_field *fd = &rec->fields[i];
-        if (fx_record_field(rec, fd->name) != fd)
+        if (!last[i])
             continue;                      /* a duplicate: the last counts */
         struct rule *ru = NULL;
         for (size_t k = r->n; k-- > 0;) {  /* the last rule given wins */
@@ -212,6 +218,7 @@ int fx_redactor_apply(fx_redactor *r, const fx_record *rec, fx_record **out, fx_
             goto done;
     }
 done:
+    free(last);
     fx_buf_free(&b);
     if (rc < 0) {
         fx_record_free(c);

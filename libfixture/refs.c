@@ -7,14 +7,20 @@
 */
 #include "internal.h"
 
+#include <stdlib.h>
+
 int fx_record_refs(const fx_record *rec, const fx_schema *s, fx_ref_fn fn, void *ctx)
 {
     const fx_model_schema *m = fx_schema_model(s, rec->label);
     if (!m)
         return 0;
-    for (size_t i = 0; i < rec->nfields; i++) {
+    unsigned char *last = fx__fields_last(rec);
+    if (!last)
+        return FX_ENOMEM;
+    int rc = 0;
+    for (size_t i = 0; i < rec->nfields && !rc; i++) {
         const fx_field *fd = &rec->fields[i];
-        if (fx_record_field(rec, fd->name) != fd)
+        if (!last[i])
             continue;                        /* a duplicate: the last counts */
         const fx_field_schema *f = fx_model_field(m, fd->name);
         if (!f || (f->kind != FX_K_FK && f->kind != FX_K_O2O && f->kind != FX_K_M2M))
@@ -26,16 +32,12 @@ int fx_record_refs(const fx_record *rec, const fx_schema *s, fx_ref_fn fn, void 
             fx_iter it;
             fx_value e;
             fx_iter_init(&it, fd->value);
-            while (fx_iter_next(&it, NULL, &e)) {
-                int rc = e.type == FX_NULL ? 0 : fn(ctx, rec, m, f, to, e);
-                if (rc)
-                    return rc;
-            }
+            while (!rc && fx_iter_next(&it, NULL, &e))
+                rc = e.type == FX_NULL ? 0 : fn(ctx, rec, m, f, to, e);
         } else if (fd->value.type != FX_NULL) {
-            int rc = fn(ctx, rec, m, f, to, fd->value);
-            if (rc)
-                return rc;
+            rc = fn(ctx, rec, m, f, to, fd->value);
         }
     }
-    return 0;
+    free(last);
+    return rc;
 }

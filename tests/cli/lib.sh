@@ -19,7 +19,8 @@
 #
 # Environment: FX_BIN (absolute path of the tools, first in PATH),
 # FX_TESTDATA (absolute path of testdata/), FX_ROOT (the source tree),
-# LC_ALL=C, TZ=UTC.
+# FX_TRASH_DIR (where scratch directories go, default build/trash; make
+# check SANITIZE=1 uses build/san/trash), LC_ALL=C, TZ=UTC.
 
 FX_ROOT=${FX_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 : "${FX_BIN:=$FX_ROOT/bin}" "${FX_TESTDATA:=$FX_ROOT/testdata}"
@@ -34,7 +35,7 @@ unset CDPATH GREP_OPTIONS
 ulimit -c 0
 
 test_name=$(basename "$0" .sh)
-FX_TRASH=${FX_TRASH:-$FX_ROOT/build/trash/$test_name}
+FX_TRASH=${FX_TRASH:-${FX_TRASH_DIR:-$FX_ROOT/build/trash}/$test_name}
 rm -rf "$FX_TRASH" && mkdir -p "$FX_TRASH" || exit 2
 case ${1-} in -v|--verbose) FX_TEST_VERBOSE=1 ;; esac
 test_count=0 test_passed=0 test_failed=0

@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Faults while writing: a full disk, a closed pipe, a signal.  None may
+# leave a partial -o file or a temporary .NAME.fx-* file; each exits
+# non-zero.  A closed stdout pipe kills the tool by SIGPIPE (exit 141 in
+# the shell), as it kills cat or grep: nothing is left to clean up.
+
+. "$(dirname "$0")/lib.sh"
+
+BIG=$FX_TESTDATA/corpus/base.json   # 2.4 MB, 10,852 records
+export BIG
+
+leftovers () {   # leftovers DIR: nothing but what the test put there
+    ls -A "$1" | grep -v '^in$' | grep . && return 1
+    return 0
+}
+export -f leftovers
+
+# A real full disk: a 512 KB tmpfs (root only, where mount is allowed).
+if [ "$(id -u)" = 0 ] && mkdir -p "$FX_TRASH/small" &&
+   mount -t tmpfs -o size=512k tmpfs "$FX_TRASH/small" 2>/dev/null; then
+    trap 'umount "$FX_TRASH/small" 2>/dev/null' EXIT
+    SMALL=$FX_TRASH/small
+    export SMALL
+    test_expect_success 'a full disk: exit 2, the old file kept, no temporary file' '
+        echo old >"$SMALL/out.json" &&
+        test_expect_code 2 fxfilter -o "$SMALL/out.json" "$BIG" 2>err &&
+        grep "No space left on device; free some disk space" err &&
+        echo old >expect && test_cmp expect "$SMALL/out.json" &&
+        test "$(ls -A "$SMALL")" = out.json &&
+        test_expect_code 2 fxmerge -o "$SMALL/m.json" "$BIG" "$BIG" "$BIG" 2>err &&
+        grep "No space left on device" err &&
+        test "$(ls -A "$SMALL")" = out.json
+    '
+    umount "$FX_TRASH/small" && rmdir "$FX_TRASH/small"
+else
+    echo "# skipped the full-disk test: cannot mount a small tmpfs here"
+fi
+
+test_expect_success 'a closed stdout pipe: fxfilter dies by SIGPIPE, at once' '
+    timeout 20 fxfilter "$BIG" | head -c 10 >out &&
+    test "${PIPESTATUS[0]}" = 141 &&
+    test "$(wc -c <out)" = 10
+'
+
+test_expect_success 'a closed stdout pipe with SIGPIPE ignored: exit 2, a message' '
+    (trap "" PIPE && timeout 20 fxfilter "$BIG" 2>err | head -c 10 >out;
+     test "${PIPESTATUS[0]}" = 2) &&
+    grep "the reading end of the pipe closed" err
+'
+
+# The tool reads a FIFO we feed by halves, so it is caught while the
+# temporary file exists.  Background jobs of a script ignore SIGINT: env
+# gives the tool the default action back.
+for sig in INT TERM HUP; do
+    test_expect_success "SIG$sig while writing -o: the temporary file is removed" "
+        mkdir in && mkfifo in/fifo || return 1
+        env --default-signal=INT fxfilter -o out.json in/fifo 2>in/err &
+        pid=\$!
+        exec 3>in/fifo &&
+        head -c 1000000 \"\$BIG\" >&3 &&
+        for i in \$(seq 100); do
+            ls -A | grep -q '^\.out\.json\.fx-' && break; sleep 0.1
+        done &&
+        ls -A | grep '^\.out\.json\.fx-' &&
+        kill -$sig \$pid
+        wait \$pid
+        rc=\$?
+        exec 3>&-
+        test \$rc = \$((128 + \$(kill -l $sig))) &&
+        leftovers .
+    "
+done
+
+test_done
