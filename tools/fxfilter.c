@@ -144,6 +144,18 @@ static int pass(struct out *st, fx_reader *r, size_t i, fx_filter *f, fx_deps *d
     return rc;
 }
 
+/* Diagnostics of the input: errors always (they stop the output), warnings
+** unless -q. */
+static int quiet_warnings;
+
+static void input_diag(void *ctx, const fx_diag *d)
+{
+    if (d->severity == FX_ERR || !quiet_warnings)
+        tool_diag(ctx, d);
+    else
+        ((tool_diags *)ctx)->warnings++;
+}
+
 int main(int argc, char **argv)
 {
     const char *schema_spec = NULL, *output = NULL, *stdin_only[] = {"-"};
@@ -248,7 +260,8 @@ int main(int argc, char **argv)
 
     const char **files = optind < argc ? (const char **)argv + optind : stdin_only;
     size_t nfiles = optind < argc ? (size_t)(argc - optind) : 1;
-    fx_reader_opts ro = {quiet ? NULL : tool_diag, &td, with_deps, NULL, NULL};
+    quiet_warnings = quiet;
+    fx_reader_opts ro = {input_diag, &td, with_deps, NULL, NULL};
     if (!with_deps && !count)
         ro.want = fx_filter_wants, ro.want_ctx = f;   /* skim other models */
     if (!(readers = calloc(nfiles, sizeof *readers)))
@@ -272,6 +285,10 @@ int main(int argc, char **argv)
     for (size_t i = 0; deps && i < nfiles && rc >= 0; i++)
         if ((rc = fx_reader_seek(readers[i], 0, 1, 1, &err)) >= 0)
             rc = pass(&st, readers[i], i, f, deps, 1, &err);
+    if (rc >= 0 && td.errors)      /* e.g. invalid UTF-8: not passed on */
+        rc = fx_error_set(&err, FX_EFORMAT, NULL, 0, 0, 0,
+                          "the input has %lu error%s (above): nothing written; "
+                          "fxvalidate says more", td.errors, td.errors == 1 ? "" : "s");
     if (rc >= 0)
         rc = finish(&st, &err);
     if (rc >= 0)
