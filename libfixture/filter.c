@@ -827,15 +827,6 @@ int fx_filter_empty(const fx_filter *f)
     return fx_models_empty(f->models) && !f->pks && f->nwhere == 0;
 }
 
-/* Does include label l keep the record of label? */
-static int label_keeps(const char *l, const char *label)
-{
-    if (strchr(l, '.'))
-        return strcmp(l, label) == 0;
-    size_t n = strlen(l);
-    return strncmp(l, label, n) == 0 && label[n] == '.';
-}
-
 int fx_filter_match(fx_filter *f, const fx_record *rec)
 {
     if (!fx_models_match(f->models, rec->label))
@@ -846,7 +837,7 @@ int fx_filter_match(fx_filter *f, const fx_record *rec)
         if (!fx_where_match(f->where[i], rec))
             return 0;
     for (size_t i = 0; i < f->ninc; i++)
-        if (label_keeps(f->inc[i], rec->label))
+        if (fx_label_keeps(f->inc[i], rec->label))
             f->hits[i]++;
     return 1;
 }
@@ -940,7 +931,7 @@ int fx_schema_suggest(fx_buf *out, const fx_schema *s, const char *label)
 static int schema_knows(const fx_schema *s, const char *l)
 {
     for (size_t i = 0; i < s->nmodels; i++)
-        if (label_keeps(l, s->models[i].label))
+        if (fx_label_keeps(l, s->models[i].label))
             return 1;
     return 0;
 }

@@ -343,6 +343,9 @@ int fx_models_new(fx_models **out);
 /* FX_EUSAGE with a message for a label that is not "app" or "app.model". */
 int fx_models_add(fx_models *m, const char *label, int exclude, fx_error *err);
 int fx_models_match(const fx_models *m, const char *label);  /* 1: keep */
+/* Does one lower-case label given to keep ("app" or "app.model") keep a
+** record of this label?  The rule fx_models_match() applies to each. */
+int fx_label_keeps(const char *pattern, const char *label);
 int fx_models_empty(const fx_models *m);                      /* 1: no label given */
 /* The labels to keep, lower-case (borrowed); returns their count. */
 size_t fx_models_includes(const fx_models *m, const char ***out);

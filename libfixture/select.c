@@ -58,15 +58,19 @@ int fx_models_add(fx_models *m, const char *label, int exclude, fx_error *err)
     return 0;
 }
 
+int fx_label_keeps(const char *pattern, const char *label)
+{
+    if (strchr(pattern, '.'))
+        return strcmp(pattern, label) == 0;
+    size_t n = strlen(pattern);
+    return strncmp(pattern, label, n) == 0 && label[n] == '.';
+}
+
 static int matches(char **v, size_t n, const char *label)
 {
-    size_t app = strcspn(label, ".");
-    for (size_t i = 0; i < n; i++) {
-        if (strcmp(v[i], label) == 0)
+    for (size_t i = 0; i < n; i++)
+        if (fx_label_keeps(v[i], label))
             return 1;
-        if (!strchr(v[i], '.') && strlen(v[i]) == app && strncmp(v[i], label, app) == 0)
-            return 1;
-    }
     return 0;
 }
 

@@ -211,6 +211,10 @@ int main(int argc, char **argv)
     int rc = fx_output_open(&o, output, &err);
     if (rc == 0)
         rc = fx_merge(argv[optind], argv[optind + 1], argv[optind + 2], o, &mo, &st, &err);
+    if (rc >= 0 && t.errors)           /* e.g. invalid UTF-8: not passed on */
+        rc = fx_error_set(&err, FX_EFORMAT, NULL, 0, 0, 0,
+                          "the inputs have %lu error%s (above): nothing written; "
+                          "fxvalidate says more", t.errors, t.errors == 1 ? "" : "s");
     if (rc >= 0 && fx_output_commit(o, &err) < 0)
         rc = err.code;
     status = rc < 0 ? tool_error(&err) : rc ? EXIT_DIFF : EXIT_SAME;

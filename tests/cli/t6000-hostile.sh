@@ -81,7 +81,8 @@ export -f check no_output
 # NAME  fxvalidate  fxfilter  fxdiff  fxmerge  fxload  MAX_MB  'ERE (fxvalidate)'
 # Exit statuses: fxvalidate 1 invalid; fxfilter, fxdiff, fxmerge 2 when
 # the input cannot be read (0, or 1 for fxdiff "different", when it can),
-# fxfilter 2 too when the reader reported an error (bad text is not passed on);
+# fxfilter and fxmerge 2 too when the reader reported an error (bad text is
+# not passed on);
 # fxload 1: rejected, nothing written.
 while read -r name v f d m l mb re; do
     re=$(printf %q "$re")   # quoted for the test body
@@ -109,8 +110,8 @@ deepfield  1 2 2 2 1  64 nesting deeper than 512 levels
 huge       0 0 1 0 1 400 records? in 1 file: valid
 wide       0 0 1 0 1 400 records? in 1 file: valid
 nul        1 2 2 2 1  64 control character U\+0000 inside a string
-surrogate  1 2 1 0 1  64 lone surrogate '.ud800'
-overlong   1 2 1 0 1  64 invalid UTF-8 byte 0xC0
+surrogate  1 2 1 2 1  64 lone surrogate '.ud800'
+overlong   1 2 1 2 1  64 invalid UTF-8 byte 0xC0
 dupkey     0 0 1 0 1  64 field "s" given twice in "fields": Python's json keeps the last value
 bignum     0 0 1 0 1  64 records? in 1 file: valid
 negzero    0 0 1 0 1  64 records? in 1 file: valid
