@@ -234,7 +234,16 @@ int fx_loader_open(fx_loader **out, const char *target, const fx_load_opts *opts
                                   err);
     if (rc < 0)
         goto fail;
-    if (!(l->ms = calloc(l->schema->nmodels + 1, sizeof *l->ms))) {
+    size_t maxf = 0;
+    for (size_t i = 0; i < l->schema->nmodels; i++)
+        if (l->schema->models[i].nfields > maxf)
+            maxf = l->schema->models[i].nfields;
+    l->ms = calloc(l->schema->nmodels + 1, sizeof *l->ms);
+    l->fidx = malloc((maxf + 1) * sizeof *l->fidx);
+    l->later = malloc((maxf + 1) * sizeof *l->later);
+    l->inv = malloc((maxf + 1) * sizeof *l->inv);
+    l->vals = malloc((maxf + 1) * sizeof *l->vals);
+    if (!l->ms || !l->fidx || !l->later || !l->inv || !l->vals) {
         rc = nomem(err);
         goto fail;
     }
@@ -263,7 +272,13 @@ void fx_loader_free(fx_loader *l)
     fx__index_free(l->where);
     fx__index_free(l->nkcache);
     fx_buf_free(&l->arena);
+    for (size_t i = 0; l->ms && i < l->schema->nmodels; i++)
+        free(l->ms[i].order);
     free(l->ms);
+    free(l->fidx);
+    free(l->later);
+    free(l->inv);
+    free(l->vals);
     free(l->counts);
     fx_schema_free(l->schema);
     free(l);
@@ -485,6 +500,47 @@ static int field_value(fx_loader *l, const fx_field_schema *f, fx_value v, fx__b
     return rc < 0 ? nomem(err) : 0;
 }
 
+/* Fill inv[i] (i < m->nfields) with the index in rec->fields of schema
+** field i, or SIZE_MAX when the record lacks it; of two fields of one
+** name, the last (Python keeps the last).  Returns 0, or 1 when a field
+** of the record is not the model's (inv is filled all the same). */
+static int map_fields(fx_loader *l, size_t mi, const fx_model_schema *m,
+                      const fx_record *rec, size_t *inv)
+{
+    fx__model_state *ms = &l->ms[mi];
+    int unknown = 0;
+    for (size_t i = 0; i < m->nfields; i++)
+        inv[i] = SIZE_MAX;
+    if (ms->norder == rec->nfields && ms->order) {
+        size_t i = 0;
+        for (; i < rec->nfields; i++) {
+            size_t k = ms->order[i];
+            if (k == SIZE_MAX || strcmp(m->fields[k].name, rec->fields[i].name) != 0)
+                break;
+            inv[k] = i;
+        }
+        if (i == rec->nfields)
+            return 0;
+        for (size_t j = 0; j < m->nfields; j++)
+            inv[j] = SIZE_MAX;
+    }
+    size_t *order = realloc(ms->order, (rec->nfields + 1) * sizeof *order);
+    if (order)
+        ms->order = order;
+    ms->norder = order ? rec->nfields : 0;
+    for (size_t i = 0; i < rec->nfields; i++) {
+        const fx_field_schema *f = fx_model_field(m, rec->fields[i].name);
+        size_t k = f ? (size_t)(f - m->fields) : SIZE_MAX;
+        if (order)
+            order[i] = k;
+        if (f)
+            inv[k] = i;
+        else
+            unknown = 1;
+    }
+    return unknown;
+}
+
 int fx_loader_add(fx_loader *l, const fx_record *rec, fx_error *err)
 {
     if (l->failed || l->finished)
@@ -495,8 +551,12 @@ int fx_loader_add(fx_loader *l, const fx_record *rec, fx_error *err)
     loc.line = rec->line;
     loc.col = rec->col;
     loc.label = rec->label;
-    if (rec->has_pk && rec->pk_key)
-        snprintf(loc.pk, sizeof loc.pk, "%s", rec->pk_key);
+    if (rec->has_pk && rec->pk_key) {
+        size_t k = strlen(rec->pk_key);
+        if (k >= sizeof loc.pk)
+            k = sizeof loc.pk - 1;
+        memcpy(loc.pk, rec->pk_key, k);
+    }
     const fx_model_schema *m = record_model(l, rec->label);
     if (!m) {
         if (l->ignorenonexistent) {
@@ -519,42 +579,39 @@ int fx_loader_add(fx_loader *l, const fx_record *rec, fx_error *err)
             return rc;
     }
 
-    /* unknown fields */
-    for (size_t i = 0; i < rec->nfields; i++) {
-        const char *name = rec->fields[i].name;
-        if (fx_model_field(m, name))
-            continue;
-        if (l->ignorenonexistent) {
-            fx__diag(l->diag, l->diag_ctx, FX_WARNING, rec->file, rec->line, rec->col, 0,
-                     "unknown-field", "model '%s': field '%s' has no column in the "
-                     "database: ignored (--ignorenonexistent)", m->label, name);
-            continue;
+    /* unknown fields: none when the record's fields are those of the
+    ** model's last record, in the same order */
+    size_t *inv = l->inv;
+    if (map_fields(l, mi, m, rec, inv)) {
+        for (size_t i = 0; i < rec->nfields; i++) {
+            const char *name = rec->fields[i].name;
+            if (fx_model_field(m, name))
+                continue;
+            if (l->ignorenonexistent) {
+                fx__diag(l->diag, l->diag_ctx, FX_WARNING, rec->file, rec->line, rec->col, 0,
+                         "unknown-field", "model '%s': field '%s' has no column in the "
+                         "database: ignored (--ignorenonexistent)", m->label, name);
+                continue;
+            }
+            return fx__load_fail(l, &loc, err, FX__EREJECT, "field '%s' has no column in table "
+                                 "%s: run migrate on that database, or pass "
+                                 "--ignorenonexistent to ignore it", name, m->table);
         }
-        return fx__load_fail(l, &loc, err, FX__EREJECT, "field '%s' has no column in table "
-                             "%s: run migrate on that database, or pass "
-                             "--ignorenonexistent to ignore it", name, m->table);
     }
 
     fx_buf_reset(&l->arena);
     size_t nf = m->nfields;
-    size_t *fidx = malloc((nf + 1) * sizeof *fidx);
-    fx__bind *vals = malloc((nf + 1) * sizeof *vals);
-    size_t *later = malloc((nf + 1) * sizeof *later);
+    size_t *fidx = l->fidx, *later = l->later;
+    fx__bind *vals = l->vals;
     size_t n = 0, nlater = 0;
     fx__bind pk, newpk;
     memset(&pk, 0, sizeof pk);
     memset(&newpk, 0, sizeof newpk);
-    if (!fidx || !vals || !later) {
-        rc = nomem(err);
-        goto done;
-    }
     for (size_t i = 0; i < nf; i++) {
         const fx_field_schema *f = &m->fields[i];
-        if (f->kind == FX_K_M2M)
+        if (f->kind == FX_K_M2M || inv[i] == SIZE_MAX)
             continue;
-        const fx_field *rf = fx_record_field(rec, f->name);
-        if (!rf)
-            continue;
+        const fx_field *rf = &rec->fields[inv[i]];
         int lt;
         if ((rc = field_value(l, f, rf->value, &vals[n], &loc, &lt, err)) < 0)
             goto done;
@@ -627,7 +684,7 @@ int fx_loader_add(fx_loader *l, const fx_record *rec, fx_error *err)
     }
     for (size_t i = 0; i < nlater; i++) {
         const fx_field_schema *f = &m->fields[later[i]];
-        const fx_field *rf = fx_record_field(rec, f->name);
+        const fx_field *rf = &rec->fields[inv[later[i]]];
         const fx_model_schema *t = target_model(l, f->to);
         if (defer(l, mi, later[i], model_index(l, t), rf->value, &loc)) {
             rc = nomem(err);
@@ -647,11 +704,9 @@ int fx_loader_add(fx_loader *l, const fx_record *rec, fx_error *err)
     int m2m_changed = 0;
     for (size_t i = 0; i < nf; i++) {
         const fx_field_schema *f = &m->fields[i];
-        if (f->kind != FX_K_M2M)
+        if (f->kind != FX_K_M2M || inv[i] == SIZE_MAX)
             continue;
-        const fx_field *rf = fx_record_field(rec, f->name);
-        if (!rf)
-            continue;
+        const fx_field *rf = &rec->fields[inv[i]];
         if (rf->value.type != FX_ARRAY) {
             rc = fx__load_fail(l, &loc, err, FX__EREJECT, "field '%s': many-to-many "
                                "values are lists of pks or natural keys", f->name);
@@ -724,9 +779,6 @@ int fx_loader_add(fx_loader *l, const fx_record *rec, fx_error *err)
     }
     rc = 0;
 done:
-    free(fidx);
-    free(vals);
-    free(later);
     if (rc < 0)
         l->failed = 1;
     return rc;

@@ -45,6 +45,11 @@ typedef struct fx__model_state {
     unsigned long inserted, updated, unchanged, deleted;
     int seen;                /* a record of the model was written */
     int replaced;            /* --replace: rows already deleted */
+    /* the field names of the model's last record, as schema field
+    ** indexes in record order (dumpdata writes every record of a model
+    ** with the same fields in the same order): one strcmp a field */
+    size_t *order;
+    size_t norder;
 } fx__model_state;
 
 struct fx_loader {
@@ -66,6 +71,8 @@ struct fx_loader {
     struct deferred *deferred;        /* forward natural references */
     size_t ndeferred, cdeferred;
     fx_buf arena;                     /* text of the current record's binds */
+    size_t *fidx, *later, *inv;       /* fx_loader_add's scratch, each */
+    fx__bind *vals;                   /* largest nfields + 1 long */
     int finished, failed;
     char target[512];                 /* for messages */
     /* model lookups by label, remembered (the schema is a list): the last

@@ -38,6 +38,13 @@ static int fail(char *msg, size_t n, const char *fmt, const char *what)
 /* Text of v as a C string in buf (decoded for strings); 0 if too long. */
 static int value_text(fx_value v, char *buf, size_t n)
 {
+    if (v.type == FX_STRING && v.len >= 2 && !memchr(v.text + 1, '\\', v.len - 2)) {
+        if (v.len - 2 >= n)   /* no escape: the text between the quotes */
+            return 0;
+        memcpy(buf, v.text + 1, v.len - 2);
+        buf[v.len - 2] = '\0';
+        return 1;
+    }
     if (v.type == FX_STRING) {
         fx_buf b = FX_BUF_INIT;
         if (fx_value_str(&b, v) || b.len >= n) {
@@ -159,12 +166,30 @@ static void civil_from_days(int64_t z, int *y, int *m, int *d)
     *y = (int)(yoe + era * 400 + (*m <= 2));
 }
 
-static void put_clock(char *b, size_t n, int h, int mi, int s, int us)
+/* v in exactly w decimal digits at b (0 <= v < 10^w); returns b + w. */
+static char *put_digits(char *b, int v, int w)
 {
-    if (us)
-        snprintf(b, n, "%02d:%02d:%02d.%06d", h, mi, s, us);
-    else
-        snprintf(b, n, "%02d:%02d:%02d", h, mi, s);
+    for (int i = w - 1; i >= 0; i--) {
+        b[i] = (char)('0' + v % 10);
+        v /= 10;
+    }
+    return b + w;
+}
+
+/* "HH:MM:SS[.ffffff]" at b (at least 16 bytes); returns its end. */
+static char *put_clock(char *b, int h, int mi, int s, int us)
+{
+    b = put_digits(b, h, 2);
+    *b++ = ':';
+    b = put_digits(b, mi, 2);
+    *b++ = ':';
+    b = put_digits(b, s, 2);
+    if (us) {
+        *b++ = '.';
+        b = put_digits(b, us, 6);
+    }
+    *b = '\0';
+    return b;
 }
 
 static int conv_datetime(fx__bind *out, const char *t, int pg, fx_buf *arena, char *msg,
@@ -205,9 +230,18 @@ static int conv_datetime(fx__bind *out, const char *t, int pg, fx_buf *arena, ch
         mi = (int)(min % 60);
         civil_from_days(days, &y, &mo, &d);
     }
-    char b[64], c[32];
-    put_clock(c, sizeof c, h, mi, s, us);
-    snprintf(b, sizeof b, "%04d-%02d-%02d %s%s", y, mo, d, c, pg ? "+00:00" : "");
+    char b[64], *e = b;
+    if (y < 1 || y > 9999)   /* past the years Python's datetime takes */
+        goto bad;
+    e = put_digits(e, y, 4);
+    *e++ = '-';
+    e = put_digits(e, mo, 2);
+    *e++ = '-';
+    e = put_digits(e, d, 2);
+    *e++ = ' ';
+    e = put_clock(e, h, mi, s, us);
+    if (pg)
+        memcpy(e, "+00:00", 7);
     return add_str(out, arena, b) ? FX_ENOMEM : 0;
 bad:
     return fail(msg, n, "'%s' is not a date and time (expected YYYY-MM-DDTHH:MM[:SS[.ffffff]]"
@@ -230,7 +264,7 @@ static int conv_time(fx__bind *out, const char *t, fx_buf *arena, char *msg, siz
     if (!parse_time(&p, &h, &mi, &s, &us) || *p)
         return fail(msg, n, "'%s' is not a time (expected HH:MM[:SS[.ffffff]])", t);
     char b[32];
-    put_clock(b, sizeof b, h, mi, s, us);
+    put_clock(b, h, mi, s, us);
     return add_str(out, arena, b) ? FX_ENOMEM : 0;
 }
 
@@ -552,6 +586,17 @@ int fx__json_dumps(fx_buf *out, fx_value v)
 
 static int conv_int(fx__bind *out, const char *t, char *msg, size_t n)
 {
+    /* the common case, up to 18 digits: no strtoll */
+    const char *q = t + (*t == '-');
+    size_t k = 0;
+    int64_t u = 0;
+    while (q[k] >= '0' && q[k] <= '9' && k < 18)
+        u = u * 10 + (q[k++] - '0');
+    if (k && !q[k]) {
+        out->type = FX__B_INT;
+        out->i = *t == '-' ? -u : u;
+        return 0;
+    }
     char *e;
     errno = 0;
     long long v = strtoll(t, &e, 10);
@@ -662,6 +707,12 @@ int fx__convert(fx__bind *out, fx_kind kind, fx_kind alt_kind, fx_value v, int p
         const char *s = t;
         while (*s == ' ')
             s++;
+        const char *q = s + (*s == '-');   /* the common case: [-]digits[.digits] */
+        size_t k = strspn(q, "0123456789");
+        if (k && q[k] == '.')
+            k += 1 + strspn(q + k + 1, "0123456789");
+        if (k && !q[k])
+            return add_str(out, arena, s) ? FX_ENOMEM : 0;
         strtod(s, &e);
         if (e == s)
             return fail(msg, n, "'%s' is not a decimal number", t);
