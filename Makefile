@@ -50,11 +50,12 @@ endif
 # Recursive (=), so pkg-config runs when a recipe is expanded: after the
 # dependency stamp below has installed what was missing.
 PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS))
-PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS)) -lm
+# -pthread: fxload's SQLite writer thread (load_sqlite.c)
+PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS)) -lm -pthread
 TEST_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(TEST_PKGS))
 TEST_LIBS = $(shell $(PKG_CONFIG) --libs $(TEST_PKGS))
 
-ALL_CFLAGS = $(CPPFLAGS) $(CFLAGS) $(EXTRA_CFLAGS) -Ilibfixture -MMD -MP
+ALL_CFLAGS = $(CPPFLAGS) $(CFLAGS) $(EXTRA_CFLAGS) -pthread -Ilibfixture -MMD -MP
 ALL_LDFLAGS = $(LDFLAGS) $(EXTRA_LDFLAGS)
 
 LIB_SRCS = $(wildcard libfixture/*.c)
@@ -229,7 +230,7 @@ $(O)/libfixture.pc: FORCE
 	   echo 'Requires.private: $(PKGS)'; \
 	   echo 'Cflags: -I$${includedir}'; \
 	   echo 'Libs: -L$${libdir} -lfixture'; \
-	   echo 'Libs.private: -lm'; } > $@
+	   echo 'Libs.private: -lm -pthread'; } > $@
 
 install: all $(O)/libfixture.pc
 	$(INSTALL) -d '$(DESTDIR)$(PREFIX)/bin' '$(DESTDIR)$(PREFIX)/lib/pkgconfig' \

@@ -23,6 +23,7 @@
 #include "schema_int.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <strings.h>
 #include <sys/stat.h>
@@ -61,19 +62,39 @@ typedef struct smodel {
     sqbatch b;
 } smodel;
 
+/* A full batch handed to the writer thread (see "the writer thread"). */
+typedef struct sqjob {
+    sqbatch b;               /* the writer's while busy, then main's */
+    size_t mi;               /* its model */
+    char *inserted;          /* per row: 1 the writer inserted it */
+    size_t cinserted;
+} sqjob;
+
 typedef struct sq {
     sqlite3 *db;
     const char *path;
+    const fx_schema *schema;
     smodel *m;
     size_t nm;
     int in_tx;
     int batch;               /* multi-row inserts (not with --dry-run) */
     char **files;            /* file names of batched rows */
     size_t nfiles;
+    /* the writer thread */
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int thread_on;           /* started (else jobs are written inline) */
+    int busy;                /* under mu: the writer has the job */
+    int quit;                /* under mu: the writer is to end */
+    int pending;             /* the job is written, its rows not yet counted */
+    sqjob job;
 } sq;
 
 #define SQ_CHUNK 64          /* rows a multi-row INSERT takes */
 #define SQ_BATCH 1024        /* rows a batch holds */
+
+static int sync_job(fx_loader *l, sq *s, fx_error *err);
 
 static int quote(fx_buf *b, const char *id)
 {
@@ -178,6 +199,8 @@ static colset *get_set(fx_loader *l, sq *s, size_t mi, const size_t *fidx, size_
         if (sm->sets[i].mask == mask && sm->sets[i].n == n &&
             memcmp(sm->sets[i].fidx, fidx, n * sizeof *fidx) == 0)
             return &sm->sets[i];
+    if (sync_job(l, s, err) < 0)   /* the writer may be using a set */
+        return NULL;
     colset *cs = realloc(sm->sets, (sm->nsets + 1) * sizeof *cs);
     if (!cs) {
         fx_error_set(err, FX_ENOMEM, NULL, 0, 0, 0, "out of memory");
@@ -375,11 +398,14 @@ static int nomem_sq(fx_error *err)
     return fx_error_set(err, FX_ENOMEM, NULL, 0, 0, 0, "out of memory");
 }
 
-static int multi_stmt(fx_loader *l, sq *s, size_t mi, colset *cs, fx_error *err)
+/* The chunk statement of set cs, prepared by the writer thread: no
+** message on failure (the rows then take main's one-row path, which
+** reports any error). */
+static int multi_stmt(sq *s, size_t mi, colset *cs)
 {
     if (cs->multi)
         return 0;
-    const fx_model_schema *m = &l->schema->models[mi];
+    const fx_model_schema *m = &s->schema->models[mi];
     fx_buf q = FX_BUF_INIT;
     int oom = fx_buf_adds(&q, "INSERT OR IGNORE INTO ") || quote(&q, m->table) ||
               fx_buf_adds(&q, " (") || quote(&q, m->pk_column);
@@ -393,36 +419,28 @@ static int multi_stmt(fx_loader *l, sq *s, size_t mi, colset *cs, fx_error *err)
         oom = oom || fx_buf_addc(&q, ')');
     }
     oom = oom || fx_buf_adds(&q, " RETURNING ") || quote(&q, m->pk_column);
-    int rc = oom ? nomem_sq(err) : prep(l, s, &cs->multi, &q, NULL, err);
+    int rc = oom || sqlite3_prepare_v3(s->db, q.data, (int)q.len, SQLITE_PREPARE_PERSISTENT,
+                                       &cs->multi, NULL) != SQLITE_OK;
     fx_buf_free(&q);
-    return rc;
+    return rc ? -1 : 0;
 }
 
 static int same(sqlite3_stmt *st, int col, const fx__bind *b);
 
-static int same_bind(const fx__bind *a, sqlite3_stmt *st, int col)
-{
-    return same(st, col, a);
-}
-
-/* Rows [from, from + k) of the batch of model mi, one by one. */
-static int rows_one_by_one(fx_loader *l, sq *s, size_t mi, size_t from, size_t k,
-                           fx_error *err)
-{
-    sqbatch *b = &s->m[mi].b;
-    colset *cs = &s->m[mi].sets[b->si];
-    size_t w = cs->n + 1;
-    for (size_t r = from; r < from + k; r++) {
-        int result = 0;
-        fx__bind *v = &b->vals[r * w];
-        int rc = row_upsert(l, s, mi, cs, &v[0], v + 1, cs->n, &b->locs[r], &result, NULL,
-                            err);
-        if (rc < 0)
-            return rc;
-        fx__load_result(l, mi, result, b->locs[r].pk);
-    }
-    return 0;
-}
+/* ---------------------------------------------------------------- the writer thread
+** A full batch is handed to a second thread, which inserts its new rows
+** (chunk statements, then the rest one by one) while the main thread
+** reads and converts the next records: on two cores, reading and SQLite
+** run side by side.  The writer only inserts rows whose pk is free and
+** marks them; every other row (pk taken: update or unchanged; refused by
+** a constraint; any error) is left to the main thread, which writes it
+** row by row when it takes the batch back (sync_job()) and names the
+** record on error.  The connection is never used by both threads at once:
+** every use of it by the main thread (a one-row write, a natural key
+** looked up, many-to-many links, a new statement set, --replace, the
+** commit, the close) first waits for the writer (sync_job()).  Rows are
+** written in the order of the files, except that a batch's left rows
+** come after its inserted ones. */
 
 static void batch_reset(sqbatch *b)
 {
@@ -430,71 +448,155 @@ static void batch_reset(sqbatch *b)
     fx_buf_reset(&b->text);
 }
 
-static int flush(fx_loader *l, sq *s, size_t mi, fx_error *err)
+static void write_job(sq *s)
 {
-    sqbatch *b = &s->m[mi].b;
-    if (!b->nrows)
-        return 0;
-    colset *cs = &s->m[mi].sets[b->si];
+    sqjob *j = &s->job;
+    sqbatch *b = &j->b;
+    colset *cs = &s->m[j->mi].sets[b->si];
     size_t w = cs->n + 1, done = 0;
-    int rc = 0;
-    for (size_t i = 0; i < b->nrows * w; i++)
-        if (b->vals[i].type == FX__B_TEXT)
-            b->vals[i].s = b->text.data + (uintptr_t)b->vals[i].s;
-    while (!rc && cs->chunk > 1 && b->nrows - done >= cs->chunk) {
-        if ((rc = multi_stmt(l, s, mi, cs, err)))
-            break;
+    memset(j->inserted, 0, b->nrows);
+    while (cs->chunk > 1 && b->nrows - done >= cs->chunk && !multi_stmt(s, j->mi, cs)) {
         sqlite3_stmt *st = cs->multi;
         fx__bind *v = &b->vals[done * w];
+        char *ins = j->inserted + done;
         for (size_t i = 0; i < cs->chunk * w; i++)
             bind(st, (int)i + 1, &v[i]);
-        char inserted[SQ_CHUNK];
-        memset(inserted, 0, sizeof inserted);
         int step;
         while ((step = sqlite3_step(st)) == SQLITE_ROW) {
             for (size_t r = 0; r < cs->chunk; r++)
-                if (!inserted[r] && same_bind(&v[r * w], st, 0)) {
-                    inserted[r] = 1;
+                if (!ins[r] && same(st, 0, &v[r * w])) {
+                    ins[r] = 1;
                     break;
                 }
         }
         sqlite3_reset(st);
-        if (step != SQLITE_DONE) {
-            /* a constraint (or anything else): the statement left nothing;
-            ** row by row names the record */
-            rc = rows_one_by_one(l, s, mi, done, cs->chunk, err);
-            done += cs->chunk;
-            continue;
-        }
-        for (size_t r = 0; r < cs->chunk && !rc; r++) {
-            const fx__loc *loc = &b->locs[done + r];
-            if (inserted[r]) {
-                fx__load_result(l, mi, FX__INSERTED, loc->pk);
-                continue;
-            }
-            /* not inserted: its pk was taken (in the database or earlier in
-            ** the chunk), or a constraint refused it: the one-row path
-            ** updates it, or reports the error naming the record */
-            int result = 0;
-            rc = row_upsert(l, s, mi, cs, &v[r * w], &v[r * w + 1], cs->n, loc, &result, NULL,
-                            err);
-            if (!rc)
-                fx__load_result(l, mi, result, loc->pk);
-        }
+        if (step != SQLITE_DONE)   /* the statement left nothing */
+            memset(ins, 0, cs->chunk);
         done += cs->chunk;
     }
-    if (!rc)
-        rc = rows_one_by_one(l, s, mi, done, b->nrows - done, err);
+    for (size_t r = done; r < b->nrows; r++) {
+        fx__bind *v = &b->vals[r * w];
+        for (size_t i = 0; i < w; i++)
+            bind(cs->insert_new, (int)i + 1, &v[i]);
+        j->inserted[r] = run(cs->insert_new) == SQLITE_DONE && sqlite3_changes(s->db) > 0;
+    }
+}
+
+static void *writer(void *arg)
+{
+    sq *s = arg;
+    pthread_mutex_lock(&s->mu);
+    for (;;) {
+        while (!s->busy && !s->quit)
+            pthread_cond_wait(&s->cv, &s->mu);
+        if (!s->busy)
+            break;
+        pthread_mutex_unlock(&s->mu);
+        write_job(s);
+        pthread_mutex_lock(&s->mu);
+        s->busy = 0;
+        pthread_cond_broadcast(&s->cv);
+    }
+    pthread_mutex_unlock(&s->mu);
+    return NULL;
+}
+
+/* Wait for the writer, then count the rows it inserted and write the
+** others row by row, in order.  0, or a negative code naming the record. */
+static int sync_job(fx_loader *l, sq *s, fx_error *err)
+{
+    if (s->thread_on) {
+        pthread_mutex_lock(&s->mu);
+        while (s->busy)
+            pthread_cond_wait(&s->cv, &s->mu);
+        pthread_mutex_unlock(&s->mu);
+    }
+    if (!s->pending)
+        return 0;
+    s->pending = 0;
+    sqjob *j = &s->job;
+    sqbatch *b = &j->b;
+    colset *cs = &s->m[j->mi].sets[b->si];
+    size_t w = cs->n + 1;
+    int rc = 0;
+    for (size_t r = 0; r < b->nrows && !rc; r++) {
+        const fx__loc *loc = &b->locs[r];
+        int result = FX__INSERTED;
+        if (!j->inserted[r])
+            rc = row_upsert(l, s, j->mi, cs, &b->vals[r * w], &b->vals[r * w + 1], cs->n, loc,
+                            &result, NULL, err);
+        if (!rc)
+            fx__load_result(l, j->mi, result, loc->pk);
+    }
     batch_reset(b);
     return rc;
+}
+
+/* Hand the batch of model mi to the writer (after the previous one is
+** done and counted); without a thread, write it here. */
+static int submit(fx_loader *l, sq *s, size_t mi, fx_error *err)
+{
+    sqbatch *b = &s->m[mi].b;
+    if (!b->nrows)
+        return 0;
+    int rc = sync_job(l, s, err);
+    if (rc < 0)
+        return rc;
+    sqjob *j = &s->job;
+    if (j->cinserted < b->nrows) {
+        char *ni = realloc(j->inserted, SQ_BATCH > b->nrows ? SQ_BATCH : b->nrows);
+        if (!ni)
+            return nomem_sq(err);
+        j->inserted = ni;
+        j->cinserted = SQ_BATCH > b->nrows ? SQ_BATCH : b->nrows;
+    }
+    sqbatch t = j->b;   /* the job's emptied buffers become the model's */
+    j->b = *b;
+    *b = t;
+    j->mi = mi;
+    b = &j->b;
+    size_t w = s->m[mi].sets[b->si].n + 1;
+    for (size_t i = 0; i < b->nrows * w; i++)
+        if (b->vals[i].type == FX__B_TEXT)
+            b->vals[i].s = b->text.data + (uintptr_t)b->vals[i].s;
+    s->pending = 1;
+    if (!s->thread_on && !getenv("FX_LOAD_NO_THREAD")) {
+        if (pthread_mutex_init(&s->mu, NULL) == 0) {
+            if (pthread_cond_init(&s->cv, NULL) == 0) {
+                if (pthread_create(&s->thread, NULL, writer, s) == 0)
+                    s->thread_on = 1;
+                else
+                    pthread_cond_destroy(&s->cv);
+            }
+            if (!s->thread_on)
+                pthread_mutex_destroy(&s->mu);
+        }
+    }
+    if (!s->thread_on) {   /* no thread: write it now */
+        write_job(s);
+        return 0;
+    }
+    pthread_mutex_lock(&s->mu);
+    s->busy = 1;
+    pthread_cond_broadcast(&s->cv);
+    pthread_mutex_unlock(&s->mu);
+    return 0;
+}
+
+/* Write the batch of model mi and wait until it is written (and every
+** earlier one): the main thread may then use the connection. */
+static int flush(fx_loader *l, sq *s, size_t mi, fx_error *err)
+{
+    int rc = submit(l, s, mi, err);
+    return rc < 0 ? rc : sync_job(l, s, err);
 }
 
 static int flush_all(fx_loader *l, sq *s, fx_error *err)
 {
     int rc = 0;
     for (size_t i = 0; i < s->nm && !rc; i++)
-        rc = flush(l, s, i, err);
-    return rc;
+        rc = submit(l, s, i, err);
+    return rc < 0 ? rc : sync_job(l, s, err);
 }
 
 static int batch_add(fx_loader *l, sq *s, size_t mi, size_t si, const fx__bind *pk,
@@ -502,7 +604,7 @@ static int batch_add(fx_loader *l, sq *s, size_t mi, size_t si, const fx__bind *
 {
     sqbatch *b = &s->m[mi].b;
     int rc;
-    if (b->nrows && b->si != si && (rc = flush(l, s, mi, err)) < 0)
+    if (b->nrows && b->si != si && (rc = submit(l, s, mi, err)) < 0)
         return rc;
     size_t w = n + 1;
     if ((b->nrows + 1) * w > b->cvals) {
@@ -539,7 +641,7 @@ static int batch_add(fx_loader *l, sq *s, size_t mi, size_t si, const fx__bind *
         return nomem_sq(err);
     b->nrows++;
     if (b->nrows >= SQ_BATCH)
-        return flush(l, s, mi, err);
+        return submit(l, s, mi, err);
     return 0;
 }
 
@@ -629,6 +731,8 @@ static int sq_m2m(fx_loader *l, size_t mi, size_t fi, const fx__bind *pk,
     smodel *sm = &s->m[mi];
     const fx_field_schema *f = &l->schema->models[mi].fields[fi];
     int rc;
+    if ((rc = sync_job(l, s, err)) < 0)
+        return rc;
     if ((rc = simple_stmt(l, s, &sm->m2m_sel[fi], loc, err, "SELECT %s FROM %s WHERE %s = ?1",
                           f->through_to, f->through, f->through_from)) ||
         (rc = simple_stmt(l, s, &sm->m2m_ins[fi], loc, err, "INSERT INTO %s (%s, %s) "
@@ -871,6 +975,19 @@ static void sq_close(fx_loader *l)
     sq *s = l->be;
     if (!s)
         return;
+    if (s->thread_on) {   /* after the writer's current job, if any */
+        pthread_mutex_lock(&s->mu);
+        s->quit = 1;
+        pthread_cond_broadcast(&s->cv);
+        pthread_mutex_unlock(&s->mu);
+        pthread_join(s->thread, NULL);
+        pthread_cond_destroy(&s->cv);
+        pthread_mutex_destroy(&s->mu);
+    }
+    free(s->job.b.vals);
+    free(s->job.b.locs);
+    fx_buf_free(&s->job.b.text);
+    free(s->job.inserted);
     for (size_t i = 0; i < s->nm; i++) {
         smodel *sm = &s->m[i];
         for (size_t j = 0; j < sm->nsets; j++) {
@@ -925,6 +1042,7 @@ int fx__load_sqlite_open(fx_loader *l, const char *path, fx_error *err)
     if (!s)
         return fx_error_set(err, FX_ENOMEM, NULL, 0, 0, 0, "out of memory");
     s->path = path;
+    s->schema = l->schema;
     l->be = s;
     l->ops = &sqlite_ops;
     s->nm = l->schema->nmodels;
