@@ -37,6 +37,12 @@ uint64_t fx__natural_hash(fx_buf *tmp, const char *label, const fx_value *vals, 
 ** caller frees, or NULL when out of memory. */
 unsigned char *fx__fields_last(const fx_record *rec);
 
+/* fx_record_set() without the search: at is the index of the field to
+** set, rec->nfields to add a field called name, or SIZE_MAX to search as
+** fx_record_set() does. */
+int fx__record_set_at(fx_record *rec, int is_pk, size_t at, const char *name,
+                      const char *json, size_t n);
+
 /* Skip JSON whitespace. */
 static inline const char *fx__skip_ws(const char *p, const char *end)
 {

@@ -630,43 +630,107 @@ static int veq(fx_value a, fx_value b, int m2m)
 }
 
 /* Field-by-field merge of ro and rt over rb (NULL: added on both sides). */
+/* The fields of the three sides by name, found by sorting (n log n: a
+** record may have a million fields).  One entry a field, then one group
+** a name: where it is last in each side (index + 1, 0: absent), in the
+** order of first appearance (ours, then theirs, then base). */
+typedef struct fent {
+    const char *name;
+    unsigned src;                /* 0 ours, 1 theirs, 2 base */
+    size_t i;
+} fent;
+
+typedef struct fgroup {
+    const char *name;
+    size_t at[3];
+    unsigned src;                /* first appearance */
+    size_t i;
+    size_t e0, e1;               /* its entries in the sorted fent array */
+} fgroup;
+
+static int fent_cmp(const void *a, const void *b)
+{
+    const fent *x = a, *y = b;
+    int c = strcmp(x->name, y->name);
+    if (c)
+        return c;
+    if (x->src != y->src)
+        return x->src < y->src ? -1 : 1;
+    return x->i < y->i ? -1 : x->i > y->i;
+}
+
+static int fgroup_cmp(const void *a, const void *b)
+{
+    const fgroup *x = a, *y = b;
+    if (x->src != y->src)
+        return x->src < y->src ? -1 : 1;
+    return x->i < y->i ? -1 : x->i > y->i;
+}
+
+/* The groups of recs[0..3) (NULL: absent) in *out, their count in *n, and
+** the sorted entries in *ents (both malloc'd); -1 when out of memory. */
+static int field_groups(const fx_record *const recs[3], fgroup **out, size_t *n,
+                        fent **ents)
+{
+    size_t total = 0, k = 0, ng = 0;
+    for (int s = 0; s < 3; s++)
+        total += recs[s] ? recs[s]->nfields : 0;
+    fent *e = malloc((total + 1) * sizeof *e);
+    fgroup *g = malloc((total + 1) * sizeof *g);
+    if (!e || !g) {
+        free(e);
+        free(g);
+        return -1;
+    }
+    for (unsigned s = 0; s < 3; s++)
+        for (size_t i = 0; recs[s] && i < recs[s]->nfields; i++)
+            e[k++] = (fent){recs[s]->fields[i].name, s, i};
+    qsort(e, total, sizeof *e, fent_cmp);
+    for (size_t a = 0; a < total;) {
+        fgroup *gr = &g[ng++];
+        *gr = (fgroup){e[a].name, {0, 0, 0}, e[a].src, e[a].i, a, a};
+        size_t b = a;
+        for (; b < total && strcmp(e[b].name, e[a].name) == 0; b++)
+            gr->at[e[b].src] = e[b].i + 1;   /* sorted by index: the last wins */
+        gr->e1 = a = b;
+    }
+    qsort(g, ng, sizeof *g, fgroup_cmp);
+    *out = g;
+    *n = ng;
+    *ents = e;
+    return 0;
+}
+
 static int merge_fields(merge *m, const fx_record *rb, const fx_record *ro,
                         const fx_record *rt, int more)
 {
     const fx_value none = {FX_NULL, NULL, 0};
-    const char **conf = NULL, **auto_ = NULL, **names = NULL;
+    const char **conf = NULL, **auto_ = NULL;
     size_t nconf = 0, nauto = 0, nnames = 0, nres = 0;
+    fgroup *names = NULL;
+    fent *ents = NULL;
+    unsigned char *drop = NULL;     /* fields of res (ours) to drop */
+    int ndrop = 0;
     fx_record *res = NULL;
     fx_buf val = FX_BUF_INIT;
     int rc = FX_ENOMEM;
-    const fx_record *recs[3] = {ro, rt, rb};
-    size_t total = ro->nfields + rt->nfields + (rb ? rb->nfields : 0);
-    if (!(names = malloc((total + 1) * sizeof *names)) ||
-        !(conf = malloc((total + 1) * sizeof *conf)) ||
-        !(auto_ = malloc((total + 1) * sizeof *auto_)))
+    const fx_record *const recs[3] = {ro, rt, rb};
+    if (field_groups(recs, &names, &nnames, &ents) < 0 ||
+        !(conf = malloc((nnames + 1) * sizeof *conf)) ||
+        !(auto_ = malloc((nnames + 1) * sizeof *auto_)) ||
+        !(drop = calloc(ro->nfields + 1, 1)))
         goto done;
-    for (int s = 0; s < 3; s++) {
-        if (!recs[s])
-            continue;
-        for (size_t i = 0; i < recs[s]->nfields; i++) {
-            const char *nm = recs[s]->fields[i].name;
-            size_t k;
-            for (k = 0; k < nnames && strcmp(names[k], nm); k++)
-                ;
-            if (k == nnames)
-                names[nnames++] = nm;
-        }
-    }
-    if (fx_record_copy(&res, ro) < 0)
+    if (fx_record_copy(&res, ro) < 0)   /* the same fields, in the same order */
         goto done;
     for (size_t k = 0; k < nnames; k++) {
-        const fx_field *fb = rb ? fx_record_field(rb, names[k]) : NULL;
-        const fx_field *fo = fx_record_field(ro, names[k]);
-        const fx_field *ft = fx_record_field(rt, names[k]);
+        const fgroup *g = &names[k];
+        const fx_field *fo = g->at[0] ? &ro->fields[g->at[0] - 1] : NULL;
+        const fx_field *ft = g->at[1] ? &rt->fields[g->at[1] - 1] : NULL;
+        const fx_field *fb = g->at[2] ? &rb->fields[g->at[2] - 1] : NULL;
         fx_value vb = fb ? fb->value : none, vo = fo ? fo->value : none,
                  vt = ft ? ft->value : none;
         fx_value three[3] = {vb, vo, vt};
-        int m2m = fx__is_m2m(m->opts->schema, ro->label, names[k], three, 3);
+        int m2m = fx__is_m2m(m->opts->schema, ro->label, g->name, three, 3);
         if (veq(vo, vt, m2m) || veq(vt, vb, m2m))
             continue;                               /* ours holds it */
         int take = 0;                               /* 1: theirs, 2: set merge */
@@ -678,21 +742,31 @@ static int merge_fields(merge *m, const fx_record *rb, const fx_record *ro,
             nres++;
             take = m->opts->strategy == FX_STRATEGY_THEIRS;
         } else {
-            conf[nconf++] = names[k];
+            conf[nconf++] = g->name;
             continue;
         }
         if (take == 0)
             continue;
         if (take == 2 || (take == 1 && !m->opts->strategy) || veq(vo, vb, m2m))
-            auto_[nauto++] = names[k];
+            auto_[nauto++] = g->name;
         fx_buf_reset(&val);
-        if (!vt.text && take == 1) {
-            fx_record_drop(res, names[k]);
+        if (!vt.text && take == 1) {   /* every field of ours of that name */
+            for (size_t e = g->e0; e < g->e1 && ents[e].src == 0; e++)
+                drop[ents[e].i] = 1, ndrop = 1;
             continue;
         }
         if ((take == 2 ? merge_set(&val, vb, vo, vt) : fx_buf_add(&val, vt.text, vt.len)) ||
-            fx_record_set(res, 0, names[k], val.data, val.len) < 0)
+            fx__record_set_at(res, 0, g->at[0] ? g->at[0] - 1 : res->nfields, g->name,
+                              val.data, val.len) < 0)
             goto done;
+    }
+    if (ndrop) {   /* drop[] indexes ours, which res begins with */
+        size_t j = 0;
+        for (size_t i = 0; i < res->nfields; i++)
+            if (i >= ro->nfields || !drop[i])
+                res->fields[j++] = res->fields[i];
+        res->nfields = j;
+        res->changed = 1;
     }
     const char *key = key_of(m, ro, &m->key);
     if (nconf) {
@@ -714,6 +788,8 @@ done:
     fx_record_free(res);
     fx_buf_free(&val);
     free(names);
+    free(ents);
+    free(drop);
     free(conf);
     free(auto_);
     return rc;

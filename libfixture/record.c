@@ -14,8 +14,23 @@ struct owned {
     char *text;          /* copy of the original text */
     fx_buf names;        /* model, label, pk_key and field names */
     char **vals;         /* JSON texts given to fx_record_set() */
-    size_t nvals;
+    size_t nvals, cvals;
 };
+
+/* Keep p (malloc'd) with the record; on failure the caller still owns it. */
+static int keep(struct owned *o, char *p)
+{
+    if (o->nvals == o->cvals) {
+        size_t c = o->cvals ? o->cvals * 2 : 8;
+        char **nv = realloc(o->vals, c * sizeof *nv);
+        if (!nv)
+            return FX_ENOMEM;
+        o->vals = nv;
+        o->cvals = c;
+    }
+    o->vals[o->nvals++] = p;
+    return 0;
+}
 
 const fx_field *fx_record_field(const fx_record *rec, const char *name)
 {
@@ -129,8 +144,6 @@ int fx_record_copy(fx_record **out, const fx_record *rec)
     free(noff);
     c->nfields = nfields;
     /* Re-point values, copying those that do not lie in the text. */
-    fx_value *vs[1];
-    (void)vs;
     for (size_t i = 0; i <= nfields; i++) {
         fx_value *v = i < nfields ? &c->fields[i].value : &c->pk;
         if (i == nfields && !rec->has_pk)
@@ -140,16 +153,13 @@ int fx_record_copy(fx_record **out, const fx_record *rec)
         if (v->text >= rec->text && v->text < rec->text + rec->len) {
             v->text = o->text + (v->text - rec->text);
         } else {
-            char **nv = realloc(o->vals, (o->nvals + 1) * sizeof *nv);
-            if (!nv)
-                goto nomem;
-            o->vals = nv;
             char *t = malloc(v->len + 1);
-            if (!t)
+            if (!t || keep(o, t)) {
+                free(t);
                 goto nomem;
+            }
             memcpy(t, v->text, v->len);
             t[v->len] = '\0';
-            o->vals[o->nvals++] = t;
             v->text = t;
         }
     }
@@ -168,6 +178,12 @@ nomem:
 int fx_record_set(fx_record *rec, int is_pk, const char *name, const char *json,
                   size_t n)
 {
+    return fx__record_set_at(rec, is_pk, SIZE_MAX, name, json, n);
+}
+
+int fx__record_set_at(fx_record *rec, int is_pk, size_t at, const char *name,
+                      const char *json, size_t n)
+{
     struct owned *o = rec->priv;
     fx_type type;
     if (!o)
@@ -181,16 +197,15 @@ int fx_record_set(fx_record *rec, int is_pk, const char *name, const char *json,
     while (n > 0 && (json[n - 1] == ' ' || json[n - 1] == '\n' ||
                      json[n - 1] == '\r' || json[n - 1] == '\t'))
         n--;
-    char **nv = realloc(o->vals, (o->nvals + 1) * sizeof *nv);
-    if (!nv)
-        return FX_ENOMEM;
-    o->vals = nv;
     char *t = malloc(n + 1);
     if (!t)
         return FX_ENOMEM;
     memcpy(t, json, n);
     t[n] = '\0';
-    o->vals[o->nvals++] = t;
+    if (keep(o, t)) {
+        free(t);
+        return FX_ENOMEM;
+    }
     fx_value v = {type, t, n};
     rec->changed = 1;
     if (is_pk) {
@@ -207,22 +222,25 @@ int fx_record_set(fx_record *rec, int is_pk, const char *name, const char *json,
                 return FX_ENOMEM;
             }
             /* pk_key lives in vals too, so that it is freed with the record. */
-            nv = realloc(o->vals, (o->nvals + 1) * sizeof *nv);
-            if (!nv) {
+            if (keep(o, k.data)) {
                 fx_buf_free(&k);
                 return FX_ENOMEM;
             }
-            o->vals = nv;
-            o->vals[o->nvals++] = k.data;
             rec->pk_key = k.data;
         }
         return 0;
     }
-    for (size_t i = rec->nfields; i-- > 0;) {
-        if (strcmp(rec->fields[i].name, name) == 0) {
-            rec->fields[i].value = v;
-            return 0;
-        }
+    size_t i = at;
+    if (i == SIZE_MAX) {   /* the last field of that name, else a new one */
+        for (i = rec->nfields; i-- > 0;)
+            if (strcmp(rec->fields[i].name, name) == 0)
+                break;
+        if (i == SIZE_MAX)
+            i = rec->nfields;
+    }
+    if (i < rec->nfields) {
+        rec->fields[i].value = v;
+        return 0;
     }
     fx_field *f = realloc(rec->fields, (rec->nfields + 1) * sizeof *f);
     if (!f)
@@ -230,16 +248,11 @@ int fx_record_set(fx_record *rec, int is_pk, const char *name, const char *json,
     rec->fields = f;
     size_t len = strlen(name);
     char *nm = malloc(len + 1);
-    nv = realloc(o->vals, (o->nvals + 1) * sizeof *nv);
-    if (!nm || !nv) {
+    if (!nm || keep(o, nm)) {
         free(nm);
-        if (nv)
-            o->vals = nv;
         return FX_ENOMEM;
     }
-    o->vals = nv;
     memcpy(nm, name, len + 1);
-    o->vals[o->nvals++] = nm;
     f[rec->nfields].name = nm;
     f[rec->nfields].name_len = len;
     f[rec->nfields].value = v;

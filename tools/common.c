@@ -61,9 +61,26 @@ int tool_version(void)
     return 0;
 }
 
+static uint64_t fnv(uint64_t h, const void *p, size_t n)
+{
+    for (const unsigned char *c = p; n--; c++)
+        h = (h ^ *c) * 1099511628211u;
+    return h;
+}
+
 void tool_diag(void *ctx, const fx_diag *d)
 {
     tool_diags *t = ctx;
+    uint64_t h = 14695981039346656037u;
+    h = fnv(h, d->file ? d->file : "", d->file ? strlen(d->file) + 1 : 1);
+    h = fnv(h, &d->offset, sizeof d->offset);
+    h = fnv(h, &d->line, sizeof d->line);
+    h = fnv(h, d->msg, strlen(d->msg));
+    size_t n = t->nseen < 64 ? t->nseen : 64;
+    for (size_t i = 0; i < n; i++)
+        if (t->seen[i] == h)
+            return;
+    t->seen[t->nseen++ % 64] = h;
     if (d->severity == FX_ERR)
         t->errors++;
     else

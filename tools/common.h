@@ -10,6 +10,7 @@
 #ifndef FX_TOOLS_COMMON_H
 #define FX_TOOLS_COMMON_H
 
+#include <stdint.h>
 #include "fixture.h"
 
 #include <json-c/json.h>
@@ -35,10 +36,14 @@ int tool_usage_error(const char *synopsis, const char *fmt, ...)
 int tool_version(void);
 
 /* A diagnostics sink for fx_diag_fn: counts, and prints each one on stderr
-** (or, when json is set, appends it to that array, owned by the caller). */
+** (or, when json is set, appends it to that array, owned by the caller).
+** A diagnostic equal to one of the last 64 (same place, same message: a
+** tool that reads a file twice meets its errors twice) is dropped. */
 typedef struct tool_diags {
     unsigned long errors, warnings;
     json_object *json;
+    uint64_t seen[64];
+    unsigned nseen;
 } tool_diags;
 
 void tool_diag(void *ctx, const fx_diag *d);

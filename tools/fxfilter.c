@@ -168,7 +168,7 @@ int main(int argc, char **argv)
     fx_schema *schema = NULL;
     fx_deps *deps = NULL;
     fx_reader **readers = NULL;
-    tool_diags td = {0, 0, NULL};
+    tool_diags td = {0, 0, NULL, {0}, 0};
     struct out st;
     memset(&st, 0, sizeof st);
     tool_init(argv[0]);

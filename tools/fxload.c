@@ -118,7 +118,7 @@ int main(int argc, char **argv)
     if (optind >= argc)
         return tool_usage_error(synopsis, "no fixture file given (use - for stdin)");
 
-    tool_diags t = {0, 0, NULL};
+    tool_diags t = {0, 0, NULL, {0}, 0};
     lo.diag = tool_diag;
     lo.diag_ctx = &t;
     if (lo.dry_run) {

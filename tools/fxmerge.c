@@ -197,7 +197,7 @@ int main(int argc, char **argv)
         status = tool_error(&err);
         goto done;
     }
-    tool_diags t = {0, 0, NULL};
+    tool_diags t = {0, 0, NULL, {0}, 0};
     r = (report){json_object_new_array(), json_object_new_array(), json_object_new_array(),
                  json_object_new_array(), quiet};
     mo.schema = schema;
