@@ -344,11 +344,14 @@ static void check_schema(fx_validator *v, const fx_record *rec, uint64_t who)
             "inserts it as a new row every time the file is loaded (further "
             "ones not reported)", m->label);
     }
+    size_t unknown = 0;   /* in this record: past 20, counted, not listed */
     for (size_t i = 0; i < rec->nfields; i++) {
         const fx_field *fd = &rec->fields[i];
         const fx_field_schema *f = fx_model_field(m, fd->name);
         if (!f) {
             int ign = v->o.ignorenonexistent;
+            if (++unknown > 20)
+                continue;
             if (first_time(v, "field", m->label, fd->name))
                 say(v, ign ? FX_WARNING : FX_ERR, rec, fd->value.text, "schema",
                     "unknown field '%s' on %s: %s (further ones not reported)",
@@ -379,6 +382,10 @@ static void check_schema(fx_validator *v, const fx_record *rec, uint64_t who)
                 check_ref(v, rec, m, f, e);
         }
     }
+    if (unknown > 20)
+        say(v, v->o.ignorenonexistent ? FX_WARNING : FX_ERR, rec, NULL, "schema",
+            "%zu more fields of this record are not fields of %s (not listed)",
+            unknown - 20, m->label);
     for (size_t u = 0; u < m->nunique_together; u++) {
         const fx_name_list *l = &m->unique_together[u];
         fx_value vals[16];

@@ -86,6 +86,18 @@ EOF
 test_cmp expect err
 EOT
 
+test_expect 'a record of many unknown fields: 20 listed, the rest counted' <<\EOT
+fields=$(i=1; while [ $i -le 25 ]; do printf '"u%d": %d, ' $i $i; i=$((i + 1)); done) &&
+with "{\"model\": \"supermarket.agence\",\"pk\": 3,\"fields\": {${fields}\"code\": \"X\"}}" &&
+test_expect_code 1 fxvalidate -q --schema "$SQ" t.jsonl 2>err &&
+test $(grep -c "error: unknown field 'u[0-9]*' on supermarket.agence" err) = 20 &&
+grep "error: unknown field 'u20' on" err &&
+! grep "'u21'" err &&
+tail -n 1 err >last &&
+echo "t.jsonl:10:1: error: 5 more fields of this record are not fields of supermarket.agence (not listed) [schema]" >expect &&
+test_cmp expect last
+EOT
+
 test_expect 'an unknown field with -i / --ignorenonexistent: a warning, exit 0' <<\EOT
 with "${AGENCE/\"active\": true/\"active\": true,\"region\": \"Nord\"}" &&
 cat >expect <<\EOF &&
