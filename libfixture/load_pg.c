@@ -116,9 +116,25 @@ static int pgerr(fx_loader *l, PGresult *r, const fx__loc *loc, fx_error *err, c
     snprintf(m, sizeof m, "%s%s%s%s%s%s", prim ? prim : PQerrorMessage(p->c),
              detail ? " (" : "", detail ? detail : "", detail ? ")" : "",
              cons ? "; constraint " : "", cons ? cons : "");
-    for (char *q = m; *q; q++)
-        if (*q == '\n')
-            *q = ' ';
+    char *w = m;   /* one line: libpq's messages have newlines and tabs */
+    for (const char *q = m; *q; q++)
+        if (!(*q == '\n' || *q == '\t' || *q == ' ') || (w > m && w[-1] != ' '))
+            *w++ = *q == '\n' || *q == '\t' ? ' ' : *q;
+    *w = '\0';
+    /* An error without SQLSTATE is libpq's own; a failed write is only
+    ** noticed (CONNECTION_BAD) when libpq next reads: read. */
+    if (!state && PQstatus(p->c) == CONNECTION_OK)
+        PQconsumeInput(p->c);
+    if (PQstatus(p->c) == CONNECTION_BAD) {   /* the server stopped, or the network */
+        char *e = m + strlen(m);
+        while (e > m && e[-1] == ' ')
+            *--e = '\0';
+        l->failed = 1;
+        return fx_error_set(err, FX_EIO, NULL, 0, 0, 0, "lost the connection to the "
+                            "PostgreSQL server while %s (%s): the transaction was not "
+                            "committed, so nothing was written; check that the server is "
+                            "running, then load again", doing, m);
+    }
     int rejected = state && (state[0] == '2' && state[1] == '3');   /* integrity */
     rejected |= state && state[0] == '2' && state[1] == '2';        /* data exception */
     if (state && !strcmp(state, "42P01"))
@@ -541,7 +557,9 @@ static int flush(fx_loader *l, size_t mi, fx_error *err)
     /* the set failed: undo it, then find the record row by row */
     if (!exec_ok(p, "ROLLBACK TO SAVEPOINT fx_batch; RELEASE SAVEPOINT fx_batch")) {
         batch_reset(b);
-        return pgerr(l, NULL, NULL, err, "rolling a batch back");
+        return pgerr(l, NULL, NULL, err, PQstatus(p->c) == CONNECTION_BAD
+                                             ? "writing a batch of rows"
+                                             : "rolling a batch back");
     }
     rc = batch_replay(l, mi, err);
     batch_reset(b);
