@@ -2,6 +2,7 @@
 #
 #   make                 build build/libfixture.a and bin/fx*
 #   make check           build, run the unit tests and the CLI tests
+#   make check-valgrind  the CLI tests with every tool under valgrind
 #   make demo            build, run the tools on the sample exports
 #   make install         PREFIX=/usr/local, DESTDIR honoured
 #   make bench           run tests/bench/run
@@ -95,7 +96,7 @@ FLAGS_FILE = $(O)/.build-flags
 VERSION = $(shell sed -n 's/^\#define FX_VERSION "\(.*\)"/\1/p' libfixture/fixture.h)
 
 .DELETE_ON_ERROR:
-.PHONY: all check demo bench install clean corpus fuzz FORCE
+.PHONY: all check check-valgrind demo bench install clean corpus fuzz FORCE
 
 all: $(LIB) $(TOOLS)
 
@@ -179,6 +180,11 @@ check: $(CORPUS) | $(DEPS_STAMP)
 	FX_BUILD_FAILED=$$build FX_BIN='$(abspath $(BIN))' \
 	FX_TESTDATA='$(abspath testdata)' FX_TRASH_DIR='$(abspath $(O))/trash' \
 	tests/run $(TEST_BINS) $(REPLAY_BINS)
+
+# Every tool run by the CLI tests under valgrind's memcheck: any invalid
+# access, uninitialised value or leak fails (tests/cli/valgrind).
+check-valgrind: all $(CORPUS)
+	@FX_BIN='$(abspath $(BIN))' FX_TESTDATA='$(abspath testdata)' tests/cli/valgrind
 
 demo: all $(CORPUS)
 	@FX_BIN='$(abspath $(BIN))' scripts/demo
