@@ -562,7 +562,8 @@ static int submit(fx_loader *l, sq *s, size_t mi, fx_error *err)
         if (b->vals[i].type == FX__B_TEXT)
             b->vals[i].s = b->text.data + (uintptr_t)b->vals[i].s;
     s->pending = 1;
-    if (!s->thread_on && !getenv("FX_LOAD_NO_THREAD")) {
+    const char *nt = getenv("FX_LOAD_NO_THREAD");
+    if (!s->thread_on && !(nt && *nt && strcmp(nt, "0"))) {
         if (pthread_mutex_init(&s->mu, NULL) == 0) {
             if (pthread_cond_init(&s->cv, NULL) == 0) {
                 if (pthread_create(&s->thread, NULL, writer, s) == 0)
