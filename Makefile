@@ -183,8 +183,9 @@ check: $(CORPUS) | $(DEPS_STAMP)
 
 # Every tool run by the CLI tests under valgrind's memcheck: any invalid
 # access, uninitialised value or leak fails (tests/cli/valgrind).
+# VALGRIND_TESTS="t1000-fxvalidate-basic.sh ..." runs only those files.
 check-valgrind: all $(CORPUS)
-	@FX_BIN='$(abspath $(BIN))' FX_TESTDATA='$(abspath testdata)' tests/cli/valgrind
+	@FX_BIN='$(abspath $(BIN))' FX_TESTDATA='$(abspath testdata)' tests/cli/valgrind $(VALGRIND_TESTS)
 
 demo: all $(CORPUS)
 	@FX_BIN='$(abspath $(BIN))' scripts/demo
