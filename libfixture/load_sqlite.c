@@ -79,6 +79,8 @@ typedef struct sq {
     smodel *m;
     size_t nm;
     int in_tx;
+    int committing;          /* our COMMIT: the commit hook lets it through */
+    int lost;                /* the writer met a transaction SQLite rolled back */
     int batch;               /* multi-row inserts (not with --dry-run) */
     char **files;            /* file names of batched rows */
     size_t nfiles;
@@ -106,10 +108,36 @@ static int quote(fx_buf *b, const char *id)
     return rc || fx_buf_addc(b, '"');
 }
 
+/* After some errors (a full disk, an I/O error, out of memory) SQLite
+** rolls the whole transaction back by itself: the connection is then in
+** autocommit mode, where each later statement would commit on its own.
+** The commit hook refuses every commit but fxload's own (sq_finish()), and
+** the load stops at the first sign of it. */
+static int tx_lost(sq *s)
+{
+    return s->in_tx && sqlite3_get_autocommit(s->db);
+}
+
+static int commit_guard(void *arg)
+{
+    sq *s = arg;
+    return !s->committing;   /* non-zero: the commit becomes a rollback */
+}
+
 static int dberr(fx_loader *l, sq *s, const fx__loc *loc, fx_error *err, const char *doing)
 {
     const char *m = sqlite3_errmsg(s->db);
     int ext = sqlite3_extended_errcode(s->db);
+    if (tx_lost(s) || s->lost) {
+        const char *why = (ext & 0xff) == SQLITE_FULL ? "; free some disk space, then load again"
+                                                      : "";
+        if (loc)
+            return fx__load_fail(l, loc, err, FX_EIO, "%s (while %s): SQLite rolled the whole "
+                                 "load back%s", m, doing, why);
+        l->failed = 1;
+        return fx_error_set(err, FX_EIO, s->path, 0, 0, 0, "%s (while %s): SQLite rolled the "
+                            "whole load back, nothing was written%s", m, doing, why);
+    }
     if (strstr(m, "no such table"))
         return fx__load_fail(l, loc, err, FX__EREJECT, "%s (while %s): run migrate "
                              "(manage.py migrate) on %s, or pass --ignorenonexistent",
@@ -466,7 +494,12 @@ static void write_job(sq *s)
         for (size_t i = 0; i < cs->chunk * w; i++)
             bind(st, (int)i + 1, &v[i]);
         /* an error (not a constraint: OR IGNORE) leaves nothing */
-        size_t k = run(st) == SQLITE_DONE ? (size_t)sqlite3_changes(s->db) : 0;
+        int rc = run(st);
+        if (rc != SQLITE_DONE && tx_lost(s)) {   /* stop: the main thread reports it */
+            s->lost = 1;
+            return;
+        }
+        size_t k = rc == SQLITE_DONE ? (size_t)sqlite3_changes(s->db) : 0;
         memset(j->inserted + done, k == cs->chunk ? 1 : k ? 2 : 0, cs->chunk);
         if (k < cs->chunk)
             j->extra += k;
@@ -476,7 +509,12 @@ static void write_job(sq *s)
         fx__bind *v = &b->vals[r * w];
         for (size_t i = 0; i < w; i++)
             bind(cs->insert_new, (int)i + 1, &v[i]);
-        j->inserted[r] = run(cs->insert_new) == SQLITE_DONE && sqlite3_changes(s->db) > 0;
+        int rc = run(cs->insert_new);
+        if (rc != SQLITE_DONE && tx_lost(s)) {
+            s->lost = 1;
+            return;
+        }
+        j->inserted[r] = rc == SQLITE_DONE && sqlite3_changes(s->db) > 0;
     }
 }
 
@@ -509,6 +547,8 @@ static int sync_job(fx_loader *l, sq *s, fx_error *err)
             pthread_cond_wait(&s->cv, &s->mu);
         pthread_mutex_unlock(&s->mu);
     }
+    if (s->lost || tx_lost(s))
+        return dberr(l, s, NULL, err, "inserting rows");
     if (!s->pending)
         return 0;
     s->pending = 0;
@@ -967,6 +1007,7 @@ static int sq_finish(fx_loader *l, int commit, fx_error *err)
         return rc;
     if ((rc = fk_violation(l, s, err)))
         return rc;
+    s->committing = 1;
     if ((rc = exec(l, s, "COMMIT", NULL, err, "committing")))
         return rc;
     s->in_tx = 0;
@@ -1100,5 +1141,6 @@ int fx__load_sqlite_open(fx_loader *l, const char *path, fx_error *err)
                             "(%s): is another program writing to it?", path,
                             sqlite3_errmsg(s->db));
     s->in_tx = 1;
+    sqlite3_commit_hook(s->db, commit_guard, s);
     return 0;
 }
