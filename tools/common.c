@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <xxhash.h>
+
 const char *tool_prog = "fx";
 
 void tool_init(const char *argv0)
@@ -61,21 +63,12 @@ int tool_version(void)
     return 0;
 }
 
-static uint64_t fnv(uint64_t h, const void *p, size_t n)
-{
-    for (const unsigned char *c = p; n--; c++)
-        h = (h ^ *c) * 1099511628211u;
-    return h;
-}
-
 void tool_diag(void *ctx, const fx_diag *d)
 {
     tool_diags *t = ctx;
-    uint64_t h = 14695981039346656037u;
-    h = fnv(h, d->file ? d->file : "", d->file ? strlen(d->file) + 1 : 1);
-    h = fnv(h, &d->offset, sizeof d->offset);
-    h = fnv(h, &d->line, sizeof d->line);
-    h = fnv(h, d->msg, strlen(d->msg));
+    uint64_t h = XXH3_64bits_withSeed(d->msg, strlen(d->msg), d->offset * 31 + d->line);
+    if (d->file)
+        h = XXH3_64bits_withSeed(d->file, strlen(d->file), h);
     size_t n = t->nseen < 64 ? t->nseen : 64;
     for (size_t i = 0; i < n; i++)
         if (t->seen[i] == h)
