@@ -313,6 +313,28 @@ static int simple_stmt(fx_loader *l, sq *s, sqlite3_stmt **st, const fx__loc *lo
     return rc;
 }
 
+/* Bind ?1 to pk and ?2.. to vals[0..n), then run st: SQLITE_DONE or an
+** error code. */
+static int run_row(sqlite3_stmt *st, const fx__bind *pk, const fx__bind *vals, size_t n)
+{
+    bind(st, 1, pk);
+    for (size_t i = 0; i < n; i++)
+        bind(st, (int)i + 2, &vals[i]);
+    return run(st);
+}
+
+/* UPDATE the row by pk when a value differs: 1 updated, 0 not (no update
+** statement: a record without fields), or a negative code. */
+static int update_row(fx_loader *l, sq *s, colset *cs, const fx__bind *pk,
+                      const fx__bind *vals, size_t n, const fx__loc *loc, fx_error *err)
+{
+    if (!cs->update)
+        return 0;
+    if (run_row(cs->update, pk, vals, n) != SQLITE_DONE)
+        return dberr(l, s, loc, err, "updating the row");
+    return sqlite3_changes(s->db) > 0;
+}
+
 /* One row, with the statements of set cs. */
 static int row_upsert(fx_loader *l, sq *s, size_t mi, colset *cs, const fx__bind *pk,
                       const fx__bind *vals, size_t n, const fx__loc *loc, int *result,
@@ -322,26 +344,15 @@ static int row_upsert(fx_loader *l, sq *s, size_t mi, colset *cs, const fx__bind
         /* Fast: insert unless the pk is taken (loaddata's save() finds no
         ** row: INSERT), one statement for a new row; for a taken pk, update
         ** the row only when a value differs (UPDATED), else UNCHANGED. */
-        bind(cs->insert_new, 1, pk);
-        for (size_t i = 0; i < n; i++)
-            bind(cs->insert_new, (int)i + 2, &vals[i]);
-        if (run(cs->insert_new) == SQLITE_DONE) {
+        int rc;
+        if (run_row(cs->insert_new, pk, vals, n) == SQLITE_DONE) {
             if (sqlite3_changes(s->db)) {
                 *result = FX__INSERTED;
                 return 0;
             }
-            if (cs->update) {
-                bind(cs->update, 1, pk);
-                for (size_t i = 0; i < n; i++)
-                    bind(cs->update, (int)i + 2, &vals[i]);
-                if (run(cs->update) != SQLITE_DONE)
-                    return dberr(l, s, loc, err, "updating the row");
-                if (sqlite3_changes(s->db)) {
-                    *result = FX__UPDATED;
-                    return 0;
-                }
-            }
-            *result = FX__UNCHANGED;
+            if ((rc = update_row(l, s, cs, pk, vals, n, loc, err)) < 0)
+                return rc;
+            *result = rc ? FX__UPDATED : FX__UNCHANGED;
             return 0;
         }
         if ((sqlite3_extended_errcode(s->db) & 0xff) != SQLITE_CONSTRAINT)
@@ -351,20 +362,15 @@ static int row_upsert(fx_loader *l, sq *s, size_t mi, colset *cs, const fx__bind
         ** some columns of an existing row lands here.  The slow path, as
         ** loaddata's save(): UPDATE by pk, else INSERT (whose error, if
         ** any, is the one to report). */
-        if (cs->update) {
-            bind(cs->update, 1, pk);
-            for (size_t i = 0; i < n; i++)
-                bind(cs->update, (int)i + 2, &vals[i]);
-            if (run(cs->update) != SQLITE_DONE)
-                return dberr(l, s, loc, err, "updating the row");
-            if (sqlite3_changes(s->db)) {
-                *result = FX__UPDATED;
-                return 0;
-            }
+        if ((rc = update_row(l, s, cs, pk, vals, n, loc, err)) < 0)
+            return rc;
+        if (rc) {
+            *result = FX__UPDATED;
+            return 0;
         }
         const fx_model_schema *m = &l->schema->models[mi];
-        int rc = simple_stmt(l, s, &s->m[mi].exists, loc, err, "SELECT 1 FROM %s WHERE %s = ?1",
-                             m->table, m->pk_column, NULL);
+        rc = simple_stmt(l, s, &s->m[mi].exists, loc, err, "SELECT 1 FROM %s WHERE %s = ?1",
+                         m->table, m->pk_column, NULL);
         if (rc)
             return rc;
         bind(s->m[mi].exists, 1, pk);
@@ -377,10 +383,7 @@ static int row_upsert(fx_loader *l, sq *s, size_t mi, colset *cs, const fx__bind
         if (rc != SQLITE_DONE)
             return dberr(l, s, loc, err, "looking the row up");
     }
-    bind(cs->insert, 1, pk);
-    for (size_t i = 0; i < n; i++)
-        bind(cs->insert, (int)i + 2, &vals[i]);
-    if (run(cs->insert) != SQLITE_DONE)
+    if (run_row(cs->insert, pk, vals, n) != SQLITE_DONE)
         return dberr(l, s, loc, err, "inserting the row");
     *result = FX__INSERTED;
     if (pk->type == FX__B_NULL) {
@@ -507,9 +510,7 @@ static void write_job(sq *s)
     }
     for (size_t r = done; r < b->nrows; r++) {
         fx__bind *v = &b->vals[r * w];
-        for (size_t i = 0; i < w; i++)
-            bind(cs->insert_new, (int)i + 1, &v[i]);
-        int rc = run(cs->insert_new);
+        int rc = run_row(cs->insert_new, &v[0], &v[1], cs->n);
         if (rc != SQLITE_DONE && tx_lost(s)) {
             s->lost = 1;
             return;
