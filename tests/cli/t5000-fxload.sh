@@ -266,7 +266,7 @@ if pg_setup; then
         while [ $i -lt 20 ]; do
             i=$((i + 1))
             fxload -q --replace --db "dbname=$b" "$C/base.json" & pid=$!
-            sleep "$(awk "BEGIN { print $i * 0.04 }")"
+            sleep "$(awk "BEGIN { print $i * 0.015 }")"
             kill -KILL $pid 2>/dev/null && killed=$((killed + 1))
             wait $pid
             sleep 0.2
