@@ -226,7 +226,7 @@ static int64_t pk_int(const char *s)
 int fx__kfile_load(fx__kfile *kf, fx__ident *id, const char *path, fx_diag_fn diag,
                    void *diag_ctx, fx__load_fn fn, void *ctx, fx_error *err)
 {
-    fx_reader_opts ro = {diag, diag_ctx, 1, NULL, NULL};
+    fx_reader_opts ro = {.diag = diag, .diag_ctx = diag_ctx, .seekable = 1};
     kf->path = path;
     int rc = fx_reader_open(&kf->r, path, &ro, err);
     if (rc < 0)

@@ -248,11 +248,17 @@ typedef struct fx_reader_opts {
     ** returned whatever want() says.  NULL: every record. */
     int (*want)(void *want_ctx, const char *label);
     void *want_ctx;
+    /* An encoding loaddata refuses (a UTF-8 BOM in a json file, UTF-16 and
+    ** UTF-32 but for big-endian jsonl, jsonl in a zip) is reported as an
+    ** error when set (fxvalidate), else as a warning: it is read all the
+    ** same. */
+    int strict;
 } fx_reader_opts;
 
 /* Open path for reading ("-" is stdin).  Detects compression (gzip, bzip2,
 ** xz, lzma, single-member zip: by content), encoding (UTF-8 with or without
-** BOM; UTF-16 LE/BE with BOM, with a warning) and format (json or jsonl)
+** BOM; UTF-16 and UTF-32, LE or BE, by their BOM or their zero bytes; what
+** loaddata refuses is reported, see strict) and format (json or jsonl)
 ** without reading more than the first block.  opts may be NULL.
 ** On success *out belongs to the caller: fx_reader_free(). */
 int fx_reader_open(fx_reader **out, const char *path, const fx_reader_opts *opts,

@@ -2,8 +2,17 @@
 ** input.c: the byte source under the reader.  Opens a file or stdin,
 ** undoes any compression loaddata reads (gzip, bzip2, xz, lzma, single-file
 ** zip: libarchive, detected by content, never by name) and turns the text
-** into UTF-8: a UTF-8 BOM is passed on (the reader skips it), UTF-16 with a
-** BOM (what PowerShell 5's '>' writes) is converted with iconv(3).
+** into UTF-8: a UTF-8 BOM is passed on (the reader skips it), UTF-16 (what
+** PowerShell 5's '>' writes) and UTF-32, told by their BOM or their zero
+** bytes, are converted with iconv(3).
+**
+** It also knows what loaddata makes of the encoding (fx__input_verdict()),
+** as Django 3.2 reads a fixture file: the json deserializer decodes the
+** whole file as UTF-8, BOM included, so it refuses a BOM and UTF-16/32; the
+** jsonl one hands each line's bytes to json.loads(), which guesses each
+** line's encoding, so a BOM is taken (on a line that holds a record), and
+** big-endian UTF-16/32 too, unless a character's code holds the byte 0x0A,
+** where the line is cut.
 */
 #include "input.h"
 
@@ -21,9 +30,23 @@
 struct fx__input {
     struct archive *a;
     const char *name;         /* borrowed from the reader */
+    fx_diag_fn diag;
+    void *ctx;
     int zip;                  /* reading a zip member */
-    iconv_t cd;               /* (iconv_t)-1 unless UTF-16 */
-    char *raw;                /* UTF-16 bytes waiting for conversion */
+    fx__encoding enc;
+    int bom;                  /* the text began with a byte-order mark */
+    int said;                 /* fx__input_verdict() was called */
+    /* Big-endian UTF-16/32: the place of the next code unit, and the first
+    ** character whose code holds a 0x0A byte (loaddata cuts a jsonl line
+    ** there); cut_report: say it when met (the file is jsonl). */
+    unsigned long u_line, u_col;
+    uint32_t high;            /* a high surrogate waiting for its pair */
+    int cut_found, cut_report, cut_strict;
+    uint32_t cut_cp;
+    unsigned long cut_line, cut_col;
+    uint64_t cut_off;
+    iconv_t cd;               /* (iconv_t)-1 unless UTF-16 or UTF-32 */
+    char *raw;                /* UTF-16/32 bytes waiting for conversion */
     size_t rawlen, rawcap;
     uint64_t rawoff;          /* offset of raw[0] in the undecoded text */
     char peek[4];             /* first bytes, read ahead for the BOM */
@@ -91,6 +114,8 @@ int fx__input_open(fx__input **out, const char *name, int seekable,
     if (!in)
         return fx_error_set(err, FX_ENOMEM, name, 0, 0, 0, "out of memory");
     in->name = name;
+    in->diag = diag;
+    in->ctx = ctx;
     in->cd = (iconv_t)-1;
     in->sfd = -1;
     in->seekable = seekable;
@@ -161,36 +186,37 @@ int fx__input_open(fx__input **out, const char *name, int seekable,
         in->npeek += (size_t)k;
     }
     unsigned char *b = (unsigned char *)in->peek;
-    const char *from = NULL;
-    if (in->npeek >= 2 && b[0] == 0xFF && b[1] == 0xFE)
-        from = "UTF-16LE";
-    else if (in->npeek >= 2 && b[0] == 0xFE && b[1] == 0xFF)
-        from = "UTF-16BE";
-    else if (in->npeek >= 2 && b[1] == 0 && b[0] != 0)
-        from = "UTF-16LE";              /* no BOM, but '[' '\0' says it all */
-    else if (in->npeek >= 2 && b[0] == 0 && b[1] != 0)
-        from = "UTF-16BE";
-    if (from) {
-        int bom = b[0] == 0xFF || b[0] == 0xFE;
-        if (bom)
-            in->peekpos = 2;
+    size_t np = in->npeek;
+    /* A BOM, else the zero bytes of "[" or "{" (as Python's json guesses). */
+    if (np >= 4 && b[0] == 0xFF && b[1] == 0xFE && b[2] == 0 && b[3] == 0)
+        in->enc = FX__ENC_UTF32LE, in->bom = 4;
+    else if (np >= 4 && b[0] == 0 && b[1] == 0 && b[2] == 0xFE && b[3] == 0xFF)
+        in->enc = FX__ENC_UTF32BE, in->bom = 4;
+    else if (np >= 2 && b[0] == 0xFF && b[1] == 0xFE)
+        in->enc = FX__ENC_UTF16LE, in->bom = 2;
+    else if (np >= 2 && b[0] == 0xFE && b[1] == 0xFF)
+        in->enc = FX__ENC_UTF16BE, in->bom = 2;
+    else if (np >= 3 && b[0] == 0xEF && b[1] == 0xBB && b[2] == 0xBF)
+        in->enc = FX__ENC_UTF8, in->bom = 3;    /* passed on: the reader skips it */
+    else if (np >= 4 && b[0] != 0 && b[1] == 0 && b[2] == 0 && b[3] == 0)
+        in->enc = FX__ENC_UTF32LE;
+    else if (np >= 4 && b[0] == 0 && b[1] == 0 && b[2] == 0 && b[3] != 0)
+        in->enc = FX__ENC_UTF32BE;
+    else if (np >= 2 && b[1] == 0 && b[0] != 0)
+        in->enc = FX__ENC_UTF16LE;
+    else if (np >= 2 && b[0] == 0 && b[1] != 0)
+        in->enc = FX__ENC_UTF16BE;
+    if (in->enc != FX__ENC_UTF8) {
+        const char *from = fx__encoding_name(in->enc);
+        in->peekpos = (size_t)in->bom;
+        in->rawoff = (uint64_t)in->bom;
+        in->u_line = in->u_col = 1;
         in->cd = iconv_open("UTF-8", from);
         if (in->cd == (iconv_t)-1) {
             fx__input_free(in);
             return fx_error_set(err, FX_EFORMAT, name, 0, 0, 0,
                                 "cannot convert from %s: %s", from, strerror(errno));
         }
-        if (bom)
-            fx__diag(diag, ctx, FX_WARNING, name, 1, 1, 0, "encoding",
-                     "file is %s with a byte-order mark, as Windows PowerShell's "
-                     "'>' writes: read as such, but loaddata refuses it; export "
-                     "with 'manage.py dumpdata -o FILE' instead of '>'", from);
-        else
-            fx__diag(diag, ctx, FX_WARNING, name, 1, 1, 0, "encoding",
-                     "file is %s without a byte-order mark: read as such, but "
-                     "loaddata refuses it; export with 'manage.py dumpdata -o "
-                     "FILE'", from);
-        in->rawoff = bom ? 2 : 0;
     }
     if (seekable) {
         struct stat st;
@@ -219,24 +245,166 @@ int fx__input_open(fx__input **out, const char *name, int seekable,
     return 0;
 }
 
+const char *fx__encoding_name(fx__encoding e)
+{
+    static const char *const names[] = {"UTF-8", "UTF-16LE", "UTF-16BE", "UTF-32LE",
+                                        "UTF-32BE"};
+    return (unsigned)e < sizeof names / sizeof names[0] ? names[e] : "UTF-8";
+}
+
+/* The character c as UTF-8 and U+XXXX, for messages, into buf[0..n). */
+static const char *show_cp(uint32_t c, char *buf, size_t n)
+{
+    unsigned char u[5];
+    size_t k = 0;
+    if (c < 0x80) {
+        snprintf(buf, n, "U+%04X", c);
+        return buf;
+    }
+    if (c < 0x800)
+        u[k++] = (unsigned char)(0xC0 | c >> 6);
+    else if (c < 0x10000)
+        u[k++] = (unsigned char)(0xE0 | c >> 12), u[k++] = (unsigned char)(0x80 | (c >> 6 & 0x3F));
+    else
+        u[k++] = (unsigned char)(0xF0 | c >> 18), u[k++] = (unsigned char)(0x80 | (c >> 12 & 0x3F)),
+        u[k++] = (unsigned char)(0x80 | (c >> 6 & 0x3F));
+    u[k++] = (unsigned char)(0x80 | (c & 0x3F));
+    u[k] = 0;
+    snprintf(buf, n, "'%s' (U+%04X)", (c >= 0xD800 && c <= 0xDFFF) ? "?" : (char *)u, c);
+    return buf;
+}
+
+static void say_cut(fx__input *in)
+{
+    char ch[32];
+    const char *enc = fx__encoding_name(in->enc);
+    in->cut_report = 0;
+    fx__diag(in->diag, in->ctx, in->cut_strict ? FX_ERR : FX_WARNING, in->name,
+             in->cut_line, in->cut_col, 0, "encoding",
+             "%s, whose %s code holds the byte 0x0A: loaddata reads a %s jsonl file "
+             "line by line, cuts this line there and fails; write a UTF-8 copy with "
+             "'fxfilter %s -o OUT'", show_cp(in->cut_cp, ch, sizeof ch), enc, enc,
+             in->name);
+}
+
+/* Big-endian UTF-16 or UTF-32: follow the places of the code units in
+** p[0..n) (whole characters, as iconv consumed them) and remember the
+** first character one of whose code units holds a byte 0x0A, other than a
+** line feed itself: where loaddata would cut a jsonl line. */
+static void scan_be(fx__input *in, const unsigned char *p, size_t n)
+{
+    size_t w = in->enc == FX__ENC_UTF32BE ? 4 : 2;
+    for (size_t i = 0; i + w <= n; i += w) {
+        uint32_t u = w == 4 ? (uint32_t)p[i] << 24 | (uint32_t)p[i + 1] << 16 |
+                              (uint32_t)p[i + 2] << 8 | p[i + 3]
+                            : (uint32_t)p[i] << 8 | p[i + 1];
+        if (u == 0x0A) {
+            in->u_line++;
+            in->u_col = 1;
+            continue;
+        }
+        int high = w == 2 && u >= 0xD800 && u <= 0xDBFF;
+        int low = w == 2 && u >= 0xDC00 && u <= 0xDFFF;
+        if (!in->cut_found && memchr(p + i, 0x0A, w)) {
+            uint32_t c = u;
+            if (low && in->high)
+                c = 0x10000 + ((in->high - 0xD800) << 10) + (u - 0xDC00);
+            else if (high && i + 4 <= n)
+                c = 0x10000 + ((u - 0xD800) << 10) + (((uint32_t)p[i + 2] << 8 | p[i + 3]) - 0xDC00);
+            in->cut_found = 1;
+            in->cut_cp = c;
+            in->cut_line = in->u_line;
+            in->cut_col = low ? in->u_col - 1 : in->u_col;
+            if (in->cut_report)
+                say_cut(in);
+        }
+        in->high = high ? u : 0;
+        if (!low)
+            in->u_col++;
+    }
+}
+
 /* Convert what raw holds into buf; keeps an incomplete sequence for later. */
 static ssize_t convert(fx__input *in, char *buf, size_t n, fx_error *err)
 {
     char *src = in->raw, *dst = buf;
     size_t srclen = in->rawlen, dstlen = n;
     size_t r = iconv(in->cd, &src, &srclen, &dst, &dstlen);
+    int utf32 = in->enc == FX__ENC_UTF32LE || in->enc == FX__ENC_UTF32BE;
     if (r == (size_t)-1 && errno == EILSEQ)
         return fx_error_set(err, FX_EFORMAT, in->name, 0, 0,
                             in->rawoff + (uint64_t)(src - in->raw),
-                            "invalid UTF-16 at byte %llu (a lone surrogate?): "
-                            "the file is damaged; re-export it with "
-                            "'manage.py dumpdata -o FILE'",
-                            (unsigned long long)(in->rawoff + (uint64_t)(src - in->raw)));
+                            "invalid %s at byte %llu (%s): the file is damaged; "
+                            "re-export it with 'manage.py dumpdata -o FILE'",
+                            fx__encoding_name(in->enc),
+                            (unsigned long long)(in->rawoff + (uint64_t)(src - in->raw)),
+                            utf32 ? "not a character" : "a lone surrogate?");
     size_t used = in->rawlen - srclen;
+    if (in->enc == FX__ENC_UTF16BE || in->enc == FX__ENC_UTF32BE)
+        scan_be(in, (const unsigned char *)in->raw, used);
     memmove(in->raw, in->raw + used, srclen);
     in->rawlen = srclen;
     in->rawoff += used;
     return (ssize_t)(dst - buf);
+}
+
+void fx__input_verdict(fx__input *in, int jsonl, int blank_first, int strict)
+{
+    if (in->said)
+        return;
+    in->said = 1;
+    fx_severity sev = strict ? FX_ERR : FX_WARNING;
+    const char *enc = fx__encoding_name(in->enc);
+    const char *n = in->name;
+    if (in->zip && jsonl) {
+        fx__diag(in->diag, in->ctx, sev, n, 0, 0, 0, "encoding",
+                 "a jsonl file inside a zip archive: loaddata cannot read it "
+                 "('SingleZipReader' object is not iterable); compress it with "
+                 "gzip, bzip2 or xz instead, or unzip it");
+        return;
+    }
+    if (in->enc == FX__ENC_UTF8) {
+        if (in->bom && !jsonl)
+            fx__diag(in->diag, in->ctx, sev, n, 1, 1, 0, "encoding",
+                     "file starts with a UTF-8 byte-order mark: fx reads it, but "
+                     "loaddata refuses it in a json file (\"Unexpected UTF-8 BOM\"); "
+                     "write a copy without it with 'fxfilter %s -o OUT', and export "
+                     "with 'python -X utf8 manage.py dumpdata -o FILE'", n);
+        else if (in->bom && blank_first)
+            fx__diag(in->diag, in->ctx, sev, n, 1, 1, 0, "encoding",
+                     "file starts with a UTF-8 byte-order mark on a line without a "
+                     "record: loaddata takes a BOM in a jsonl file only before its "
+                     "first record, and fails on this line; write a copy without it "
+                     "with 'fxfilter %s -o OUT'", n);
+        return;
+    }
+    int be = in->enc == FX__ENC_UTF16BE || in->enc == FX__ENC_UTF32BE;
+    const char *how = in->bom ? "with" : "without";
+    if (be && jsonl) {
+        fx__diag(in->diag, in->ctx, FX_WARNING, n, 1, 1, 0, "encoding",
+                 "file is %s %s a byte-order mark: loaddata reads this jsonl file "
+                 "only because json.loads() guesses each line's encoding, and fails "
+                 "on a line holding a character whose %s code has a byte 0x0A "
+                 "(such as 'Ċ' or '😊'); write a UTF-8 copy with 'fxfilter %s -o OUT'",
+                 enc, how, enc, n);
+        in->cut_strict = strict;
+        in->cut_report = 1;
+        if (in->cut_found)
+            say_cut(in);
+        return;
+    }
+    if (in->enc == FX__ENC_UTF16LE && in->bom)
+        fx__diag(in->diag, in->ctx, sev, n, 1, 1, 0, "encoding",
+                 "file is UTF-16LE with a byte-order mark, as Windows PowerShell's "
+                 "'>' writes: fx reads it, but loaddata refuses it; write a UTF-8 "
+                 "copy with 'fxfilter %s -o OUT', and export with 'python -X utf8 "
+                 "manage.py dumpdata -o FILE' instead of '>'", n);
+    else
+        fx__diag(in->diag, in->ctx, sev, n, 1, 1, 0, "encoding",
+                 "file is %s %s a byte-order mark: fx reads it, but loaddata "
+                 "refuses it%s; write a UTF-8 copy with 'fxfilter %s -o OUT', and "
+                 "export with 'python -X utf8 manage.py dumpdata -o FILE'", enc, how,
+                 be ? " in a json file" : "", n);
 }
 
 static ssize_t decode_read(fx__input *in, char *buf, size_t n, fx_error *err)
@@ -264,8 +432,9 @@ static ssize_t decode_read(fx__input *in, char *buf, size_t n, fx_error *err)
         if (got == 0) {
             if (in->rawlen)
                 return fx_error_set(err, FX_EFORMAT, in->name, 0, 0, in->rawoff,
-                                    "the UTF-16 text ends in the middle of a "
-                                    "character: the file is truncated");
+                                    "the %s text ends in the middle of a "
+                                    "character: the file is truncated",
+                                    fx__encoding_name(in->enc));
             return 0;
         }
         in->rawlen += (size_t)got;

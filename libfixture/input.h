@@ -11,8 +11,17 @@
 
 typedef struct fx__input fx__input;
 
+/* The text's encoding, from its byte-order mark or the zero bytes of its
+** first character. */
+typedef enum {
+    FX__ENC_UTF8 = 0, FX__ENC_UTF16LE, FX__ENC_UTF16BE, FX__ENC_UTF32LE, FX__ENC_UTF32BE
+} fx__encoding;
+
+/* "UTF-8", "UTF-16LE", ...: a static string. */
+const char *fx__encoding_name(fx__encoding e);
+
 /* Open name ("-" is stdin).  name is borrowed and must outlive the input.
-** Warnings (UTF-16) go to diag.  seekable: keep the decoded text so that
+** What it says about the encoding goes to diag (fx__input_verdict()).  seekable: keep the decoded text so that
 ** fx__input_seek() can go back (a plain UTF-8 file is read in place; any
 ** other input is copied to an unlinked temporary file as it is read).
 ** *out: free with fx__input_free(). */
@@ -26,6 +35,15 @@ int fx__input_seek(fx__input *in, uint64_t off, fx_error *err);
 /* Read up to n bytes of UTF-8 text into buf: the count, 0 at the end, or a
 ** negative FX_E* code with err set. */
 ssize_t fx__input_read(fx__input *in, char *buf, size_t n, fx_error *err);
+
+/* Say through diag, once, what loaddata (reading a file by name) makes of
+** the input's encoding, now that the reader knows the format: jsonl or
+** json, and for jsonl whether a line without a record comes first.  What
+** loaddata refuses is an error when strict, else a warning (the fx tools
+** read it); a big-endian UTF-16/32 jsonl file, which loaddata reads line by
+** line, is a warning, and so an error only at the first character whose
+** code holds the byte of a line feed.  Nothing for plain UTF-8. */
+void fx__input_verdict(fx__input *in, int jsonl, int blank_first, int strict);
 
 void fx__input_free(fx__input *in);
 

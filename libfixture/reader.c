@@ -71,6 +71,7 @@ struct fx_reader {
     int npend, utf8_seen;
     int after_marker;         /* since the last conflict marker, no record */
     int bom;                  /* the text began with a UTF-8 BOM */
+    int strict;               /* fx_reader_opts.strict */
     int (*want)(void *ctx, const char *label);
     void *want_ctx;
 };
@@ -1070,6 +1071,7 @@ int fx_reader_open(fx_reader **out, const char *path, const fx_reader_opts *opts
         r->ctx = opts->diag_ctx;
         r->want = opts->want;
         r->want_ctx = opts->want_ctx;
+        r->strict = opts->strict;
     }
     int rc = fx__input_open(&r->in, r->name, opts ? opts->seekable : 0, r->diag,
                             r->ctx, err);
@@ -1245,13 +1247,11 @@ int fx_reader_next(fx_reader *r, const fx_record **out, fx_error *err)
             lookahead(r, 8, err);
             if (marker_at(r, r->pos))
                 return marker_error(r, r->pos, err);
+            if (ch == '[' || ch == '{') {
+                track(r, r->base + r->pos);
+                fx__input_verdict(r->in, ch == '{', r->t_line > 1, r->strict);
+            }
             if (ch == '[') {
-                if (r->bom)
-                    fx__diag(r->diag, r->ctx, FX_WARNING, r->name, 1, 1, 0, "encoding",
-                             "file starts with a UTF-8 byte-order mark: read as "
-                             "such, but loaddata refuses it in a json file "
-                             "(\"Unexpected UTF-8 BOM\"); export with 'manage.py "
-                             "dumpdata -o FILE', or let an fx tool write a copy");
                 r->json = 1;
                 r->pos++;
                 r->st = ST_ARRAY_FIRST;

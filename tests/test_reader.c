@@ -1345,8 +1345,8 @@ static void test_want_skims(void **state)
         fx_reader *a, *b;
         fx_error err;
         int asked = 0;
-        fx_reader_opts all = {NULL, NULL, 0, NULL, NULL};
-        fx_reader_opts some = {NULL, NULL, 0, want_orders, &asked};
+        fx_reader_opts all = {.diag = NULL};
+        fx_reader_opts some = {.want = want_orders, .want_ctx = &asked};
         assert_int_equal(fx_reader_open(&a, ct_corpus(files[k]), &all, &err), 0);
         assert_int_equal(fx_reader_open(&b, ct_corpus(files[k]), &some, &err), 0);
         const fx_record *ra, *rb;
@@ -1386,7 +1386,7 @@ static void test_want_other_order(void **state)
     const char *text = "[{\"model\": \"a.b\", \"pk\": 1, \"fields\": {}}, "
                        "{\"pk\": 2, \"model\": \"a.b\", \"fields\": {}}]";
     char *path = ct_write_n(text, strlen(text));
-    fx_reader_opts some = {NULL, NULL, 0, want_orders, &asked};
+    fx_reader_opts some = {.want = want_orders, .want_ctx = &asked};
     fx_reader *r;
     fx_error err;
     const fx_record *rec;

@@ -282,7 +282,7 @@ int main(int argc, char **argv)
         o.changes = json_object_new_array();
     if (o.format == F_FIXTURE) {
         fx_reader *r;
-        fx_reader_opts ro = {NULL, NULL, 0, NULL, NULL};
+        fx_reader_opts ro = {.diag = NULL};
         /* The delta keeps NEW's layout: peek at it. */
         fx_layout l = {FX_FORMAT_JSON, 2, 0};
         const fx_record *rec;

@@ -261,7 +261,7 @@ int main(int argc, char **argv)
     const char **files = optind < argc ? (const char **)argv + optind : stdin_only;
     size_t nfiles = optind < argc ? (size_t)(argc - optind) : 1;
     quiet_warnings = quiet;
-    fx_reader_opts ro = {input_diag, &td, with_deps, NULL, NULL};
+    fx_reader_opts ro = {.diag = input_diag, .diag_ctx = &td, .seekable = with_deps};
     if (!with_deps && !count)
         ro.want = fx_filter_wants, ro.want_ctx = f;   /* skim other models */
     if (!(readers = calloc(nfiles, sizeof *readers)))

@@ -136,7 +136,7 @@ int main(int argc, char **argv)
     fx_validator *v = NULL;
     if (fx_validator_new(&v, &vo) < 0)
         return tool_errorf("out of memory");
-    fx_reader_opts ro = {tool_diag, &t, 0, NULL, NULL};
+    fx_reader_opts ro = {.diag = tool_diag, .diag_ctx = &t, .strict = 1};
     unsigned long total = 0;
     int trouble = 0, stopped = 0;
     for (int i = optind; i < argc && !stopped; i++) {

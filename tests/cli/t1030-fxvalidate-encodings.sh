@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # fxvalidate on encodings and compression: BOMs, UTF-16 (PowerShell's '>'),
-# Windows-1252 and double-encoded text, CRLF, every compression loaddata
-# reads (gzip, bzip2, xz, lzma, single-file zip), damaged archives.  Where
-# the records are read, their --hash lines equal those of the plain file.
+# UTF-32, Windows-1252 and double-encoded text, CRLF, every compression
+# loaddata reads (gzip, bzip2, xz, lzma, single-file zip), damaged archives.
+# Where the records are read, their --hash lines equal those of the plain
+# file; what loaddata refuses (t1060 checks it against loaddata itself) is
+# an error.
 
 . "$(dirname "$0")/lib.sh"
 
@@ -51,8 +53,19 @@ plain_hashes () {
     test "$(wc -l <expect)" = 2
 }
 
-utf16_warning () {
-    echo "$1:1:1: warning: file is $2 $3 a byte-order mark, as Windows PowerShell's '>' writes: read as such, but loaddata refuses it; export with 'manage.py dumpdata -o FILE' instead of '>' [encoding]"
+# The error for a UTF-16 or UTF-32 file loaddata refuses: FILE ENC with|without.
+utf16_error () {
+    if [ "$2 $3" = "UTF-16LE with" ]; then
+        echo "$1:1:1: error: file is UTF-16LE with a byte-order mark, as Windows PowerShell's '>' writes: fx reads it, but loaddata refuses it; write a UTF-8 copy with 'fxfilter $1 -o OUT', and export with 'python -X utf8 manage.py dumpdata -o FILE' instead of '>' [encoding]"
+    else
+        case $2 in *BE) json=" in a json file" ;; *) json= ;; esac
+        echo "$1:1:1: error: file is $2 $3 a byte-order mark: fx reads it, but loaddata refuses it$json; write a UTF-8 copy with 'fxfilter $1 -o OUT', and export with 'python -X utf8 manage.py dumpdata -o FILE' [encoding]"
+    fi
+}
+
+# The warning for a big-endian jsonl file: FILE ENC with|without.
+be_warning () {
+    echo "$1:1:1: warning: file is $2 $3 a byte-order mark: loaddata reads this jsonl file only because json.loads() guesses each line's encoding, and fails on a line holding a character whose $2 code has a byte 0x0A (such as 'Ċ' or '😊'); write a UTF-8 copy with 'fxfilter $1 -o OUT' [encoding]"
 }
 
 # ---------------------------------------------------------------- BOM, UTF-16
@@ -67,11 +80,28 @@ echo "fxvalidate: 2 records in 1 file: valid, 0 errors, 0 warnings" >expect &&
 test_cmp expect err
 EOT
 
-test_expect 'json with a UTF-8 BOM: the records are read' <<\EOT
+test_expect 'json with a UTF-8 BOM: the records are read, but it is invalid (loaddata refuses it)' <<\EOT
 plain_hashes &&
 { printf "\357\273\277" && cat plain.json; } >bom.json &&
-fxvalidate -q --hash bom.json >out &&
-test_cmp expect out
+test_expect_code 1 fxvalidate --hash bom.json >out 2>err &&
+test_cmp expect out &&
+cat >expect <<\EOF &&
+bom.json:1:1: error: file starts with a UTF-8 byte-order mark: fx reads it, but loaddata refuses it in a json file ("Unexpected UTF-8 BOM"); write a copy without it with 'fxfilter bom.json -o OUT', and export with 'python -X utf8 manage.py dumpdata -o FILE' [encoding]
+fxvalidate: 2 records in 1 file: invalid, 1 error, 0 warnings
+EOF
+test_cmp expect err
+EOT
+
+test_expect 'jsonl with a UTF-8 BOM on a line without a record: invalid' <<\EOT
+two_jsonl >plain.jsonl &&
+{ printf "\357\273\277\n" && cat plain.jsonl; } >bom.jsonl &&
+test_expect_code 1 fxvalidate -q bom.jsonl 2>err &&
+cat >expect <<\EOF &&
+bom.jsonl:1:1: error: file starts with a UTF-8 byte-order mark on a line without a record: loaddata takes a BOM in a jsonl file only before its first record, and fails on this line; write a copy without it with 'fxfilter bom.jsonl -o OUT' [encoding]
+EOF
+test_cmp expect err &&
+{ printf "\357\273\277  " && cat plain.jsonl; } >bom.jsonl &&
+test_expect_code 0 fxvalidate -q bom.jsonl
 EOT
 
 test_expect 'after a UTF-8 BOM, columns on line 1 do not count it' <<\EOT
@@ -81,14 +111,14 @@ echo "bom.jsonl:1:43: error: number with a leading zero: JSON does not allow '01
 test_cmp expect err
 EOT
 
-test_expect 'UTF-16LE with a BOM: a warning naming PowerShell, exit 0, the same records' <<\EOT
+test_expect 'UTF-16LE with a BOM: the same records, invalid, the error names PowerShell and the fix' <<\EOT
 plain_hashes &&
 mv expect hashes &&
 { printf "\377\376" && iconv -f UTF-8 -t UTF-16LE plain.json; } >le.json &&
-test_expect_code 0 fxvalidate --hash le.json >out 2>err &&
+test_expect_code 1 fxvalidate --hash le.json >out 2>err &&
 test_cmp hashes out &&
-{ utf16_warning le.json UTF-16LE with &&
-  echo "fxvalidate: 2 records in 1 file: valid, 0 errors, 1 warning"; } >expect &&
+{ utf16_error le.json UTF-16LE with &&
+  echo "fxvalidate: 2 records in 1 file: invalid, 1 error, 0 warnings"; } >expect &&
 test_cmp expect err
 EOT
 
@@ -96,10 +126,10 @@ test_expect 'UTF-16BE with a BOM: the same' <<\EOT
 plain_hashes &&
 mv expect hashes &&
 { printf "\376\377" && iconv -f UTF-8 -t UTF-16BE plain.json; } >be.json &&
-test_expect_code 0 fxvalidate --hash be.json >out 2>err &&
+test_expect_code 1 fxvalidate --hash be.json >out 2>err &&
 test_cmp hashes out &&
-{ utf16_warning be.json UTF-16BE with &&
-  echo "fxvalidate: 2 records in 1 file: valid, 0 errors, 1 warning"; } >expect &&
+{ utf16_error be.json UTF-16BE with &&
+  echo "fxvalidate: 2 records in 1 file: invalid, 1 error, 0 warnings"; } >expect &&
 test_cmp expect err
 EOT
 
@@ -108,10 +138,10 @@ plain_hashes &&
 iconv -f UTF-8 -t UTF-16LE plain.json >le.json &&
 iconv -f UTF-8 -t UTF-16BE plain.json >be.json &&
 for f in le be; do
-    test_expect_code 0 fxvalidate -q --hash $f.json >out 2>err &&
+    test_expect_code 1 fxvalidate -q --hash $f.json >out 2>err &&
     test_cmp expect out &&
-    test "$(wc -l <err)" = 1 &&
-    grep "^$f.json:1:1: warning: file is UTF-16$(echo $f | tr a-z A-Z) without a byte-order mark.* \[encoding\]$" err ||
+    utf16_error $f.json UTF-16$(echo $f | tr a-z A-Z) without >want &&
+    test_cmp want err ||
     return 1
 done
 EOT
@@ -120,7 +150,7 @@ test_expect 'UTF-16: places are those of the text' <<\EOT
 printf "[\n{\"model\": \"a.b\", \"pk\": 1, \"fields\": {\"s\": \"é\", \"x\": 01}}\n]\n" >plain.json &&
 { printf "\377\376" && iconv -f UTF-8 -t UTF-16LE plain.json; } >le.json &&
 test_expect_code 1 fxvalidate -q le.json 2>err &&
-{ utf16_warning le.json UTF-16LE with &&
+{ utf16_error le.json UTF-16LE with &&
   echo "le.json:2:53: error: number with a leading zero: JSON does not allow '01', near '01}}' [syntax]"; } >expect &&
 test_cmp expect err
 EOT
@@ -130,9 +160,120 @@ two_agences >plain.json &&
 { printf "\377\376" && iconv -f UTF-8 -t UTF-16LE plain.json; } >le.json &&
 head -c $(($(wc -c <le.json) - 1)) le.json >odd.json &&
 test_expect_code 1 fxvalidate -q odd.json 2>err &&
-{ utf16_warning odd.json UTF-16LE with &&
-  echo "odd.json: error: the UTF-16 text ends in the middle of a character: the file is truncated [format]"; } >expect &&
+echo "odd.json: error: the UTF-16LE text ends in the middle of a character: the file is truncated [format]" >expect &&
 test_cmp expect err
+EOT
+
+test_expect 'big-endian UTF-16 jsonl: valid (loaddata reads it line by line), with a warning' <<\EOT
+two_jsonl >plain.jsonl &&
+fxvalidate -q --hash plain.jsonl >expect &&
+{ printf "\376\377" && iconv -f UTF-8 -t UTF-16BE plain.jsonl; } >be.jsonl &&
+iconv -f UTF-8 -t UTF-16BE plain.jsonl >nobom.jsonl &&
+test_expect_code 0 fxvalidate -q --hash be.jsonl >out 2>err &&
+test_cmp expect out &&
+be_warning be.jsonl UTF-16BE with >want &&
+test_cmp want err &&
+test_expect_code 0 fxvalidate -q nobom.jsonl 2>err &&
+be_warning nobom.jsonl UTF-16BE without >want &&
+test_cmp want err &&
+{ printf "\377\376" && iconv -f UTF-8 -t UTF-16LE plain.jsonl; } >le.jsonl &&
+test_expect_code 1 fxvalidate -q le.jsonl 2>err &&
+utf16_error le.jsonl UTF-16LE with >want &&
+test_cmp want err
+EOT
+
+test_expect 'big-endian jsonl: the first character with a 0x0A byte in its code is an error at its place' <<\EOT
+cat >plain.jsonl <<\EOF &&
+{"model": "a.b", "pk": 1, "fields": {"s": "ok"}}
+{"model": "a.b", "pk": 2, "fields": {"s": "Ż Ċ ਅ"}}
+{"model": "a.b", "pk": 3, "fields": {"s": "😊"}}
+EOF
+{ printf "\376\377" && iconv -f UTF-8 -t UTF-16BE plain.jsonl; } >be.jsonl &&
+test_expect_code 1 fxvalidate -q be.jsonl 2>err &&
+{ be_warning be.jsonl UTF-16BE with &&
+  echo "be.jsonl:2:46: error: 'Ċ' (U+010A), whose UTF-16BE code holds the byte 0x0A: loaddata reads a UTF-16BE jsonl file line by line, cuts this line there and fails; write a UTF-8 copy with 'fxfilter be.jsonl -o OUT' [encoding]"; } >expect &&
+test_cmp expect err &&
+sed 2d plain.jsonl | iconv -f UTF-8 -t UTF-16BE >emoji.jsonl &&
+test_expect_code 1 fxvalidate -q emoji.jsonl 2>err &&
+{ be_warning emoji.jsonl UTF-16BE without &&
+  echo "emoji.jsonl:2:44: error: '😊' (U+1F60A), whose UTF-16BE code holds the byte 0x0A: loaddata reads a UTF-16BE jsonl file line by line, cuts this line there and fails; write a UTF-8 copy with 'fxfilter emoji.jsonl -o OUT' [encoding]"; } >expect &&
+test_cmp expect err &&
+{ printf "\0\0\376\377" && iconv -f UTF-8 -t UTF-32BE plain.jsonl; } >be32.jsonl &&
+test_expect_code 1 fxvalidate -q be32.jsonl 2>err &&
+{ be_warning be32.jsonl UTF-32BE with &&
+  echo "be32.jsonl:2:46: error: 'Ċ' (U+010A), whose UTF-32BE code holds the byte 0x0A: loaddata reads a UTF-32BE jsonl file line by line, cuts this line there and fails; write a UTF-8 copy with 'fxfilter be32.jsonl -o OUT' [encoding]"; } >expect &&
+test_cmp expect err &&
+fxfilter -q be.jsonl -o utf8.jsonl &&
+test_cmp plain.jsonl utf8.jsonl
+EOT
+
+test_expect 'UTF-32 is read as UTF-32, not taken for UTF-16: invalid, the same records' <<\EOT
+plain_hashes &&
+two_jsonl >plain.jsonl &&
+fxvalidate -q --hash plain.jsonl >expect.jsonl &&
+{ printf "\377\376\0\0" && iconv -f UTF-8 -t UTF-32LE plain.json; } >le.json &&
+{ printf "\0\0\376\377" && iconv -f UTF-8 -t UTF-32BE plain.json; } >be.json &&
+iconv -f UTF-8 -t UTF-32LE plain.jsonl >le.jsonl &&
+iconv -f UTF-8 -t UTF-32BE plain.jsonl >be.jsonl &&
+test_expect_code 1 fxvalidate -q --hash le.json >out 2>err &&
+test_cmp expect out &&
+utf16_error le.json UTF-32LE with >want &&
+test_cmp want err &&
+test_expect_code 1 fxvalidate -q --hash be.json >out 2>err &&
+test_cmp expect out &&
+utf16_error be.json UTF-32BE with >want &&
+test_cmp want err &&
+test_expect_code 1 fxvalidate -q --hash le.jsonl >out 2>err &&
+test_cmp expect.jsonl out &&
+utf16_error le.jsonl UTF-32LE without >want &&
+test_cmp want err &&
+test_expect_code 0 fxvalidate -q --hash be.jsonl >out 2>err &&
+test_cmp expect.jsonl out &&
+be_warning be.jsonl UTF-32BE without >want &&
+test_cmp want err
+EOT
+
+test_expect 'UTF-32 cut in the middle of a character, and a code that is no character' <<\EOT
+two_agences >plain.json &&
+{ printf "\377\376\0\0" && iconv -f UTF-8 -t UTF-32LE plain.json; } >le.json &&
+head -c $(($(wc -c <le.json) - 2)) le.json >odd.json &&
+test_expect_code 1 fxvalidate -q odd.json 2>err &&
+echo "odd.json: error: the UTF-32LE text ends in the middle of a character: the file is truncated [format]" >expect &&
+test_cmp expect err &&
+printf "\377\376\0\0[\0\0\0\0\0\021\0]\0\0\0" >bad.json &&
+test_expect_code 1 fxvalidate -q bad.json 2>err &&
+echo "bad.json: error: invalid UTF-32LE at byte 8 (not a character): the file is damaged; re-export it with 'manage.py dumpdata -o FILE' [format]" >expect &&
+test_cmp expect err
+EOT
+
+test_expect 'the other tools read what loaddata refuses, with a warning, and write plain UTF-8' <<\EOT
+two_agences >plain.json &&
+{ printf "\377\376" && iconv -f UTF-8 -t UTF-16LE plain.json; } >le.json &&
+{ printf "\357\273\277" && cat plain.json; } >bom.json &&
+{ printf "\377\376\0\0" && iconv -f UTF-8 -t UTF-32LE plain.json; } >le32.json &&
+for f in le.json bom.json le32.json; do
+    test_expect_code 0 fxfilter $f -o out.json 2>err &&
+    test_cmp plain.json out.json &&
+    test "$(wc -l <err)" = 1 &&
+    grep "^$f:1:1: warning: .*loaddata refuses it.* \[encoding\]$" err &&
+    test_expect_code 0 fxvalidate -q out.json || return 1
+done &&
+cp plain.json base.json &&
+test_expect_code 0 fxmerge base.json bom.json le.json -o merged.json 2>err &&
+test_cmp plain.json merged.json &&
+grep "^bom.json:1:1: warning: file starts with a UTF-8 byte-order mark" err &&
+grep "^le.json:1:1: warning: file is UTF-16LE with a byte-order mark" err &&
+test_expect_code 0 fxvalidate -q merged.json
+EOT
+
+test_expect 'a jsonl file in a zip: invalid (loaddata cannot iterate over the zip)' <<\EOT
+two_jsonl >x.jsonl &&
+zip -q one.zip x.jsonl &&
+test_expect_code 1 fxvalidate -q one.zip 2>err &&
+echo "one.zip: error: a jsonl file inside a zip archive: loaddata cannot read it ('SingleZipReader' object is not iterable); compress it with gzip, bzip2 or xz instead, or unzip it [encoding]" >expect &&
+test_cmp expect err &&
+gzip -c x.jsonl >x.jsonl.gz &&
+test_expect_code 0 fxvalidate -q x.jsonl.gz
 EOT
 
 # ---------------------------------------------------------------- not UTF-8
@@ -277,11 +418,11 @@ gzip -c plain.jsonl >a.gz &&
 { printf "\377\376" && iconv -f UTF-8 -t UTF-16LE plain.jsonl; } | xz -c >b.xz &&
 sed "s/\$/\r/" plain.jsonl | bzip2 -c >c.bz2 &&
 for f in a.gz b.xz c.bz2; do
-    fxvalidate -q --hash "$f" >out 2>/dev/null &&
+    fxvalidate -q --hash "$f" >out 2>/dev/null
     test_cmp expect out || return 1
 done &&
-fxvalidate -q b.xz 2>err &&
-utf16_warning b.xz UTF-16LE with >expect &&
+test_expect_code 1 fxvalidate -q b.xz 2>err &&
+utf16_error b.xz UTF-16LE with >expect &&
 test_cmp expect err
 EOT
 

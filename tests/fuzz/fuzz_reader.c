@@ -34,7 +34,7 @@ static void add_hash(struct hashes *hs, uint64_t h)
 ** Returns 1 when it read cleanly. */
 static int read_all(const char *path, struct hashes *hs, const char *w_path)
 {
-    fx_reader_opts ro = {on_diag, hs, 0, NULL, NULL};
+    fx_reader_opts ro = {.diag = on_diag, .diag_ctx = hs};
     fx_reader *r;
     fx_output *o = NULL;
     fx_writer *w = NULL;

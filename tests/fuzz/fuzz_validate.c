@@ -26,7 +26,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         fuzz_assert(0, "%s: %s", FX_SCHEMA_FILE, err.msg);
     fuzz_file(in, "in.json", data, size);
     fx_validate_opts vo = {schema, size & 1, 0, on_diag, NULL};
-    fx_reader_opts ro = {on_diag, NULL, 0, NULL, NULL};
+    fx_reader_opts ro = {.diag = on_diag};
     fx_validator *v;
     fx_reader *r;
     const fx_record *rec;
