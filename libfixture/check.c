@@ -125,8 +125,7 @@ static int digval(char ch, int base)
     return d < base ? d : -1;
 }
 
-/* The code point at s (lenient UTF-8), its length in *len. */
-static unsigned utf8_at(const char *s, const char *e, int *len)
+unsigned fx__utf8_at(const char *s, const char *e, int *len)
 {
     const unsigned char *p = (const unsigned char *)s;
     int n = p[0] < 0xC0 ? 1 : p[0] < 0xE0 ? 2 : p[0] < 0xF0 ? 3 : 4;
@@ -159,13 +158,13 @@ static void py_strip(const char **ps, const char **pe, int all)
 {
     const char *s = *ps, *e = *pe;
     int len;
-    while (s < e && py_space(utf8_at(s, e, &len), all))
+    while (s < e && py_space(fx__utf8_at(s, e, &len), all))
         s += len;
     while (e > s) {
         const char *q = e - 1;
         while (q > s && e - q < 4 && ((unsigned char)*q & 0xC0) == 0x80)
             q--;
-        if (!py_space(utf8_at(q, e, &len), all) || q + len != e)
+        if (!py_space(fx__utf8_at(q, e, &len), all) || q + len != e)
             break;
         e = q;
     }
@@ -711,7 +710,7 @@ static const char *iso_num(const char *p, const char *e, char unit, int longer,
         if (p >= e || *p == '\n')
             return NULL;
         char sep = *p;
-        utf8_at(p, e, &len);
+        fx__utf8_at(p, e, &len);
         const char *q = p += len;
         if (!dnum(&p, e, &b))
             return NULL;

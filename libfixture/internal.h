@@ -43,6 +43,10 @@ unsigned char *fx__fields_last(const fx_record *rec);
 int fx__record_set_at(fx_record *rec, int is_pk, size_t at, const char *name,
                       const char *json, size_t n);
 
+/* The code point at s (lenient UTF-8: a byte that starts no sequence is
+** itself), its length in *len; s < e. */
+unsigned fx__utf8_at(const char *s, const char *e, int *len);
+
 /* Skip JSON whitespace. */
 static inline const char *fx__skip_ws(const char *p, const char *end)
 {

@@ -6,17 +6,21 @@
 ** that did not resolve yet (a reference may point forward in the files).
 **
 ** Checks without a schema: duplicate (model, pk), NaN/Infinity, text that
-** looks double-encoded.  With a schema: unknown models and fields, each
+** a code page mix-up mangled (double-encoded, or through a Windows console).  With a schema: unknown models and fields, each
 ** value against its field's kind (fx_check_value), unique values, and
 ** references to records missing from the files (at fx_validator_finish).
 ** Every finding goes to the caller's diag callback with a check name.
 */
 #include "index.h"
 
+#include <errno.h>
+#include <iconv.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <xxhash.h>
+
+#define NMANGLE 6           /* code page mix-ups looked for (manglings[]) */
 
 struct place {              /* where a record was seen */
     uint32_t file, line, col;
@@ -45,6 +49,9 @@ struct fx_validator {
     struct ref *refs;
     size_t nrefs, refcap;
     fx_buf tmp;
+    fx_buf text, fixed;     /* a string value, and it with a mix-up undone */
+    iconv_t cd_read[NMANGLE], cd_wrote[NMANGLE];
+    int cd_state[NMANGLE];  /* 0 not open yet, 1 open, 2 unavailable */
     char last_label[256];   /* the model looked up last, and what it gave */
     const fx_model_schema *last_model;
 };
@@ -156,36 +163,188 @@ static void check_nan(fx_validator *v, const fx_record *rec, const fx_field *f, 
     }
 }
 
-/* Is s[0..) the UTF-8 of what Windows-1252 shows for a byte 0x80-0xBF (a
-** UTF-8 continuation byte read as Windows-1252)?  Its length, else 0. */
-static int cp1252_cont(const unsigned char *s, const unsigned char *e)
-{
-    if (e - s >= 2 && s[0] == 0xC2 && s[1] >= 0x80 && s[1] <= 0xBF)
-        return 2;                                   /* Latin-1 range */
-    if (e - s >= 2 && ((s[0] == 0xC5 && s[1] >= 0x92 && s[1] <= 0xBE) ||
-                       (s[0] == 0xC6 && s[1] == 0x92) ||
-                       (s[0] == 0xCB && (s[1] == 0x86 || s[1] == 0x9C))))
-        return 2;                                   /* Œ Š Ž š œ ž Ÿ ƒ ˆ ˜ */
-    if (e - s >= 3 && s[0] == 0xE2 && (s[1] == 0x80 || s[1] == 0x82 || s[1] == 0x84))
-        return 3;                                   /* € ‚ „ … † ‡ ‰ ‹ ‘ ’ “ ” • – — ™ › */
-    return 0;
-}
+/* ------------------------------------------------------------ mangled text
+**
+** Text that went through the wrong code page on its way into the file:
+** UTF-8 read as Windows-1252 and encoded again ("CafÃ©"), or, on Windows,
+** what Python wrote through PowerShell's '>', which decodes a program's
+** output with the console's OEM code page (cp850 in Western Europe, cp437
+** in the US) while Python wrote UTF-8 (-X utf8: "Caf├®") or the ANSI code
+** page, Windows-1252 ("CafÚ").  A string is suspect when it holds what such
+** a mix-up leaves and real text does not (weirdness(), below); it is
+** reported when undoing one of the mix-ups with the real code pages
+** (iconv: encode in the one it was read as, decode in the one it was
+** written in) gives a different string with nothing suspect left. */
 
-/* UTF-8 text decoded as Latin-1 or Windows-1252 and encoded again: a lead
-** byte C2-DF shows as Â-ß (C3 82 - C3 9F), E2 as â (C3 A2), and the next
-** byte as one of the characters cp1252_cont() knows: "Ã©" for "é". */
-static const char *double_encoded(const char *p, size_t n)
+static const struct mangling {
+    const char *wrote, *read;            /* iconv names */
+    const char *wrote_name, *read_name;  /* for messages */
+} manglings[NMANGLE] = {                 /* in pairs: the same code page written */
+    {"UTF-8", "WINDOWS-1252", "UTF-8", "Windows-1252"},
+    {"UTF-8", "ISO-8859-1", "UTF-8", "Latin-1"},
+    {"UTF-8", "CP850", "UTF-8", "cp850"},
+    {"UTF-8", "CP437", "UTF-8", "cp437"},
+    {"WINDOWS-1252", "CP850", "Windows-1252", "cp850"},
+    {"WINDOWS-1252", "CP437", "Windows-1252", "cp437"},
+};
+
+enum { C_OTHER, C_LOWER, C_UPPER, C_SYMBOL, C_ODD, C_BOX, C_GREEK };
+
+/* What character c is, for weirdness(). */
+static int char_class(unsigned c)
 {
-    const unsigned char *s = (const unsigned char *)p, *e = s + n;
-    while ((s = memchr(s, 0xC3, (size_t)(e - s))) && e - s >= 4) {
-        if (((s[1] >= 0x82 && s[1] <= 0x9F) || s[1] == 0xA2) && cp1252_cont(s + 2, e))
-            return (const char *)s;
-        s++;
+    if (c < 0x80)
+        return c >= 'a' && c <= 'z' ? C_LOWER : c >= 'A' && c <= 'Z' ? C_UPPER : C_OTHER;
+    if (c < 0xA0)
+        return C_ODD;                             /* C1 controls */
+    if (c == 0xA0)
+        return C_OTHER;                           /* no-break space */
+    if (c < 0xC0 || c == 0xD7 || c == 0xF7)
+        return C_SYMBOL;                          /* ¡-¿ × ÷ */
+    if (c < 0xDF)
+        return C_UPPER;                           /* À-Þ */
+    if (c < 0x100)
+        return C_LOWER;                           /* ß-ÿ */
+    if (c < 0x180) {                              /* Latin Extended-A */
+        if (c == 0x138 || c == 0x149 || c == 0x17F)
+            return C_LOWER;
+        if ((c >= 0x139 && c <= 0x148) || c >= 0x179)
+            return c & 1 ? C_UPPER : C_LOWER;
+        return c == 0x178 ? C_UPPER : c & 1 ? C_LOWER : C_UPPER;
     }
-    return NULL;
+    if (c == 0x192 || c == 0x2C6 || c == 0x2DC || c == 0x201A || c == 0x201E ||
+        c == 0x2020 || c == 0x2021 || c == 0x2030 || c == 0x2039 || c == 0x203A)
+        return C_ODD;                             /* ƒ ˆ ˜ ‚ „ † ‡ ‰ ‹ › */
+    if (c >= 0x2500 && c <= 0x259F)
+        return C_BOX;                             /* box drawing, blocks */
+    if ((c >= 0x370 && c <= 0x3FF) || (c >= 0x2190 && c <= 0x23FF) ||
+        (c >= 0x25A0 && c <= 0x25FF) || c == 0x207F)
+        return C_GREEK;                           /* Greek, math, shapes, ⁿ */
+    return C_OTHER;
 }
 
-/* How many bytes of s[0..n) to show: at most max, cut at a character. */
+static int is_letter(int k)
+{
+    return k == C_LOWER || k == C_UPPER;
+}
+
+/* Symbols real text puts against letters: « » ° ¿ ¡ ² ³. */
+static int usual_symbol(unsigned c)
+{
+    return c == 0xAB || c == 0xBB || c == 0xB0 || c == 0xBF || c == 0xA1 || c == 0xB2 ||
+           c == 0xB3;
+}
+
+/* How many traces of a code page mix-up s[0..n) (UTF-8) holds: C1
+** controls and the rarer Windows-1252 punctuation (‚ „ † ‰ ‹ ƒ); box
+** drawing; a Greek letter, math symbol or 'þ' against a Latin letter
+** ("BouakΘ", "Garþon": Icelandic pays for it); an accented capital after a
+** small letter ("BouakÚ") or between a capital and a small one ("RÚf");
+** 'Ã' or 'Â' before any other non-ASCII character ("Ã©", "Ã "); a Latin-1
+** symbol but « » between two letters ("ma´s"), or but « » ° ¿ ¡ ² ³ before
+** a small letter ("£uvre") or after an accented letter ("é¼"); an accented
+** capital before quotes or dashes ("Å’", "Å“").  Catalan's "l·l" is fine.
+** Real text in Latin scripts has (nearly) none of them: none of the
+** translations of Django's messages in 28 such languages but 4 Icelandic
+** ones. */
+static int weirdness(const char *s, size_t n)
+{
+    const char *e = s + n, *p = s;
+    int score = 0, len;
+    while (p < e) {
+        if ((unsigned char)*p < 0x80) {   /* every trace holds a non-ASCII character */
+            p++;
+            continue;
+        }
+        unsigned c = fx__utf8_at(p, e, &len), c_prev = 0, c_next = 0;
+        int k = char_class(c), k_prev = C_OTHER, k_next = C_OTHER, plen;
+        if (p > s) {
+            const char *q = p - 1;
+            while (q > s && p - q < 4 && ((unsigned char)*q & 0xC0) == 0x80)
+                q--;
+            c_prev = fx__utf8_at(q, p, &plen);
+            k_prev = char_class(c_prev);
+        }
+        if (p + len < e) {
+            c_next = fx__utf8_at(p + len, e, &plen);
+            k_next = char_class(c_next);
+        }
+        p += len;
+        int accented_prev = c_prev >= 0x80 && is_letter(k_prev);
+        if (k == C_ODD || k == C_BOX)
+            score++;
+        else if ((k == C_GREEK || c == 0xFE) && (is_letter(k_prev) || is_letter(k_next)))
+            score++;
+        else if (k == C_UPPER && (k_prev == C_LOWER || (k_prev == C_UPPER && k_next == C_LOWER)))
+            score++;
+        else if (c_prev == 0xC3 || c_prev == 0xC2)
+            score++;
+        else if (c == 0xB7 && (c_prev | 0x20) == 'l' && (c_next | 0x20) == 'l')
+            ;                                     /* Catalan's l·l */
+        else if (k == C_SYMBOL && c != 0xAB && c != 0xBB && is_letter(k_prev) &&
+                 is_letter(k_next))
+            score++;
+        else if (k == C_SYMBOL && !usual_symbol(c) && (k_next == C_LOWER || accented_prev))
+            score++;
+        else if (k_prev == C_UPPER && c_prev >= 0x80 &&
+                 (c == 0x2019 || c == 0x2018 || c == 0x201C || c == 0x201D ||
+                  c == 0x2022 || c == 0x2013 || c == 0x2014 || c == 0x2122))
+            score++;
+    }
+    return score;
+}
+
+/* Convert s[0..n) with cd into out (reset first).  1 when every
+** character converted, else 0. */
+static int convert_all(iconv_t cd, const char *s, size_t n, fx_buf *out)
+{
+    fx_buf_reset(out);
+    iconv(cd, NULL, NULL, NULL, NULL);
+    char *in = (char *)s;
+    size_t left = n;
+    while (left > 0) {
+        if (fx_buf_grow(out, left * 2 + 16) < 0)
+            return 0;
+        char *o = out->data + out->len;
+        size_t room = out->cap - out->len - 1;
+        size_t r = iconv(cd, &in, &left, &o, &room);
+        out->len = (size_t)(o - out->data);
+        if (r == (size_t)-1 && errno != E2BIG)
+            return 0;
+    }
+    out->data[out->len] = '\0';
+    return 1;
+}
+
+/* Undo mangling m on s[0..n) into out: 1 when it can be undone. */
+static int unmangle(fx_validator *v, size_t m, const char *s, size_t n, fx_buf *out)
+{
+    if (v->cd_state[m] == 0) {
+        v->cd_read[m] = iconv_open(manglings[m].read, "UTF-8");
+        v->cd_wrote[m] = iconv_open("UTF-8", manglings[m].wrote);
+        v->cd_state[m] = v->cd_read[m] != (iconv_t)-1 && v->cd_wrote[m] != (iconv_t)-1 ? 1 : 2;
+    }
+    fx_buf mid = FX_BUF_INIT;
+    int ok = v->cd_state[m] == 1 && convert_all(v->cd_read[m], s, n, &mid) &&
+             convert_all(v->cd_wrote[m], mid.data ? mid.data : "", mid.len, out);
+    fx_buf_free(&mid);
+    return ok;
+}
+
+/* The byte offset in s of the first character that differs in t. */
+static size_t first_difference(const char *s, size_t n, const char *t, size_t tn)
+{
+    size_t i = 0, last = 0;
+    while (i < n && i < tn && s[i] == t[i]) {
+        i++;
+        if (i == n || ((unsigned char)s[i] & 0xC0) != 0x80)
+            last = i;
+    }
+    return last;
+}
+
+/* An excerpt of s[0..n) for a message: at most 40 bytes, cut at a
+** character. */
 static int excerpt_len(const char *s, size_t n, size_t max)
 {
     if (n <= max)
@@ -195,21 +354,69 @@ static int excerpt_len(const char *s, size_t n, size_t max)
     return (int)max;
 }
 
+/* Say so when the string value x of field f looks mangled. */
+static void check_mangled(fx_validator *v, const fx_record *rec, const fx_field *f, fx_value x)
+{
+    const unsigned char *p = (const unsigned char *)x.text, *e = p + x.len;
+    int plain = 1, escaped = 0;
+    for (; p < e; p++) {
+        plain &= *p < 0x80;
+        escaped |= *p == '\\';
+    }
+    if (plain && !escaped)
+        return;                       /* ASCII only: nothing to mangle */
+    if (!escaped && weirdness(x.text + 1, x.len - 2) == 0)
+        return;
+    fx_buf *s = &v->text;
+    fx_buf_reset(s);
+    if (fx_value_str(s, x) < 0 || !s->data || weirdness(s->data, s->len) == 0)
+        return;
+    for (size_t m = 0; m < NMANGLE; m++) {
+        fx_buf *t = &v->fixed;
+        if (!unmangle(v, m, s->data, s->len, t) ||
+            (t->len == s->len && memcmp(t->data, s->data, s->len) == 0) ||
+            weirdness(t->data, t->len) != 0)
+            continue;
+        if (!first_time(v, "mojibake", rec->label, f->name))
+            return;
+        /* Its pair (same code page written, the other one read) may undo it
+        ** alike: then either may be the cause. */
+        fx_buf u = FX_BUF_INIT;
+        int both = m % 2 == 0 && unmangle(v, m + 1, s->data, s->len, &u) &&
+                   u.len == t->len && memcmp(u.data, t->data, t->len) == 0;
+        fx_buf_free(&u);
+        char read[40];
+        snprintf(read, sizeof read, "%s%s%s", manglings[m].read_name, both ? " or " : "",
+                 both ? manglings[m + 1].read_name : "");
+        size_t d = first_difference(s->data, s->len, t->data, t->len);
+        const char *at = escaped ? x.text : x.text + 1 + d;
+        char was[64], fixed[64];
+        snprintf(was, sizeof was, "%.*s", excerpt_len(s->data, s->len, 40), s->data);
+        snprintf(fixed, sizeof fixed, "%.*s", excerpt_len(t->data, t->len, 40), t->data);
+        if (m < 2)
+            say(v, FX_WARNING, rec, at, "encoding",
+                "%s.%s looks double-encoded ('%s' for '%s'): UTF-8 text was read as %s "
+                "and encoded again; fix it at the source (further ones in this field "
+                "not reported)", rec->label, f->name, was, fixed, read);
+        else
+            say(v, FX_WARNING, rec, at, "encoding",
+                "%s.%s looks mangled by a console code page ('%s' for '%s'): %s text "
+                "was read as %s, as PowerShell's '>' reads what Python writes (with "
+                "the console's OEM code page: cp850 in Western Europe, cp437 in the "
+                "US); export with 'python -X utf8 manage.py dumpdata -o FILE' instead "
+                "of '>' (further ones in this field not reported)", rec->label, f->name,
+                was, fixed, manglings[m].wrote_name, read);
+        return;
+    }
+}
+
 static void check_text(fx_validator *v, const fx_record *rec)
 {
     for (size_t i = 0; i < rec->nfields; i++) {
         const fx_field *f = &rec->fields[i];
         check_nan(v, rec, f, f->value);
-        if (f->value.type != FX_STRING)
-            continue;
-        const char *d = double_encoded(f->value.text, f->value.len);
-        if (d && first_time(v, "mojibake", rec->label, f->name))
-            say(v, FX_WARNING, rec, d, "encoding",
-                "%s.%s looks double-encoded ('%.*s'): UTF-8 text was read as "
-                "Latin-1 or Windows-1252 and encoded again; fix it at the source "
-                "(further ones in this field not reported)",
-                rec->label, f->name, excerpt_len(f->value.text + 1, f->value.len - 2, 40),
-                f->value.text + 1);
+        if (f->value.type == FX_STRING)
+            check_mangled(v, rec, f, f->value);
     }
 }
 
@@ -505,5 +712,13 @@ void fx_validator_free(fx_validator *v)
     }
     free(v->refs);
     fx_buf_free(&v->tmp);
+    fx_buf_free(&v->text);
+    fx_buf_free(&v->fixed);
+    for (size_t m = 0; m < NMANGLE; m++) {
+        if (v->cd_read[m] != (iconv_t)-1 && v->cd_state[m])
+            iconv_close(v->cd_read[m]);
+        if (v->cd_wrote[m] != (iconv_t)-1 && v->cd_state[m])
+            iconv_close(v->cd_wrote[m]);
+    }
     free(v);
 }

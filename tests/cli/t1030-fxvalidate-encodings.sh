@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # fxvalidate on encodings and compression: BOMs, UTF-16 (PowerShell's '>'),
-# UTF-32, Windows-1252 and double-encoded text, CRLF, every compression
+# UTF-32, Windows-1252, text mangled by code pages, CRLF, every compression
 # loaddata reads (gzip, bzip2, xz, lzma, single-file zip), damaged archives.
 # Where the records are read, their --hash lines equal those of the plain
 # file; what loaddata refuses (t1060 checks it against loaddata itself) is
@@ -313,8 +313,8 @@ test_expect 'double-encoded text (Ã© for é): a warning, exit 0' <<\EOT
 two_agences | sed "s/Bouaké\",/BouakÃ©\",/" >moji.json &&
 test_expect_code 0 fxvalidate moji.json 2>err &&
 cat >expect <<\EOF &&
-moji.json:17:18: warning: supermarket.agence.nom looks double-encoded ('BouakÃ©'): UTF-8 text was read as Latin-1 or Windows-1252 and encoded again; fix it at the source (further ones in this field not reported) [encoding]
-moji.json:18:20: warning: supermarket.agence.ville looks double-encoded ('BouakÃ©'): UTF-8 text was read as Latin-1 or Windows-1252 and encoded again; fix it at the source (further ones in this field not reported) [encoding]
+moji.json:17:18: warning: supermarket.agence.nom looks double-encoded ('BouakÃ©' for 'Bouaké'): UTF-8 text was read as Windows-1252 or Latin-1 and encoded again; fix it at the source (further ones in this field not reported) [encoding]
+moji.json:18:20: warning: supermarket.agence.ville looks double-encoded ('BouakÃ©' for 'Bouaké'): UTF-8 text was read as Windows-1252 or Latin-1 and encoded again; fix it at the source (further ones in this field not reported) [encoding]
 fxvalidate: 2 records in 1 file: valid, 0 errors, 2 warnings
 EOF
 test_cmp expect err
@@ -328,9 +328,101 @@ cat >moji.jsonl <<\EOF &&
 EOF
 test_expect_code 0 fxvalidate -q moji.jsonl 2>err &&
 cat >expect <<\EOF &&
-moji.jsonl:1:47: warning: a.b.s looks double-encoded ('CafÃ©'): UTF-8 text was read as Latin-1 or Windows-1252 and encoded again; fix it at the source (further ones in this field not reported) [encoding]
-moji.jsonl:1:58: warning: a.b.t looks double-encoded ('Ã¨re'): UTF-8 text was read as Latin-1 or Windows-1252 and encoded again; fix it at the source (further ones in this field not reported) [encoding]
+moji.jsonl:1:47: warning: a.b.s looks double-encoded ('CafÃ©' for 'Café'): UTF-8 text was read as Windows-1252 or Latin-1 and encoded again; fix it at the source (further ones in this field not reported) [encoding]
+moji.jsonl:1:58: warning: a.b.t looks double-encoded ('Ã¨re' for 'ère'): UTF-8 text was read as Windows-1252 or Latin-1 and encoded again; fix it at the source (further ones in this field not reported) [encoding]
 EOF
+test_cmp expect err
+EOT
+
+# Text mangled on its way through a code page, made with Python's codecs:
+# French ERP words written as UTF-8 or Windows-1252 and read as
+# Windows-1252, Latin-1, cp850 or cp437.  make.py writes moji.jsonl, one
+# record a word and mix-up, and the warnings expected, with the column of
+# the first mangled character and the code pages that give the same text.
+cat >"$FX_TRASH/moji.py" <<\EOF
+import json
+words = ["Bouaké", "Café crème", "Épicerie fine", "déjà vu", "Boulangerie-pâtisserie",
+         "Côte d'Ivoire", "l’eau minérale", "Noël", "Ça coûte cher", "maïs doux", "CAFÉ",
+         "«Spécial»", "n°5 ÉLÈVE", "Crème brûlée", "Pâté de foie", "Fromage râpé",
+         "Bière blonde", "Huile extrême", "Jus d'orange pressé", "Thé vert", "Gâteau",
+         "Lait stérilisé", "Épinards hachés", "Société Générale", "Coût unitaire",
+         "Quantité reçue", "Dépôt", "Réf. fournisseur", "Mme Koné Aïcha", "M. Traoré",
+         "Garçon", "Français", "hôtel", "forêt", "naïf", "cœur d’artichaut", "Über"]
+groups = [("UTF-8", "utf-8", [("Windows-1252", "cp1252"), ("Latin-1", "latin-1")]),
+          ("UTF-8", "utf-8", [("cp850", "cp850"), ("cp437", "cp437")]),
+          ("Windows-1252", "cp1252", [("cp850", "cp850"), ("cp437", "cp437")])]
+out, expect, n = [], [], 0
+for w in words:
+    for gi, (wrote, enc, reads) in enumerate(groups):
+        for name, dec in reads:
+            try:
+                m = w.encode(enc).decode(dec)
+            except (UnicodeEncodeError, UnicodeDecodeError):
+                continue
+            n += 1
+            field = "w%d" % n
+            line = json.dumps({"model": "a.b", "pk": n, "fields": {field: m}}, ensure_ascii=False)
+            out.append(line)
+            same = [nm for nm, d in reads if w.encode(enc).decode(d, "replace") == m]
+            d = next(i for i in range(len(m)) if m[i] != w[i])
+            col = line.index('"' + m) + 2 + d
+            if gi == 0:
+                msg = ("a.b.%s looks double-encoded ('%s' for '%s'): UTF-8 text was read as %s "
+                       "and encoded again; fix it at the source (further ones in this field "
+                       "not reported)" % (field, m, w, " or ".join(same)))
+            else:
+                msg = ("a.b.%s looks mangled by a console code page ('%s' for '%s'): %s text "
+                       "was read as %s, as PowerShell's '>' reads what Python writes (with "
+                       "the console's OEM code page: cp850 in Western Europe, cp437 in the "
+                       "US); export with 'python -X utf8 manage.py dumpdata -o FILE' instead "
+                       "of '>' (further ones in this field not reported)"
+                       % (field, m, w, wrote, " or ".join(same)))
+            expect.append("moji.jsonl:%d:%d: warning: %s [encoding]" % (len(out), col, msg))
+            out.append(json.dumps({"model": "a.b", "pk": 10000 + n, "fields": {"ok" + field: w}},
+                                  ensure_ascii=False))
+open("moji.jsonl", "w").write("\n".join(out) + "\n")
+open("expect", "w").write("\n".join(expect) + "\n")
+EOF
+
+test_expect 'code page mix-ups (double-encoded, through a console): each named, with the text meant' <<\EOT
+python3 "$FX_TRASH/moji.py" &&
+test "$(wc -l <expect)" -gt 200 &&
+test_expect_code 0 fxvalidate -q moji.jsonl 2>err &&
+test_cmp expect err &&
+grep -q "'BouakÚ' for 'Bouaké'): Windows-1252 text was read as cp850," err &&
+grep -q "'BouakΘ' for 'Bouaké'): Windows-1252 text was read as cp437," err &&
+grep -q "'Bouak├®' for 'Bouaké'): UTF-8 text was read as cp850," err &&
+grep -q "'Bouak├⌐' for 'Bouaké'): UTF-8 text was read as cp437," err &&
+grep -q "'Garþon' for 'Garçon'): Windows-1252 text was read as cp850," err &&
+grep -q "'├ça co├╗te cher' for 'Ça coûte cher'): UTF-8 text was read as cp850 or cp437," err
+EOT
+
+test_expect 'escaped text is checked too; the place is then the string' <<\EOT
+printf '{"model": "a.b", "pk": 1, "fields": {"s": "Bouak\\u00da"}}\n' >esc.jsonl &&
+test_expect_code 0 fxvalidate -q esc.jsonl 2>err &&
+grep "^esc.jsonl:1:43: warning: a.b.s looks mangled by a console code page ('BouakÚ' for 'Bouaké'): Windows-1252 text was read as cp850," err
+EOT
+
+test_expect 'no mix-up reported in real text: Django'"'"'s messages in 27 languages' <<\EOT
+po=/usr/lib/python3/dist-packages/django/conf/locale
+test -d $po || { echo "python3-django missing: skipped"; return 0; }
+cat >po.py <<\EOF &&
+import glob, json, re, sys
+n = 0
+for lang in sys.argv[1:]:
+    for f in sorted(glob.glob("/usr/lib/python3/dist-packages/django/**/locale/%s/LC_MESSAGES/*.po"
+                              % lang, recursive=True)):
+        for m in re.finditer(r'^msgstr "(.+)"$', open(f, encoding="utf-8").read(), re.M):
+            t = m.group(1).encode().decode("unicode_escape").encode("latin-1").decode("utf-8")
+            if any(ord(c) > 127 for c in t):
+                n += 1
+                print(json.dumps({"model": "a.b", "pk": n, "fields": {"s%d" % n: t}},
+                                 ensure_ascii=False))
+EOF
+python3 po.py fr de es pt it ca nl da sv nb fi pl cs hu ro tr vi sk sl hr et lv lt gl ga af sq >po.jsonl &&
+test "$(wc -l <po.jsonl)" -gt 7000 &&
+test_expect_code 0 fxvalidate po.jsonl 2>err &&
+echo "fxvalidate: $(wc -l <po.jsonl) records in 1 file: valid, 0 errors, 0 warnings" >expect &&
 test_cmp expect err
 EOT
 
