@@ -4,6 +4,7 @@
 #include "common.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -55,6 +56,46 @@ int tool_usage_error(const char *synopsis, const char *fmt, ...)
     va_end(ap);
     fprintf(stderr, "\n%s'%s --help' for more help\n", synopsis, tool_prog);
     return EXIT_TROUBLE;
+}
+
+int tool_option_error(const char *synopsis, const char *optstring,
+                      const struct option *longopts, char **argv)
+{
+    const char *arg = optind > 0 ? argv[optind - 1] : "";
+    if (strncmp(arg, "--", 2) != 0 || !arg[2]) {   /* a short option */
+        const char *o = optopt && optopt != ':' ? strchr(optstring, optopt) : NULL;
+        if (o && o[1] == ':')
+            return tool_usage_error(synopsis, "option '-%c' needs a value", optopt);
+        return tool_usage_error(synopsis, "unknown option '-%c'", optopt ? optopt : '?');
+    }
+    const char *name = arg + 2, *eq = strchr(name, '=');
+    size_t n = eq ? (size_t)(eq - name) : strlen(name);
+    const struct option *hit = NULL;
+    char all[256] = "";
+    int nhit = 0;
+    for (const struct option *l = longopts; l->name; l++) {
+        if (strncmp(l->name, name, n) != 0)
+            continue;
+        if (strlen(l->name) == n) {          /* exact: the value is wrong */
+            hit = l;
+            nhit = 1;
+            break;
+        }
+        if (!hit || hit->flag != l->flag || hit->val != l->val) {   /* not a synonym */
+            size_t k = strlen(all);
+            snprintf(all + k, sizeof all - k, "%s--%s", nhit ? ", " : "", l->name);
+            nhit++;
+        }
+        hit = l;
+    }
+    if (nhit > 1)
+        return tool_usage_error(synopsis, "option '--%.*s' is ambiguous: %s", (int)n, name,
+                                all);
+    if (hit && hit->has_arg == required_argument && !eq)
+        return tool_usage_error(synopsis, "option '--%s' needs a value", hit->name);
+    if (hit && hit->has_arg == no_argument && eq)
+        return tool_usage_error(synopsis, "option '--%s' takes no value", hit->name);
+    return tool_usage_error(synopsis, "unknown option '--%.*s'", (int)n, name);
 }
 
 int tool_version(void)

@@ -32,6 +32,14 @@ int tool_errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int tool_usage_error(const char *synopsis, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* What getopt_long() refused (it returned '?', with opterr set to 0 so
+** that it says nothing itself): an unknown or ambiguous option, a missing
+** value or one given to an option that takes none, said once as a usage
+** error (see tool_usage_error); 2. */
+struct option;
+int tool_option_error(const char *synopsis, const char *optstring,
+                      const struct option *longopts, char **argv);
+
 /* Print "prog (fx) VERSION" on stdout; return 0. */
 int tool_version(void);
 

@@ -222,6 +222,7 @@ int main(int argc, char **argv)
         status = tool_errorf("out of memory");
         goto done;
     }
+    opterr = 0;                       /* tool_option_error() says it */
     while ((c = getopt_long(argc, argv, "s:k:i:m:x:qh", longopts, NULL)) != -1) {
         switch (c) {
         case 's': schema_spec = optarg; break;
@@ -252,7 +253,9 @@ int main(int argc, char **argv)
         case 'q': o.quiet = 1; break;
         case 'h': fputs(synopsis, stdout); fputs(help, stdout); status = 0; goto done;
         case OPT_VERSION: status = tool_version(); goto done;
-        default: USAGE("unknown option");
+        default:
+            status = tool_option_error(synopsis, "s:k:i:m:x:qh", longopts, argv);
+            goto done;
         }
     }
     if (argc - optind != 2)

@@ -174,6 +174,7 @@ int main(int argc, char **argv)
     tool_init(argv[0]);
     if (!red || !drop || fx_filter_new(&f) < 0)
         return tool_errorf("out of memory");
+    opterr = 0;                       /* tool_option_error() says it */
     while ((c = getopt_long(argc, argv, "m:x:w:ds:co:qh", longopts, NULL)) != -1) {
         int rc = 0;
         switch (c) {
@@ -211,7 +212,9 @@ int main(int argc, char **argv)
             }
             format = strcmp(optarg, "jsonl") == 0;
             break;
-        default: status = tool_usage_error(synopsis, "unknown option"); goto done;
+        default:
+            status = tool_option_error(synopsis, "m:x:w:ds:co:qh", longopts, argv);
+            goto done;
         }
         if (rc < 0 && c == 'w' && rc == FX_EUSAGE) {   /* show the place */
             status = tool_error(&err);

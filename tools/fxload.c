@@ -99,6 +99,7 @@ int main(int argc, char **argv)
     ** SQLite's allocator takes no global mutex (a few percent of a large
     ** SQLite load).  Only possible before SQLite is first used. */
     sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+    opterr = 0;                       /* tool_option_error() says it */
     while ((c = getopt_long(argc, argv, "d:s:niqh", longopts, NULL)) != -1) {
         switch (c) {
         case 'd': target = optarg; break;
@@ -109,7 +110,7 @@ int main(int argc, char **argv)
         case 'q': quiet = 1; break;
         case 'h': fputs(synopsis, stdout); fputs(help, stdout); return 0;
         case OPT_VERSION: return tool_version();
-        default: return tool_usage_error(synopsis, "unknown option");
+        default: return tool_option_error(synopsis, "d:s:niqh", longopts, argv);
         }
     }
     if (!target)

@@ -159,6 +159,7 @@ int main(int argc, char **argv)
         status = tool_errorf("out of memory");
         goto done;
     }
+    opterr = 0;                       /* tool_option_error() says it */
     while ((c = getopt_long(argc, argv, "o:s:k:qh", longopts, NULL)) != -1) {
         switch (c) {
         case 'o': output = optarg; break;
@@ -182,7 +183,9 @@ int main(int argc, char **argv)
         case 'q': quiet = 1; break;
         case 'h': fputs(synopsis, stdout); fputs(help, stdout); status = 0; goto done;
         case OPT_VERSION: status = tool_version(); goto done;
-        default: USAGE("unknown option");
+        default:
+            status = tool_option_error(synopsis, "o:s:k:qh", longopts, argv);
+            goto done;
         }
     }
     if (argc - optind != 3)

@@ -71,8 +71,8 @@ int main(int argc, char **argv)
     fx_validate_opts vo;
     memset(&vo, 0, sizeof vo);
     tool_init(argv[0]);
-    opterr = 0;                       /* our own message, with the synopsis */
-    while ((c = getopt_long(argc, argv, ":s:iqh", longopts, NULL)) != -1) {
+    opterr = 0;                       /* tool_option_error() says it */
+    while ((c = getopt_long(argc, argv, "s:iqh", longopts, NULL)) != -1) {
         switch (c) {
         case 's': schema_spec = optarg; break;
         case OPT_PRINT_SCHEMA: print_schema = 1; break;
@@ -97,13 +97,7 @@ int main(int argc, char **argv)
                 return tool_usage_error(synopsis, "--format takes text or json, not '%s'",
                                         optarg);
             break;
-        case ':':
-            return tool_usage_error(synopsis, "option '%s' needs a value",
-                                    argv[optind - 1]);
-        default:
-            if (optopt)
-                return tool_usage_error(synopsis, "unknown option '-%c'", optopt);
-            return tool_usage_error(synopsis, "unknown option '%s'", argv[optind - 1]);
+        default: return tool_option_error(synopsis, "s:iqh", longopts, argv);
         }
     }
     if (print_schema && !schema_spec)
