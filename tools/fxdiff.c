@@ -12,7 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
-static const char synopsis[] = "usage: fxdiff [OPTIONS] OLD NEW\n";
+static const char synopsis[] = "usage: fxdiff [OPTIONS] [-o FILE] OLD NEW\n";
 
 static const char help[] =
     "Compare two Django fixture exports record by record.  Layout (compact,\n"
@@ -28,6 +28,7 @@ static const char help[] =
     "      --format FORMAT       text (default), json, or fixture: NEW's added\n"
     "                            and changed records as a fixture\n"
     "      --color WHEN          auto (default), always, never\n"
+    "  -o, --output FILE         write FILE atomically instead of stdout\n"
     "  -q, --quiet               no output, only the exit status\n"
     "  -h, --help                this help\n"
     "      --version             the version\n"
@@ -50,6 +51,7 @@ static const struct option longopts[] = {
     {"format", required_argument, NULL, OPT_FORMAT},
     {"color", required_argument, NULL, OPT_COLOR},
     {"colour", required_argument, NULL, OPT_COLOR},
+    {"output", required_argument, NULL, 'o'},
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, OPT_VERSION},
@@ -67,6 +69,7 @@ typedef struct out {
     size_t nrows;
     unsigned long n[4];
     fx_writer *w;
+    fx_output *o;            /* stdout or -o FILE */
     fx_error *err;
 } out;
 
@@ -198,14 +201,14 @@ static int on_change(void *ctx, const fx_change *c)
         fx_buf_adds(&b, C(o, "0"));
     }
     fx_buf_addc(&b, '\n');
-    fwrite(b.data, 1, b.len, stdout);
+    int rc = fx_output_write(o->o, b.data, b.len, o->err);
     fx_buf_free(&b);
-    return 0;
+    return rc < 0 ? -1 : 0;
 }
 
 int main(int argc, char **argv)
 {
-    const char *schema_spec = NULL, *color = "auto";
+    const char *schema_spec = NULL, *color = "auto", *output = NULL;
     const char **ignore = calloc((size_t)argc + 1, sizeof *ignore);
     fx_diff_opts d;
     out o;
@@ -213,7 +216,6 @@ int main(int argc, char **argv)
     fx_models *models = NULL;
     fx_keyspec *keys = NULL;
     fx_schema *schema = NULL;
-    fx_output *fo = NULL;
     int c, rc = 0, status = EXIT_TROUBLE;
     memset(&d, 0, sizeof d);
     memset(&o, 0, sizeof o);
@@ -223,7 +225,7 @@ int main(int argc, char **argv)
         goto done;
     }
     opterr = 0;                       /* tool_option_error() says it */
-    while ((c = getopt_long(argc, argv, "s:k:i:m:x:qh", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "s:k:i:m:x:o:qh", longopts, NULL)) != -1) {
         switch (c) {
         case 's': schema_spec = optarg; break;
         case 'k':
@@ -250,11 +252,12 @@ int main(int argc, char **argv)
                                         "not '%s'", optarg);
             color = optarg;
             break;
+        case 'o': output = optarg; break;
         case 'q': o.quiet = 1; break;
         case 'h': fputs(synopsis, stdout); fputs(help, stdout); status = 0; goto done;
         case OPT_VERSION: status = tool_version(); goto done;
         default:
-            status = tool_option_error(synopsis, "s:k:i:m:x:qh", longopts, argv);
+            status = tool_option_error(synopsis, "s:k:i:m:x:o:qh", longopts, argv);
             goto done;
         }
     }
@@ -264,8 +267,10 @@ int main(int argc, char **argv)
         USAGE("--stat prints text: do not combine it with --format");
     if (strcmp(argv[optind], "-") == 0 && strcmp(argv[optind + 1], "-") == 0)
         USAGE("only one of OLD and NEW can be stdin");
+    if (o.quiet && output)
+        USAGE("-q writes nothing: do not combine it with -o");
     o.color = strcmp(color, "always") == 0 ||
-              (strcmp(color, "auto") == 0 && isatty(1) && !getenv("NO_COLOR"));
+              (strcmp(color, "auto") == 0 && !output && isatty(1) && !getenv("NO_COLOR"));
     if (o.quiet)
         o.format = F_TEXT, o.stat = 0;
 
@@ -283,6 +288,10 @@ int main(int argc, char **argv)
     o.err = &err;
     if (o.format == F_JSON)
         o.changes = json_object_new_array();
+    if (!o.quiet && fx_output_open(&o.o, output, &err) < 0) {
+        status = tool_error(&err);
+        goto done;
+    }
     if (o.format == F_FIXTURE) {
         fx_reader *r;
         fx_reader_opts ro = {.diag = NULL};
@@ -294,8 +303,8 @@ int main(int argc, char **argv)
                 l = fx_reader_layout(r);
             fx_reader_free(r);
         }
-        if ((rc = fx_output_open(&fo, NULL, &err)) < 0 || (rc = fx_writer_new(&o.w, fo, l)) < 0)
-            rc = tool_error(&err);
+        if ((rc = fx_writer_new(&o.w, o.o, l)) < 0)
+            rc = fx_error_set(&err, rc, NULL, 0, 0, 0, "out of memory");
     }
     if (rc == 0)
         rc = fx_diff(argv[optind], argv[optind + 1], &d, on_change, &o, &err);
@@ -306,33 +315,37 @@ int main(int argc, char **argv)
                           t.errors == 1 ? "" : "s");
     if (rc < 0) {
         status = tool_error(&err);
-    } else {
-        status = rc ? EXIT_DIFF : EXIT_SAME;
-        if (o.w && (fx_writer_finish(o.w, &err) < 0 || fx_output_commit(fo, &err) < 0))
-            status = tool_error(&err);
-        if (o.changes) {
-            json_object *j = json_object_new_object();
-            json_object_object_add(j, "same", json_object_new_boolean(rc == 0));
-            json_object_object_add(j, "added", json_object_new_int64((int64_t)o.n[FX_ADDED]));
-            json_object_object_add(j, "removed", json_object_new_int64((int64_t)o.n[FX_REMOVED]));
-            json_object_object_add(j, "changed", json_object_new_int64((int64_t)o.n[FX_CHANGED]));
-            json_object_object_add(j, "changes", o.changes);
-            o.changes = NULL;
-            puts(json_object_to_json_string_ext(j, JSON_C_TO_STRING_PRETTY |
-                                                       JSON_C_TO_STRING_NOSLASHESCAPE));
-            json_object_put(j);
-        }
-        for (size_t i = 0; i < o.nrows; i++)
-            printf("%s: %lu added, %lu removed, %lu changed\n", o.rows[i].label,
-                   o.rows[i].n[FX_ADDED], o.rows[i].n[FX_REMOVED], o.rows[i].n[FX_CHANGED]);
-        if (o.stat)
-            printf("%zu model%s: %lu added, %lu removed, %lu changed\n", o.nrows,
-                   o.nrows == 1 ? "" : "s", o.n[FX_ADDED], o.n[FX_REMOVED], o.n[FX_CHANGED]);
+        goto done;
     }
+    status = rc ? EXIT_DIFF : EXIT_SAME;
+    fx_buf b = FX_BUF_INIT;
+    if (o.changes) {
+        json_object *j = json_object_new_object();
+        json_object_object_add(j, "same", json_object_new_boolean(rc == 0));
+        json_object_object_add(j, "added", json_object_new_int64((int64_t)o.n[FX_ADDED]));
+        json_object_object_add(j, "removed", json_object_new_int64((int64_t)o.n[FX_REMOVED]));
+        json_object_object_add(j, "changed", json_object_new_int64((int64_t)o.n[FX_CHANGED]));
+        json_object_object_add(j, "changes", o.changes);
+        o.changes = NULL;
+        fx_buf_printf(&b, "%s\n", json_object_to_json_string_ext(j, JSON_C_TO_STRING_PRETTY |
+                                                            JSON_C_TO_STRING_NOSLASHESCAPE));
+        json_object_put(j);
+    }
+    for (size_t i = 0; i < o.nrows; i++)
+        fx_buf_printf(&b, "%s: %lu added, %lu removed, %lu changed\n", o.rows[i].label,
+                      o.rows[i].n[FX_ADDED], o.rows[i].n[FX_REMOVED], o.rows[i].n[FX_CHANGED]);
+    if (o.stat)
+        fx_buf_printf(&b, "%zu model%s: %lu added, %lu removed, %lu changed\n", o.nrows,
+                      o.nrows == 1 ? "" : "s", o.n[FX_ADDED], o.n[FX_REMOVED], o.n[FX_CHANGED]);
+    if (o.o && ((o.w && fx_writer_finish(o.w, &err) < 0) ||
+                (b.len && fx_output_write(o.o, b.data, b.len, &err) < 0) ||
+                fx_output_commit(o.o, &err) < 0))
+        status = tool_error(&err);
+    fx_buf_free(&b);
 done:
     json_object_put(o.changes);
     fx_writer_free(o.w);
-    fx_output_free(fo);
+    fx_output_free(o.o);
     for (size_t i = 0; i < o.nrows; i++)
         free(o.rows[i].label);
     free(o.rows);

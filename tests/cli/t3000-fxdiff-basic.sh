@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # fxdiff: text output, --stat, --format json and fixture, --ignore-field,
-# -m/-x, --key, -q, colour, layouts and orders that compare equal, exit
+# -m/-x, --key, -q, -o, colour, layouts and orders that compare equal, exit
 # status (0 same, 1 different, 2 trouble).
 
 . "$(dirname "$0")/lib.sh"
@@ -180,6 +180,37 @@ if command -v script >/dev/null; then
     NO_COLOR=1 script -qec "fxdiff -m supermarket.commande old.json new.jsonl" /dev/null >out;
     ! grep -q "$(printf '\033')\[3" out
 fi
+EOT
+
+test_expect '-o FILE: every format written there, atomically, as on stdout' <<\EOT
+make_files &&
+for f in "" "--stat" "--format json" "--format fixture"; do
+    test_expect_code 1 fxdiff $f old.json new.jsonl >expect 2>/dev/null &&
+    test_expect_code 1 fxdiff $f -o out.txt old.json new.jsonl >stdout 2>/dev/null &&
+    test_must_be_empty stdout &&
+    test_cmp expect out.txt || return 1
+done &&
+fxdiff -o same.txt old.json old.json &&
+test_must_be_empty same.txt &&
+test_expect_code 1 fxdiff --color auto -o out.txt -m supermarket.commande old.json new.jsonl &&
+printf -- '- supermarket.commande 5\n+ supermarket.commande 6\n' >expect &&
+test_cmp expect out.txt &&
+ls -A >files && printf 'expect\nfiles\nnew.jsonl\nold.json\nout.txt\nsame.txt\nstdout\n' >want &&
+test_cmp want files
+EOT
+
+test_expect '-o FILE: untouched when the diff cannot be trusted; -q and -o do not go together' <<\EOT
+make_files &&
+echo keep >out.txt &&
+printf "[{\"model\": \"a.b\", \"pk\": 1, \"fields\": {\"x\": \"\377\"}}]\n" >bad.json &&
+test_expect_code 2 fxdiff -o out.txt old.json bad.json 2>err &&
+echo keep >expect &&
+test_cmp expect out.txt &&
+test_expect_code 2 fxdiff -o out.txt old.json missing.json 2>err &&
+test_cmp expect out.txt &&
+! ls -A | grep -q "fx-" &&
+test_expect_code 2 fxdiff -q -o out.txt old.json new.jsonl 2>err &&
+grep "^fxdiff: -q writes nothing: do not combine it with -o$" err
 EOT
 
 test_expect 'stdin as OLD or NEW' <<\EOT
