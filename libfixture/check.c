@@ -532,8 +532,9 @@ static int valid_date(long y, long m, long d)
     return !(m == 2 && d == 29 && (y % 4 || (y % 100 == 0 && y % 400)));
 }
 
-/* date_re without $: YYYY-M[M]-D[D]; 1 matched (*ok: a real date). */
-static int scan_date(const char **pp, const char *e, int *ok)
+/* date_re without $: YYYY-M[M]-D[D]; 1 matched (*ok: a real date), the
+** year, month and day in v[0..3) when v is not NULL. */
+static int scan_date(const char **pp, const char *e, int *ok, long *v)
 {
     long y, m, d;
     const char *p = *pp;
@@ -542,24 +543,37 @@ static int scan_date(const char **pp, const char *e, int *ok)
         return 0;
     *ok = valid_date(y, m, d);
     *pp = p;
+    if (v)
+        v[0] = y, v[1] = m, v[2] = d;
     return 1;
 }
 
-/* time_re without $: H[H]:M[M][:S[S][[.,]f{1,12}]]; 1 matched. */
-static int scan_time(const char **pp, const char *e, int *ok)
+/* time_re without $: H[H]:M[M][:S[S][[.,]f{1,12}]]; 1 matched, the hour,
+** minute, second and microsecond (the first six digits, as Django takes
+** them) in v[0..4) when v is not NULL. */
+static int scan_time(const char **pp, const char *e, int *ok, long *v)
 {
-    long h, m, s = 0, us;   /* us: any 1-12 digits make a valid microsecond */
+    long h, m, s = 0, us = 0, f;   /* any 1-12 digits make a valid microsecond */
     const char *p = *pp;
     if (!digits(&p, e, 1, 2, &h) || p >= e || *p++ != ':' || !digits(&p, e, 1, 2, &m))
         return 0;
     const char *q = p;
     if (q < e && *q++ == ':' && digits(&q, e, 1, 2, &s)) {
         p = q;
-        if (q < e && (*q == '.' || *q == ',') && (q++, digits(&q, e, 1, 12, &us)))
-            p = q;
+        if (q < e && (*q == '.' || *q == ',')) {
+            const char *r = q + 1;
+            if (digits(&r, e, 1, 6, &us)) {
+                for (long k = r - q - 1; k < 6; k++)
+                    us *= 10;
+                digits(&r, e, 0, 6, &f);
+                p = r;
+            }
+        }
     }
     *ok = h <= 23 && m <= 59 && s <= 59;
     *pp = p;
+    if (v)
+        v[0] = h, v[1] = m, v[2] = s, v[3] = us;
     return 1;
 }
 
@@ -569,40 +583,62 @@ static int check_date(const chk *c)
     int ok = 0;
     if (c->v.type == FX_STRING) {
         const char *p = c->s, *e = dollar(c->s, c->s + c->slen);
-        if (scan_date(&p, e, &ok) && p == e && ok)
+        if (scan_date(&p, e, &ok, NULL) && p == e && ok)
             return 0;
     }
     return fail(c, "%s is not a valid date: expected YYYY-MM-DD", SHOW(c));
+}
+
+/* A datetime as DateTimeField.to_python() reads it. */
+typedef struct dtime {
+    long v[7];          /* year, month, day, hour, minute, second, microsecond */
+    int tz;             /* an offset was given */
+    long offset;        /* minutes east of UTC */
+} dtime;
+
+/* datetime_re, else date_re (midnight, no offset), on s[0..n): 1 a valid
+** datetime in *t, 0 no match, -1 a date alone that is no real date. */
+static int parse_datetime(const char *s, size_t n, dtime *t)
+{
+    int ok = 0, tok = 0;
+    const char *p = s, *e = dollar(s, s + n);
+    memset(t, 0, sizeof *t);
+    if (!scan_date(&p, e, &ok, t->v))
+        return 0;
+    if (p == e)
+        return ok ? 1 : -1;
+    long th, tm = 0;
+    if ((*p == 'T' || *p == ' ') && (p++, scan_time(&p, e, &tok, t->v + 3))) {
+        const char *q = p + 1;   /* (Z|[+-]\d{2}(:?\d{2})?)? */
+        if (p < e && *p == 'Z') {
+            p = q;
+            t->tz = 1;
+        } else if (p < e && (*p == '+' || *p == '-') && digits(&q, e, 2, 2, &th)) {
+            int neg = *p == '-';
+            p = q;
+            q += q < e && *q == ':';
+            if (digits(&q, e, 2, 2, &tm))
+                p = q;
+            tok &= th * 60 + tm < 24 * 60;
+            t->tz = 1;
+            t->offset = (neg ? -1 : 1) * (th * 60 + tm);
+        }
+        if (p == e && ok && tok)
+            return 1;
+    }
+    return 0;
 }
 
 /* DateTimeField.to_python: datetime_re, else date_re. */
 static int check_datetime(const chk *c)
 {
     char qbuf[80];
-    int ok = 0, tok = 0;
-    if (c->v.type == FX_STRING) {
-        const char *p = c->s, *e = dollar(c->s, c->s + c->slen);
-        if (scan_date(&p, e, &ok)) {
-            if (p == e)
-                return ok ? 0 : fail(c, "%s is not a valid date: expected YYYY-MM-DD",
-                                     SHOW(c));
-            long th, tm = 0;
-            if ((*p == 'T' || *p == ' ') && (p++, scan_time(&p, e, &tok))) {
-                const char *q = p + 1;   /* (Z|[+-]\d{2}(:?\d{2})?)? */
-                if (p < e && *p == 'Z') {
-                    p = q;
-                } else if (p < e && (*p == '+' || *p == '-') && digits(&q, e, 2, 2, &th)) {
-                    p = q;
-                    q += q < e && *q == ':';
-                    if (digits(&q, e, 2, 2, &tm))
-                        p = q;
-                    tok &= th * 60 + tm < 24 * 60;
-                }
-                if (p == e && ok && tok)
-                    return 0;
-            }
-        }
-    }
+    dtime t;
+    int r = c->v.type == FX_STRING ? parse_datetime(c->s, c->slen, &t) : 0;
+    if (r == 1)
+        return 0;
+    if (r == -1)
+        return fail(c, "%s is not a valid date: expected YYYY-MM-DD", SHOW(c));
     return fail(c, "%s is not a valid datetime: expected YYYY-MM-DD HH:MM[:ss[.uuuuuu]][TZ]",
                 SHOW(c));
 }
@@ -615,7 +651,7 @@ static int check_time(const chk *c)
     int ok = 0;
     if (c->v.type == FX_STRING) {
         const char *p = c->s;
-        if (scan_time(&p, c->s + c->slen, &ok) && ok)
+        if (scan_time(&p, c->s + c->slen, &ok, NULL) && ok)
             return 0;
     }
     return fail(c, "%s is not a valid time: expected HH:MM[:ss[.uuuuuu]]", SHOW(c));
@@ -751,9 +787,10 @@ static int iso_units(const char *p, const char *e, int u, long double *acc, int 
     return 0;
 }
 
-/* parse_duration(): 0 no match, 1 a timedelta, 2 matched but Django fails
-** (float() refuses the number, or the timedelta overflows). */
-static int parse_duration(const char *s, size_t n)
+/* parse_duration(): 0 no match, 1 a timedelta (its length in seconds in
+** *total when not NULL), 2 matched but Django fails (float() refuses the
+** number, or the timedelta overflows). */
+static int parse_duration(const char *s, size_t n, long double *total)
 {
     const char *e = dollar(s, s + n), *p;
     long double days = 0, sec = 0, lim = 1e9L * 86400;
@@ -806,6 +843,8 @@ static int parse_duration(const char *s, size_t n)
     if (bad || fabsl(days) > 999999999 || !(fabsl(sec) < lim) || t < -999999999 ||
         t > 999999999)
         return 2;
+    if (total)
+        *total = days * 86400 + sec;
     return 1;
 }
 
@@ -814,7 +853,7 @@ static int parse_duration(const char *s, size_t n)
 static int check_duration(const chk *c)
 {
     char qbuf[80];
-    int r = c->v.type == FX_STRING ? parse_duration(c->s, c->slen) : 0;
+    int r = c->v.type == FX_STRING ? parse_duration(c->s, c->slen, NULL) : 0;
     if (r == 1)
         return 0;
     if (r == 2 && c->v.type == FX_STRING)
@@ -1030,4 +1069,248 @@ int fx_check_value(const fx_field_schema *f, const fx_schema *s, fx_value v,
     }
     fx_buf_free(&b);
     return r;
+}
+
+/* ---------------------------------------------------------------- sameness
+**
+** Two values are the same for a field when to_python() makes them equal:
+** each value that fits the kind is reduced to a key (tagged with the kind)
+** and the keys are compared.  A datetime with an offset is an instant;
+** one without stays a local time (Django would put it in the project's time
+** zone, which the schema does not know). */
+
+/* Days from 1970-01-01 to y-m-d (proleptic Gregorian). */
+static long long days_from_civil(long y, long m, long d)
+{
+    y -= m <= 2;
+    long era = (y >= 0 ? y : y - 399) / 400;
+    long yoe = y - era * 400;
+    long doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return (long long)era * 146097 + doe - 719468;
+}
+
+/* A decimal number's value in s[0..e) (Decimal() syntax, checked already):
+** sign, significant digits, exponent: "1.50" and "15e-1" both "15e-1". */
+static int decimal_key(fx_buf *out, const char *s, const char *e)
+{
+    py_strip(&s, &e, 1);
+    int neg = s < e && *s == '-';
+    s += s < e && (*s == '-' || *s == '+');
+    fx_buf d = FX_BUF_INIT;
+    long long exp = 0, x = 0;
+    int frac = 0, rc = 0;
+    for (; s < e && (isdig(*s) || *s == '.' || *s == '_'); s++) {
+        if (*s == '.')
+            frac = 1;
+        else if (*s != '_') {
+            if (fx_buf_addc(&d, *s) < 0)
+                rc = FX_ENOMEM;
+            exp -= frac;
+        }
+    }
+    if (s < e && (*s | 0x20) == 'e') {
+        int xneg = 0;
+        s++;
+        if (s < e && (*s == '+' || *s == '-'))
+            xneg = *s++ == '-';
+        for (; s < e; s++)
+            if (isdig(*s) && x < 1000000000000000LL)
+                x = x * 10 + (*s - '0');
+        exp += xneg ? -x : x;
+    }
+    const char *p = d.data ? d.data : "", *q = p + d.len;
+    while (p < q && *p == '0')
+        p++;
+    while (q > p && q[-1] == '0')
+        q--, exp++;
+    if (rc == 0)
+        rc = p == q ? fx_buf_adds(out, "0") :
+             fx_buf_printf(out, "%s%.*se%lld", neg ? "-" : "", (int)(q - p), p, exp);
+    fx_buf_free(&d);
+    return rc;
+}
+
+/* A uuid's 32 hex digits, lower-cased, from a string UUID() takes (as
+** check_uuid reads it). */
+static int uuid_key(fx_buf *out, const char *s, size_t n)
+{
+    char *t = malloc(n + 1), *u;
+    if (!t)
+        return FX_ENOMEM;
+    u = drop_all(t, s, s + n, "urn:");
+    u = drop_all(t, t, u, "uuid:");
+    int rc = 0;
+    for (const char *p = t; p < u && rc == 0; p++)
+        if (*p != '{' && *p != '}' && *p != '-')
+            rc = fx_buf_addc(out, (char)(isdig(*p) ? *p : *p | 0x20));
+    free(t);
+    return rc;
+}
+
+static int key_kind(fx_buf *out, const fx_field_schema *f, fx_kind k, const fx_schema *s,
+                    const chk *c, int depth);
+
+/* The key of a reference: by the target field's kind, as check_ref finds
+** it; a natural key by its canonical form. */
+static int key_ref(fx_buf *out, const char *to, const char *to_field, const fx_schema *s,
+                   const chk *c, int depth)
+{
+    const fx_model_schema *m = fx_schema_model(s, to);
+    if (c->v.type == FX_ARRAY || !m || depth >= MAX_DEPTH)
+        return fx_value_canon(out, c->v) < 0 ? FX_ENOMEM : 0;
+    const char *name = to_field ? to_field : m->pk_name;
+    fx_field_schema pk = {.name = m->pk_name, .kind = m->pk_kind, .max_length = -1,
+                          .max_digits = -1, .decimal_places = -1};
+    const fx_field_schema *tf = fx_model_field(m, name);
+    if (!tf && (!name || !m->pk_name || strcmp(name, m->pk_name) == 0))
+        tf = &pk;
+    if (!tf || tf->kind == FX_K_M2M)
+        return fx_value_canon(out, c->v) < 0 ? FX_ENOMEM : 0;
+    if (tf->kind == FX_K_FK || tf->kind == FX_K_O2O)
+        return key_ref(out, tf->to, tf->to_field, s, c, depth + 1);
+    int r = key_kind(out, tf, tf->kind, s, c, depth + 1);
+    if (r == 1 && tf->alt_kind)
+        r = key_kind(out, tf, tf->alt_kind, s, c, depth + 1);
+    return r;
+}
+
+/* Append the key of c's value in kind k: 0, 1 when the value does not fit
+** the kind (nothing appended), or FX_ENOMEM. */
+static int key_kind(fx_buf *out, const fx_field_schema *f, fx_kind k, const fx_schema *s,
+                    const chk *c, int depth)
+{
+    chk q = *c;
+    q.msg = NULL;
+    q.n = 0;
+    if (c->v.type == FX_NULL)
+        return fx_buf_adds(out, "null");
+    if (k != FX_K_FK && k != FX_K_O2O && check_kind(f, k, s, &q, depth))
+        return 1;
+    const char *t = c->v.type == FX_STRING ? c->s : c->v.text;
+    size_t n = c->v.type == FX_STRING ? c->slen : c->v.len;
+    if (fx_buf_printf(out, "%d:", (int)k) < 0)
+        return FX_ENOMEM;
+    switch (k) {
+    case FX_K_CHAR: case FX_K_TEXT:
+        if (c->v.type == FX_TRUE || c->v.type == FX_FALSE)
+            return fx_buf_adds(out, c->v.type == FX_TRUE ? "True" : "False");
+        return fx_buf_add(out, t, n);
+    case FX_K_INT: case FX_K_SMALLINT: case FX_K_BIGINT: {
+        bignum b;
+        if (c->v.type == FX_NUMBER && !num_is_int(c->v))
+            return fx_buf_printf(out, "%.0f", num_double(c->v));
+        py_int(t, t + n, 10, &b);
+        if (b.ndig == 0)
+            return fx_buf_adds(out, "0");
+        return fx_buf_printf(out, "%s%.*s", b.neg ? "-" : "", (int)b.ndig, b.d);
+    }
+    case FX_K_BOOL:
+        if (c->v.type == FX_TRUE || c->v.type == FX_FALSE)
+            return fx_buf_adds(out, c->v.type == FX_TRUE ? "1" : "0");
+        if (c->v.type == FX_NUMBER)
+            return fx_buf_adds(out, num_double(c->v) == 1 ? "1" : "0");
+        if (n == 0)
+            return fx_buf_adds(out, "null");     /* an empty value, null=True */
+        return fx_buf_adds(out, (n == 1 && *t == 't') || (n == 4 && memcmp(t, "True", 4) == 0) ||
+                                (n == 1 && *t == '1') ? "1" : "0");
+    case FX_K_DECIMAL:
+        return decimal_key(out, t, t + n);
+    case FX_K_FLOAT: {
+        char tmp[128];
+        size_t j = 0;
+        const char *p = t, *e = t + n;
+        py_strip(&p, &e, 0);
+        for (; p < e && j + 1 < sizeof tmp; p++)
+            if (*p != '_')
+                tmp[j++] = *p;
+        tmp[j] = '\0';
+        double d = strtod(tmp, NULL);
+        if (isnan(d))
+            return fx_buf_adds(out, "nan");
+        return fx_buf_printf(out, "%a", d == 0 ? 0.0 : d);
+    }
+    case FX_K_DATE: {
+        long v[3];
+        int ok;
+        const char *p = t;
+        scan_date(&p, t + n, &ok, v);
+        return fx_buf_printf(out, "%04ld-%02ld-%02ld", v[0], v[1], v[2]);
+    }
+    case FX_K_DATETIME: {
+        dtime d;
+        parse_datetime(t, n, &d);
+        if (!d.tz)
+            return fx_buf_printf(out, "%04ld-%02ld-%02ld %02ld:%02ld:%02ld.%06ld", d.v[0],
+                                 d.v[1], d.v[2], d.v[3], d.v[4], d.v[5], d.v[6]);
+        long long sec = days_from_civil(d.v[0], d.v[1], d.v[2]) * 86400 +
+                        d.v[3] * 3600 + d.v[4] * 60 + d.v[5] - d.offset * 60;
+        return fx_buf_printf(out, "@%lld.%06ld", sec, d.v[6]);
+    }
+    case FX_K_TIME: {
+        long v[4];
+        int ok;
+        const char *p = t;
+        scan_time(&p, t + n, &ok, v);
+        return fx_buf_printf(out, "%02ld:%02ld:%02ld.%06ld", v[0], v[1], v[2], v[3]);
+    }
+    case FX_K_DURATION: {
+        long double sec = 0;
+        parse_duration(t, n, &sec);
+        return fx_buf_printf(out, "%lld", (long long)llroundl(sec * 1e6L));
+    }
+    case FX_K_UUID:
+        if (c->v.type == FX_NUMBER) {   /* UUID(int=...): 32 hex digits */
+            unsigned __int128 u = 0;
+            for (size_t i = 0; i < n; i++)
+                u = u * 10 + (unsigned)(t[i] - '0');
+            return fx_buf_printf(out, "%016llx%016llx", (unsigned long long)(u >> 64),
+                                 (unsigned long long)u);
+        }
+        return uuid_key(out, t, n);
+    case FX_K_FK: case FX_K_O2O:
+        return key_ref(out, f->to ? f->to : "?", f->to_field, s, c, depth);
+    default:                              /* json, m2m, unknown: the structure */
+        return fx_value_canon(out, c->v) < 0 ? FX_ENOMEM : 0;
+    }
+}
+
+int fx__value_key(fx_buf *out, const fx_field_schema *f, const fx_schema *s, fx_value v,
+                  int alt)
+{
+    fx_kind k = alt ? f->alt_kind : f->kind;
+    if (!k)
+        return 1;
+    chk c = {v, NULL, 0, NULL, 0};
+    fx_buf b = FX_BUF_INIT;
+    if (v.type == FX_STRING) {
+        if (fx_value_str(&b, v))
+            return FX_ENOMEM;
+        c.s = b.data ? b.data : "";
+        c.slen = b.len;
+    }
+    size_t len = out->len;
+    int r = key_kind(out, f, k, s, &c, 0);
+    if (r == 1 && out->data)
+        out->data[out->len = len] = '\0';
+    fx_buf_free(&b);
+    return r < 0 ? FX_ENOMEM : r;
+}
+
+int fx_value_same(const fx_field_schema *f, const fx_schema *s, fx_value a, fx_value b)
+{
+    if (!f || !a.text || !b.text || a.type == FX_NULL || b.type == FX_NULL ||
+        f->kind == FX_K_M2M)
+        return fx_value_equal(a, b);
+    fx_buf ka = FX_BUF_INIT, kb = FX_BUF_INIT;
+    int same = -1;
+    for (int alt = 0; alt < 2 && same < 0; alt++) {
+        fx_buf_reset(&ka);
+        fx_buf_reset(&kb);
+        if (fx__value_key(&ka, f, s, a, alt) == 0 && fx__value_key(&kb, f, s, b, alt) == 0)
+            same = ka.len == kb.len && memcmp(ka.data, kb.data, ka.len) == 0;
+    }
+    fx_buf_free(&ka);
+    fx_buf_free(&kb);
+    return same < 0 ? fx_value_equal(a, b) : same;
 }

@@ -506,6 +506,7 @@ int fx__compare(const fx_schema *s, const fx_record *a, const fx_record *b,
         free(ib);
         return FX_ENOMEM;
     }
+    const fx_model_schema *ms = s ? fx_schema_model(s, a->label) : NULL;
     for (int side = 0; side < 2; side++) {
         const fx_record *x = side ? b : a, *y = side ? a : b;
         const fx_field **ix = side ? ib : ia, **iy = side ? ia : ib;
@@ -523,7 +524,8 @@ int fx__compare(const fx_schema *s, const fx_record *a, const fx_record *b,
                 vb = fy->value;
             fx_value pair[2] = {va, vb};
             int m2m = fx__is_m2m(s, x->label, fx->name, pair, 2);
-            if (fy && (m2m ? fx__set_equal(va, vb) : fx_value_equal(va, vb)))
+            if (fy && (m2m ? fx__set_equal(va, vb) :
+                       fx_value_same(ms ? fx_model_field(ms, fx->name) : NULL, s, va, vb)))
                 continue;
             if (add_change(&c, &n, fx->name, va, vb, m2m && plain_list(va.text ? va : vb))) {
                 fx__changes_free(c, n);

@@ -93,7 +93,8 @@ int fx__set_equal(fx_value a, fx_value b);
 /* Is value v among the members of list l? */
 int fx__set_has(fx_value l, fx_value v);
 
-/* The fields of a and b that differ, in a's field order then b's new
+/* The fields of a and b that differ (with a schema, values compare by
+** their field's kind: fx_value_same()), in a's field order then b's new
 ** ones, into *out (malloc'd, with each m2m member list; free with
 ** fx__changes_free).  Returns their count or FX_ENOMEM. */
 int fx__compare(const fx_schema *s, const fx_record *a, const fx_record *b,

@@ -458,6 +458,19 @@ int fx_record_refs(const fx_record *rec, const fx_schema *s, fx_ref_fn fn, void 
 int fx_check_value(const fx_field_schema *f, const fx_schema *s, fx_value v,
                    char *msg, size_t n);
 
+/* Do a and b hold the same value for field f, as Django sees them once
+** to_python() has read them?  By f's kind (or its alt_kind when a value
+** does not fit the kind): a datetime with an offset as an instant
+** ("2025-01-09T10:00:09.000Z", "...09Z" and "...11:00:09+01:00" are the
+** same), one without as a local time; dates, times and durations by value;
+** decimals and floats as numbers ("1.5", "1.50", 1.5); integers and
+** booleans however written (5 and "5"; true, "t", 1); uuids without case
+** or dashes; json by structure; a reference by its target field's kind.
+** Values that do not fit the kind, and any values when f is NULL, compare
+** with fx_value_equal(); so do many-to-many lists (compare them as sets).
+** s gives the targets of references (may be NULL).  1 when the same. */
+int fx_value_same(const fx_field_schema *f, const fx_schema *s, fx_value a, fx_value b);
+
 /* ---------------------------------------------------------------- validate */
 
 typedef struct fx_validator fx_validator;

@@ -47,6 +47,15 @@ int fx__record_set_at(fx_record *rec, int is_pk, size_t at, const char *name,
 ** itself), its length in *len; s < e. */
 unsigned fx__utf8_at(const char *s, const char *e, int *len);
 
+/* Append to out the key of v as field f's kind (f->alt_kind when alt),
+** the way to_python() reads it: values Django holds equal get equal keys
+** ("1.5" and "1.50" in a decimal, "...09.000Z" and "...09Z" in a
+** datetime).  0, 1 when v does not fit the kind (nothing appended, as when
+** alt is set and f has no alt_kind), or FX_ENOMEM.  s: the targets of
+** references; may be NULL. */
+int fx__value_key(fx_buf *out, const fx_field_schema *f, const fx_schema *s, fx_value v,
+                  int alt);
+
 /* Skip JSON whitespace. */
 static inline const char *fx__skip_ws(const char *p, const char *end)
 {

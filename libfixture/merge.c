@@ -622,11 +622,12 @@ static int merge_set(fx_buf *out, fx_value b, fx_value o, fx_value t)
     return rc || fx_buf_addc(out, ']') ? FX_ENOMEM : 0;
 }
 
-static int veq(fx_value a, fx_value b, int m2m)
+/* Do two sides hold the same value for a field (f: its schema, or NULL)? */
+static int veq(const merge *m, const fx_field_schema *f, fx_value a, fx_value b, int m2m)
 {
     if (!a.text || !b.text)
         return !a.text && !b.text;
-    return m2m ? fx__set_equal(a, b) : fx_value_equal(a, b);
+    return m2m ? fx__set_equal(a, b) : fx_value_same(f, m->opts->schema, a, b);
 }
 
 /* Field-by-field merge of ro and rt over rb (NULL: added on both sides). */
@@ -722,6 +723,7 @@ static int merge_fields(merge *m, const fx_record *rb, const fx_record *ro,
         goto done;
     if (fx_record_copy(&res, ro) < 0)   /* the same fields, in the same order */
         goto done;
+    const fx_model_schema *ms = fx_schema_model(m->opts->schema, ro->label);
     for (size_t k = 0; k < nnames; k++) {
         const fgroup *g = &names[k];
         const fx_field *fo = g->at[0] ? &ro->fields[g->at[0] - 1] : NULL;
@@ -731,10 +733,11 @@ static int merge_fields(merge *m, const fx_record *rb, const fx_record *ro,
                  vt = ft ? ft->value : none;
         fx_value three[3] = {vb, vo, vt};
         int m2m = fx__is_m2m(m->opts->schema, ro->label, g->name, three, 3);
-        if (veq(vo, vt, m2m) || veq(vt, vb, m2m))
+        const fx_field_schema *fs = ms ? fx_model_field(ms, g->name) : NULL;
+        if (veq(m, fs, vo, vt, m2m) || veq(m, fs, vt, vb, m2m))
             continue;                               /* ours holds it */
         int take = 0;                               /* 1: theirs, 2: set merge */
-        if (veq(vo, vb, m2m)) {
+        if (veq(m, fs, vo, vb, m2m)) {
             take = 1;
         } else if (m2m && vo.text && vt.text) {
             take = 2;
@@ -747,7 +750,7 @@ static int merge_fields(merge *m, const fx_record *rb, const fx_record *ro,
         }
         if (take == 0)
             continue;
-        if (take == 2 || (take == 1 && !m->opts->strategy) || veq(vo, vb, m2m))
+        if (take == 2 || (take == 1 && !m->opts->strategy) || veq(m, fs, vo, vb, m2m))
             auto_[nauto++] = g->name;
         fx_buf_reset(&val);
         if (!vt.text && take == 1) {   /* every field of ours of that name */

@@ -493,7 +493,11 @@ static void check_unique(fx_validator *v, const fx_record *rec, const fx_model_s
         if (vals[i].type == FX_NULL)
             return;              /* NULLs never collide in SQL */
         fx_buf_printf(t, "%s%c", names[i], 0);
-        fx_value_canon(t, vals[i]);
+        /* By the field's kind: "1.5" and "1.50", 7 and "7" are one value. */
+        const fx_field_schema *f = fx_model_field(m, names[i]);
+        if (!f || (fx__value_key(t, f, v->o.schema, vals[i], 0) != 0 &&
+                   fx__value_key(t, f, v->o.schema, vals[i], 1) != 0))
+            fx_value_canon(t, vals[i]);
     }
     int existed;
     struct place *p = fx__index_put(v->uniq, XXH3_64bits(t->data, t->len), &existed);

@@ -1,6 +1,6 @@
 /*
 ** test_check.c: fx_kind_name(), fx_kind_from_name() and fx_check_value(),
-** kind by kind, with the exact messages.  The schema is built by hand.
+** kind by kind, with the exact messages; fx_value_same(), kind by kind.  The schema is built by hand.
 */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -739,6 +739,130 @@ static void test_messages(void **state)
                         "is not an integer");
 }
 
+/* ---------------------------------------------------------------- sameness */
+
+static void same_at(const fx_field_schema *f, const char *a, const char *b, int want,
+                    int line)
+{
+    int r = fx_value_same(f, schema, V(a), V(b)), r2 = fx_value_same(f, schema, V(b), V(a));
+    if (r != want || r2 != want)
+        print_error("line %d: %s and %s (%s): %s, expected %s\n", line, a, b,
+                    f ? fx_kind_name(f->kind) : "no field", r ? "same" : "different",
+                    want ? "same" : "different");
+    assert_int_equal(r, want);
+    assert_int_equal(r2, want);
+}
+#define SAME(f, a, b) same_at(&(f), (a), (b), 1, __LINE__)
+#define DIFF(f, a, b) same_at(&(f), (a), (b), 0, __LINE__)
+
+static void test_same(void **state)
+{
+    (void)state;
+    fx_field_schema dt = F(FX_K_DATETIME);
+    SAME(dt, "\"2025-01-09T10:00:09.000Z\"", "\"2025-01-09T10:00:09Z\"");
+    SAME(dt, "\"2025-01-09T10:00:09Z\"", "\"2025-01-09T11:00:09+01:00\"");
+    SAME(dt, "\"2025-01-09T10:00:09Z\"", "\"2025-01-09 09:30:09-0030\"");
+    SAME(dt, "\"2025-01-09T10:00:09.5Z\"", "\"2025-01-09T10:00:09.500000Z\"");
+    SAME(dt, "\"2025-01-09T10:00:09.1234567Z\"", "\"2025-01-09T10:00:09.123456Z\"");
+    SAME(dt, "\"2025-01-01T00:30:00+01:00\"", "\"2024-12-31T23:30:00Z\"");
+    SAME(dt, "\"2025-1-9 10:00\"", "\"2025-01-09T10:00:00\"");      /* both local */
+    SAME(dt, "\"2025-01-09\"", "\"2025-01-09T00:00:00\"");
+    DIFF(dt, "\"2025-01-09T10:00:09Z\"", "\"2025-01-09T10:00:09\"");  /* zone unknown */
+    DIFF(dt, "\"2025-01-09T10:00:09Z\"", "\"2025-01-09T10:00:10Z\"");
+    DIFF(dt, "\"2025-01-09T10:00:09.000001Z\"", "\"2025-01-09T10:00:09Z\"");
+    DIFF(dt, "\"garbage\"", "\"2025-01-09T10:00:09Z\"");
+    SAME(dt, "\"garbage\"", "\"garbage\"");                 /* does not fit: as written */
+
+    fx_field_schema d = F(FX_K_DECIMAL);
+    SAME(d, "\"1.5\"", "\"1.50\"");
+    SAME(d, "\"1.5\"", "1.50");
+    SAME(d, "\"001.50\"", "\"15e-1\"");
+    SAME(d, "\"0\"", "\"-0.00\"");
+    SAME(d, "\"100\"", "\"1E2\"");
+    SAME(d, "\" 1_000.0 \"", "\"1000\"");
+    DIFF(d, "\"1.5\"", "\"1.51\"");
+    DIFF(d, "\"-1.5\"", "\"1.5\"");
+    DIFF(d, "\"10\"", "\"1\"");
+
+    fx_field_schema fl = F(FX_K_FLOAT);
+    SAME(fl, "1.5", "1.50");
+    SAME(fl, "\"1.5\"", "15e-1");
+    SAME(fl, "0.0", "-0.0");
+    SAME(fl, "NaN", "NaN");
+    SAME(fl, "Infinity", "\"inf\"");
+    DIFF(fl, "0.1", "0.10000000000000002");
+
+    fx_field_schema i = F(FX_K_INT);
+    SAME(i, "5", "\"5\"");
+    SAME(i, "5", "5.0");
+    SAME(i, "\" +007 \"", "7");
+    SAME(i, "0", "\"-0\"");
+    DIFF(i, "5", "6");
+    DIFF(i, "5", "-5");
+
+    fx_field_schema b = F(FX_K_BOOL);
+    SAME(b, "true", "\"t\"");
+    SAME(b, "true", "1");
+    SAME(b, "false", "\"False\"");
+    SAME(b, "false", "0.0");
+    DIFF(b, "true", "false");
+
+    fx_field_schema dat = F(FX_K_DATE);
+    SAME(dat, "\"2025-01-09\"", "\"2025-1-9\"");
+    DIFF(dat, "\"2025-01-09\"", "\"2025-01-10\"");
+
+    fx_field_schema t = F(FX_K_TIME);
+    SAME(t, "\"10:00\"", "\"10:00:00.000000\"");
+    SAME(t, "\"9:05:01.5\"", "\"09:05:01.500\"");
+    DIFF(t, "\"10:00\"", "\"10:00:01\"");
+
+    fx_field_schema du = F(FX_K_DURATION);
+    SAME(du, "\"P0DT01H00M00S\"", "\"1:00:00\"");
+    SAME(du, "\"1 day, 0:00:00\"", "\"24:00:00\"");
+    SAME(du, "\"P1DT00H00M00.500000S\"", "\"1 00:00:00.5\"");
+    DIFF(du, "\"1:00:00\"", "\"1:00:01\"");
+
+    fx_field_schema u = F(FX_K_UUID);
+    SAME(u, "\"550E8400-E29B-41D4-A716-446655440000\"", "\"550e8400e29b41d4a716446655440000\"");
+    SAME(u, "\"{urn:uuid:550e8400-e29b-41d4-a716-446655440000}\"",
+         "\"550e8400-e29b-41d4-a716-446655440000\"");
+    SAME(u, "\"00000000-0000-0000-0000-0000000000ff\"", "255");
+    DIFF(u, "\"550e8400-e29b-41d4-a716-446655440000\"", "\"550e8400-e29b-41d4-a716-446655440001\"");
+
+    fx_field_schema j = F(FX_K_JSON);
+    SAME(j, "{\"a\": 1, \"b\": [1, 2]}", "{\"b\":[1,2],\"a\":1}");
+    DIFF(j, "{\"a\": [1, 2]}", "{\"a\": [2, 1]}");
+
+    fx_field_schema c = F(FX_K_CHAR);
+    SAME(c, "\"caf\\u00e9\"", "\"caf\xc3\xa9\"");
+    SAME(c, "\"5\"", "5");
+    DIFF(c, "\"a\"", "\"A\"");
+    DIFF(c, "\"a\"", "\"a \"");
+
+    fx_field_schema fk = REF(FX_K_FK, "shop.product");       /* int pk */
+    SAME(fk, "5", "\"5\"");
+    DIFF(fk, "5", "6");
+    fx_field_schema it = REF(FX_K_O2O, "shop.item");         /* uuid pk */
+    SAME(it, "\"550E8400-E29B-41D4-A716-446655440000\"", "\"550e8400e29b41d4a716446655440000\"");
+    fx_field_schema un = REF(FX_K_FK, "auth.user");          /* natural key */
+    SAME(un, "[\"alice\"]", "[ \"al\\u0069ce\" ]");
+    DIFF(un, "[\"alice\"]", "[\"bob\"]");
+
+    fx_field_schema nul = F(FX_K_DECIMAL);
+    nul.null = 1;
+    SAME(nul, "null", "null");
+    DIFF(nul, "null", "\"0\"");
+
+    fx_field_schema alt = F(FX_K_BIGINT);              /* SQLite: duration or bigint */
+    alt.alt_kind = FX_K_DURATION;
+    SAME(alt, "5", "\"5\"");
+    SAME(alt, "\"1:00:00\"", "\"P0DT01H00M00S\"");
+
+    /* Without a field: as written, but for layout and escapes. */
+    assert_int_equal(fx_value_same(NULL, schema, V("\"1.5\""), V("\"1.50\"")), 0);
+    assert_int_equal(fx_value_same(NULL, schema, V("\"\\u0041\""), V("\"A\"")), 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -761,6 +885,7 @@ int main(void)
         cmocka_unit_test(test_m2m),
         cmocka_unit_test(test_alt_kind),
         cmocka_unit_test(test_messages),
+        cmocka_unit_test(test_same),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

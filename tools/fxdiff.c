@@ -19,7 +19,7 @@ static const char help[] =
     "indented, jsonl) and record order do not matter.  OLD or NEW may be -.\n"
     "\n"
     "  -s, --schema SPEC         schema file or database: natural keys,\n"
-    "                            many-to-many fields\n"
+    "                            many-to-many fields, values compared by kind\n"
     "  -k, --key MODEL=F[,F]     match MODEL's records by these fields (repeatable)\n"
     "  -i, --ignore-field GLOB   do not compare fields like \"*.updated_at\" (repeatable)\n"
     "  -m, --model LABEL         only this app or model (repeatable)\n"

@@ -6,7 +6,7 @@
 # zipped, plus the cases loaddata's line-by-line jsonl reading makes
 # special.  loaddata loads each file into an empty database (rolled back);
 # fxvalidate must exit 0 for every file loaddata took and 1 for every file
-# it refused.
+# it refused.  Also unique values, which the database compares as values.
 
 . "$(dirname "$0")/lib.sh"
 
@@ -112,6 +112,36 @@ FIXTURES="$(ls g/*)" ERP_SQLITE=$PWD/db.sqlite3 /usr/bin/python3 "$DJ/manage.py"
     -c "exec(open('load.py').read())" >loaddata.txt &&
 test "$(wc -l <loaddata.txt)" = "$(ls g | wc -l)" &&
 ! grep -v " ok$" loaddata.txt
+EOT
+
+test_expect 'unique values compare by their kind, as the database does: a uuid in capitals, an fk as a string' <<\EOT
+cat >u.json <<\EOF &&
+[{"model": "supermarket.agence", "pk": 1, "fields": {"code": "P", "nom": "P", "ville": "A", "active": true}},
+{"model": "supermarket.client", "pk": 1, "fields": {"uid": "550E8400-E29B-41D4-A716-446655440000", "nom": "a", "prenom": "b", "telephone": "", "email": "", "agence": 1, "date_naissance": null, "points_fidelite": 0, "notes": ""}},
+{"model": "supermarket.client", "pk": 2, "fields": {"uid": "550e8400e29b41d4a716446655440000", "nom": "a", "prenom": "b", "telephone": "", "email": "", "agence": 1, "date_naissance": null, "points_fidelite": 0, "notes": ""}}]
+EOF
+sed 's/"uid": "550e8400e29b41d4a716446655440000"/"uid": "660e8400e29b41d4a716446655440000"/' u.json >ok.json &&
+cat >c.json <<\EOF &&
+[{"model": "supermarket.agence", "pk": 1, "fields": {"code": "P", "nom": "P", "ville": "A", "active": true}},
+{"model": "supermarket.commande", "pk": 1, "fields": {"numero": "A-1", "agence": 1, "client": null, "vendeur": null, "date": "2025-01-09T10:00:00Z", "statut": "x", "total": "1.00"}},
+{"model": "supermarket.commande", "pk": 2, "fields": {"numero": "A-1", "agence": "1", "client": null, "vendeur": null, "date": "2025-01-09T10:00:00Z", "statut": "x", "total": "1.00"}}]
+EOF
+for f in u ok c; do
+    cp "$FX_TESTDATA/corpus/empty.sqlite3" $f.sqlite3 &&
+    { ERP_SQLITE=$PWD/$f.sqlite3 /usr/bin/python3 "$DJ/manage.py" loaddata -v 0 "$PWD/$f.json" 2>$f.dj
+      echo "$f $?"; } || return 1
+done >loaddata.txt &&
+printf 'u 1\nok 0\nc 1\n' >expect &&
+test_cmp expect loaddata.txt &&
+grep -q "UNIQUE constraint failed: supermarket_client.uid" u.dj &&
+grep -q "UNIQUE constraint failed: supermarket_commande.agence_id, supermarket_commande.numero" c.dj &&
+test_expect_code 1 fxvalidate -q -s "$FX_ROOT/schemas/erp.json" u.json 2>err &&
+echo "u.json:3:60: error: supermarket.client uid \"550e8400e29b41d4a716446655440000\": the same value as the record at u.json:2:60; loaddata fails with IntegrityError: UNIQUE constraint failed; change one of them [unique]" >expect &&
+test_cmp expect err &&
+fxvalidate -q -s "$FX_ROOT/schemas/erp.json" ok.json &&
+test_expect_code 1 fxvalidate -q -s "$FX_ROOT/schemas/erp.json" c.json 2>err &&
+echo "c.json:3:82: error: supermarket.commande (agence=\"1\", numero=\"A-1\"): the same value as the record at c.json:2:82; loaddata fails with IntegrityError: UNIQUE constraint failed; change one of them [unique]" >expect &&
+test_cmp expect err
 EOT
 
 test_done

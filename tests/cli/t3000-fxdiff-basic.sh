@@ -72,6 +72,35 @@ fxdiff a.json b.json >out &&
 test_must_be_empty out
 EOT
 
+test_expect 'with --schema, values compare by their field'"'"'s kind: other spellings are no change' <<\EOT
+cat >a.jsonl <<\EOF &&
+{"model": "supermarket.produit","pk": 1,"fields": {"prix_vente": "1.5","tva": 18.0,"cree_le": "2025-01-09T10:00:09.000Z","actif": true,"attributs": {"a": 1, "b": [2]},"categorie": 3}}
+{"model": "supermarket.client","pk": 2,"fields": {"uid": "550E8400-E29B-41D4-A716-446655440000"}}
+{"model": "supermarket.commande","pk": 3,"fields": {"date": "2025-01-09T11:00:09+01:00","total": "12"}}
+EOF
+cat >b.jsonl <<\EOF &&
+{"model": "supermarket.produit","pk": 1,"fields": {"prix_vente": "1.50","tva": 18,"cree_le": "2025-01-09T10:00:09Z","actif": "t","attributs": {"b": [2], "a": 1},"categorie": "3"}}
+{"model": "supermarket.client","pk": 2,"fields": {"uid": "550e8400e29b41d4a716446655440000"}}
+{"model": "supermarket.commande","pk": 3,"fields": {"date": "2025-01-09T10:00:09Z","total": "12.00"}}
+EOF
+fxdiff -s "$FX_ROOT/schemas/erp.json" a.jsonl b.jsonl >out &&
+test_must_be_empty out &&
+test_expect_code 1 fxdiff a.jsonl b.jsonl >out &&
+cat >expect <<\EOF &&
+~ supermarket.produit 1  prix_vente: "1.5" -> "1.50", tva: 18.0 -> 18, cree_le: "2025-01-09T10:00:09.000Z" -> "2025-01-09T10:00:09Z", actif: true -> "t", categorie: 3 -> "3"
+~ supermarket.client 2  uid: "550E8400-E29B-41D4-A716-446655440000" -> "550e8400e29b41d4a716446655440000"
+~ supermarket.commande 3  date: "2025-01-09T11:00:09+01:00" -> "2025-01-09T10:00:09Z", total: "12" -> "12.00"
+EOF
+test_cmp expect out &&
+sed 's/"1.50"/"1.51"/; s/"date": "2025-01-09T10:00:09Z"/"date": "2025-01-09T10:00:09"/' b.jsonl >c.jsonl &&
+test_expect_code 1 fxdiff -s "$FX_ROOT/schemas/erp.json" a.jsonl c.jsonl >out &&
+cat >expect <<\EOF &&
+~ supermarket.produit 1  prix_vente: "1.5" -> "1.51"
+~ supermarket.commande 3  date: "2025-01-09T11:00:09+01:00" -> "2025-01-09T10:00:09"
+EOF
+test_cmp expect out
+EOT
+
 test_expect '--ignore-field, -m, -x' <<\EOT
 make_files &&
 test_expect_code 1 fxdiff --ignore-field '*.updated_at' -i '*.telephone' -m supermarket.client old.json new.jsonl >out &&
