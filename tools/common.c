@@ -119,6 +119,8 @@ void tool_diag(void *ctx, const fx_diag *d)
         t->errors++;
     else
         t->warnings++;
+    if (d->severity == FX_ERR && t->max_errors && t->errors > t->max_errors)
+        return;
     const char *sev = d->severity == FX_ERR ? "error" : "warning";
     if (t->json) {
         json_object *o = json_object_new_object();
@@ -137,6 +139,21 @@ void tool_diag(void *ctx, const fx_diag *d)
         fprintf(stderr, "%s: %s [%s]\n", sev, d->msg, d->check);
     else
         fprintf(stderr, "%s: %s\n", sev, d->msg);
+}
+
+int tool_input_errors(fx_error *err, const tool_diags *t, int plural,
+                      const char *consequence)
+{
+    const char *has = plural ? "inputs have" : "input has";
+    if (t->max_errors && t->errors > t->max_errors)
+        return fx_error_set(err, FX_EFORMAT, NULL, 0, 0, 0,
+                            "the %s %lu errors (the first %lu above): %s; "
+                            "'fxvalidate --max-errors 0' lists them all", has, t->errors,
+                            t->max_errors, consequence);
+    return fx_error_set(err, FX_EFORMAT, NULL, 0, 0, 0,
+                        "the %s %lu error%s (above): %s; fxvalidate checks the rest of "
+                        "what loaddata refuses", has, t->errors, t->errors == 1 ? "" : "s",
+                        consequence);
 }
 
 int tool_flush_stdout(void)

@@ -43,18 +43,30 @@ int tool_option_error(const char *synopsis, const char *optstring,
 /* Print "prog (fx) VERSION" on stdout; return 0. */
 int tool_version(void);
 
+/* Errors a tool prints at most, as fxvalidate stops after by default. */
+#define TOOL_MAX_ERRORS 50
+
 /* A diagnostics sink for fx_diag_fn: counts, and prints each one on stderr
 ** (or, when json is set, appends it to that array, owned by the caller).
 ** A diagnostic equal to one of the last 64 (same place, same message: a
-** tool that reads a file twice meets its errors twice) is dropped. */
+** tool that reads a file twice meets its errors twice) is dropped.  Past
+** max_errors errors (0: no limit), errors are counted, not printed. */
 typedef struct tool_diags {
     unsigned long errors, warnings;
     json_object *json;
     uint64_t seen[64];
     unsigned nseen;
+    unsigned long max_errors;
 } tool_diags;
 
 void tool_diag(void *ctx, const fx_diag *d);
+
+/* The error of a tool that stops because its input (inputs when plural)
+** had the errors t counted: "the input has N errors (above): CONSEQUENCE",
+** and how fxvalidate shows them all when some were not printed.  Sets err;
+** returns FX_EFORMAT. */
+int tool_input_errors(fx_error *err, const tool_diags *t, int plural,
+                      const char *consequence);
 
 /* Flush stdout; 0, or 2 with a message when it could not be written. */
 int tool_flush_stdout(void);

@@ -278,7 +278,7 @@ int main(int argc, char **argv)
         status = tool_error(&err);
         goto done;
     }
-    tool_diags t = {0, 0, NULL, {0}, 0};
+    tool_diags t = {.max_errors = TOOL_MAX_ERRORS};
     d.schema = schema;
     d.keys = keys;
     d.models = fx_models_empty(models) ? NULL : models;
@@ -309,10 +309,7 @@ int main(int argc, char **argv)
     if (rc == 0)
         rc = fx_diff(argv[optind], argv[optind + 1], &d, on_change, &o, &err);
     if (rc >= 0 && t.errors)   /* e.g. invalid UTF-8: the comparison is not to be trusted */
-        rc = fx_error_set(&err, FX_EFORMAT, NULL, 0, 0, 0,
-                          "the inputs have %lu error%s (above): the differences shown may "
-                          "be wrong; fxvalidate says more", t.errors,
-                          t.errors == 1 ? "" : "s");
+        rc = tool_input_errors(&err, &t, 1, "the differences shown may be wrong");
     if (rc < 0) {
         status = tool_error(&err);
         goto done;

@@ -168,7 +168,7 @@ int main(int argc, char **argv)
     fx_schema *schema = NULL;
     fx_deps *deps = NULL;
     fx_reader **readers = NULL;
-    tool_diags td = {0, 0, NULL, {0}, 0};
+    tool_diags td = {.max_errors = TOOL_MAX_ERRORS};
     struct out st;
     memset(&st, 0, sizeof st);
     tool_init(argv[0]);
@@ -289,9 +289,7 @@ int main(int argc, char **argv)
         if ((rc = fx_reader_seek(readers[i], 0, 1, 1, &err)) >= 0)
             rc = pass(&st, readers[i], i, f, deps, 1, &err);
     if (rc >= 0 && td.errors)      /* e.g. invalid UTF-8: not passed on */
-        rc = fx_error_set(&err, FX_EFORMAT, NULL, 0, 0, 0,
-                          "the input has %lu error%s (above): nothing written; "
-                          "fxvalidate says more", td.errors, td.errors == 1 ? "" : "s");
+        rc = tool_input_errors(&err, &td, 0, "nothing written");
     if (rc >= 0)
         rc = finish(&st, &err);
     if (rc >= 0)

@@ -119,7 +119,7 @@ int main(int argc, char **argv)
     if (optind >= argc)
         return tool_usage_error(synopsis, "no fixture file given (use - for stdin)");
 
-    tool_diags t = {0, 0, NULL, {0}, 0};
+    tool_diags t = {.json = NULL};
     lo.diag = tool_diag;
     lo.diag_ctx = &t;
     if (lo.dry_run) {

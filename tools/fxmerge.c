@@ -200,7 +200,7 @@ int main(int argc, char **argv)
         status = tool_error(&err);
         goto done;
     }
-    tool_diags t = {0, 0, NULL, {0}, 0};
+    tool_diags t = {.max_errors = TOOL_MAX_ERRORS};
     r = (report){json_object_new_array(), json_object_new_array(), json_object_new_array(),
                  json_object_new_array(), quiet};
     mo.schema = schema;
@@ -215,9 +215,7 @@ int main(int argc, char **argv)
     if (rc == 0)
         rc = fx_merge(argv[optind], argv[optind + 1], argv[optind + 2], o, &mo, &st, &err);
     if (rc >= 0 && t.errors)           /* e.g. invalid UTF-8: not passed on */
-        rc = fx_error_set(&err, FX_EFORMAT, NULL, 0, 0, 0,
-                          "the inputs have %lu error%s (above): nothing written; "
-                          "fxvalidate says more", t.errors, t.errors == 1 ? "" : "s");
+        rc = tool_input_errors(&err, &t, 1, "nothing written");
     if (rc >= 0 && fx_output_commit(o, &err) < 0)
         rc = err.code;
     status = rc < 0 ? tool_error(&err) : rc ? EXIT_DIFF : EXIT_SAME;

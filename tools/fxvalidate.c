@@ -122,7 +122,7 @@ int main(int argc, char **argv)
         return rc ? tool_errorf("out of memory") : tool_flush_stdout();
     }
 
-    tool_diags t = {0, 0, json ? json_object_new_array() : NULL, {0}, 0};
+    tool_diags t = {.json = json ? json_object_new_array() : NULL};
     json_object *files = json ? json_object_new_array() : NULL;
     vo.schema = schema;
     vo.diag = tool_diag;

@@ -280,7 +280,7 @@ test_expect_success 'invalid UTF-8 in an input: exit 2, the error said once' '
     printf "[{\"model\": \"a.b\", \"pk\": 1, \"fields\": {\"x\": \"\377\"}}]\n" >new.json &&
     test_expect_code 2 fxdiff -q old.json new.json 2>err &&
     test $(grep -c "^new.json:1:45: error: invalid UTF-8 byte 0xFF" err) = 1 &&
-    grep "^fxdiff: error: the inputs have 1 error (above): the differences shown may be wrong; fxvalidate says more$" err &&
+    grep "^fxdiff: error: the inputs have 1 error (above): the differences shown may be wrong; fxvalidate checks the rest of what loaddata refuses$" err &&
     test $(wc -l <err) = 2
 '
 
