@@ -252,8 +252,20 @@ static int weirdness(const char *s, size_t n)
     const char *e = s + n, *p = s;
     int score = 0, len;
     while (p < e) {
-        if ((unsigned char)*p < 0x80) {   /* every trace holds a non-ASCII character */
+        /* Every trace holds a non-ASCII character: skip ASCII, 8 bytes at a
+        ** time.  A small accented letter (the most common by far) can only
+        ** be a trace after 'Ã' or 'Â'. */
+        uint64_t w;
+        while (e - p >= 8 && (memcpy(&w, p, 8), (w & 0x8080808080808080ULL) == 0))
+            p += 8;
+        if ((unsigned char)*p < 0x80) {
             p++;
+            continue;
+        }
+        const unsigned char *u = (const unsigned char *)p;
+        if (e - p >= 2 && u[0] == 0xC3 && u[1] >= 0x9F && u[1] != 0xB7 && u[1] != 0xBE &&
+            !(p - s >= 2 && u[-2] == 0xC3 && (u[-1] == 0x82 || u[-1] == 0x83))) {
+            p += 2;                           /* ß-ÿ but ÷ þ */
             continue;
         }
         unsigned c = fx__utf8_at(p, e, &len), c_prev = 0, c_next = 0;
@@ -357,16 +369,9 @@ static int excerpt_len(const char *s, size_t n, size_t max)
 /* Say so when the string value x of field f looks mangled. */
 static void check_mangled(fx_validator *v, const fx_record *rec, const fx_field *f, fx_value x)
 {
-    const unsigned char *p = (const unsigned char *)x.text, *e = p + x.len;
-    int plain = 1, escaped = 0;
-    for (; p < e; p++) {
-        plain &= *p < 0x80;
-        escaped |= *p == '\\';
-    }
-    if (plain && !escaped)
-        return;                       /* ASCII only: nothing to mangle */
+    int escaped = memchr(x.text, '\\', x.len) != NULL;
     if (!escaped && weirdness(x.text + 1, x.len - 2) == 0)
-        return;
+        return;                       /* the common case: nothing to see */
     fx_buf *s = &v->text;
     fx_buf_reset(s);
     if (fx_value_str(s, x) < 0 || !s->data || weirdness(s->data, s->len) == 0)
