@@ -1,6 +1,6 @@
 # Makefile for fx: libfixture and the fx* tools (GNU make).
 #
-#   make                 build build/libfixture.a and bin/fx*
+#   make                 build build/libfixture.a, build/libfixture.so.* and bin/fx*
 #   make check           build, run the unit tests and the CLI tests
 #   make check-valgrind  the CLI tests with every tool under valgrind
 #   make demo            build, run the tools on the sample exports
@@ -62,6 +62,13 @@ ALL_LDFLAGS = $(LDFLAGS) $(EXTRA_LDFLAGS)
 LIB_SRCS = $(wildcard libfixture/*.c)
 LIB_OBJS = $(patsubst libfixture/%.c,$(O)/%.o,$(LIB_SRCS))
 LIB = $(O)/libfixture.a
+# The shared library, from the same objects (position-independent; no
+# semantic interposition, so calls inside it are as direct as in the static
+# one): libfixture.so.MAJOR is the soname, the public fx_* symbols the only
+# ones exported (libfixture/libfixture.map).
+SOMAJOR = $(firstword $(subst ., ,$(VERSION)))
+SHLIB = $(O)/libfixture.so.$(VERSION)
+LIB_PIC = -fPIC -fno-semantic-interposition
 
 TOOL_SRCS = $(wildcard tools/fx*.c)
 TOOL_COMMON_SRCS = $(filter-out tools/fx%.c,$(wildcard tools/*.c))
@@ -98,7 +105,7 @@ VERSION = $(shell sed -n 's/^\#define FX_VERSION "\(.*\)"/\1/p' libfixture/fixtu
 .DELETE_ON_ERROR:
 .PHONY: all check check-valgrind demo bench install clean corpus fuzz FORCE
 
-all: $(LIB) $(TOOLS)
+all: $(LIB) $(SHLIB) $(TOOLS)
 
 # ---------------------------------------------------------------- deps
 
@@ -116,14 +123,14 @@ $(DEPS_STAMP):
 # Objects are rebuilt when the flags change (make, then make DEVELOPER=1).
 $(FLAGS_FILE): FORCE | $(DEPS_STAMP)
 	@mkdir -p $(@D)
-	@echo '$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS)' > $@.new
+	@echo '$(CC) $(ALL_CFLAGS) $(LIB_PIC) $(ALL_LDFLAGS)' > $@.new
 	@if cmp -s $@.new $@; then rm -f $@.new; else mv -f $@.new $@; fi
 
 # ---------------------------------------------------------------- build
 
 $(O)/%.o: libfixture/%.c $(FLAGS_FILE) | $(DEPS_STAMP)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) $(LIB_PIC) $(PKG_CFLAGS) -c -o $@ $<
 
 $(O)/tools/%.o: tools/%.c $(FLAGS_FILE) | $(DEPS_STAMP)
 	@mkdir -p $(@D)
@@ -137,6 +144,11 @@ $(LIB): $(LIB_OBJS)
 	@mkdir -p $(@D)
 	rm -f $@
 	$(AR) rcs $@ $^
+
+$(SHLIB): $(LIB_OBJS) libfixture/libfixture.map
+	$(CC) $(ALL_LDFLAGS) -shared -Wl,-soname,libfixture.so.$(SOMAJOR) \
+		-Wl,--version-script=libfixture/libfixture.map -Wl,-z,defs \
+		-o $@ $(LIB_OBJS) $(PKG_LIBS)
 
 $(TOOLS): $(BIN)/%: $(O)/tools/%.o $(TOOL_COMMON_OBJS) $(LIB)
 	@mkdir -p $(@D)
@@ -174,11 +186,17 @@ corpus: $(CORPUS)
 # other results; a failed build counts as a failure.  Test binaries are
 # removed first, so a test that no longer builds cannot pass from an old
 # binary.  tests/run prints the summary line "N passed, N failed".
+# The library as installed (make install DESTDIR=$(O)/destdir) is what
+# tests/cli/t7000-libfixture.sh builds a program against.
 check: $(CORPUS) | $(DEPS_STAMP)
 	@rm -f $(TEST_BINS) $(REPLAY_BINS)
+	@rm -rf $(O)/destdir
 	@build=0; $(MAKE) --no-print-directory -k all $(TEST_BINS) $(REPLAY_BINS) || build=1; \
+	$(MAKE) --no-print-directory install DESTDIR='$(abspath $(O))/destdir' \
+		PREFIX=/usr/local >/dev/null || build=1; \
 	FX_BUILD_FAILED=$$build FX_BIN='$(abspath $(BIN))' \
 	FX_TESTDATA='$(abspath testdata)' FX_TRASH_DIR='$(abspath $(O))/trash' \
+	FX_DESTDIR='$(abspath $(O))/destdir' FX_CC='$(CC)' FX_LDFLAGS='$(ALL_LDFLAGS)' \
 	tests/run $(TEST_BINS) $(REPLAY_BINS)
 
 # Every tool run by the CLI tests under valgrind's memcheck: any invalid
@@ -224,8 +242,12 @@ fuzz: $(FUZZ_BINS)
 
 # ---------------------------------------------------------------- install
 
-# Written anew each time: it holds PREFIX.
-$(O)/libfixture.pc: FORCE
+# Written anew each time: it holds PREFIX.  The libraries fx uses are
+# listed as they link here (Libs.private), not as their own .pc files would
+# have them linked statically: on Debian, libpq's asks for -lpgport and
+# -lgssapi_krb5, and libarchive's for -lacl, -lzstd and -llz4, none of which
+# a program linking libfixture.a needs (those libraries are shared).
+$(O)/libfixture.pc: FORCE | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	@{ echo 'prefix=$(PREFIX)'; \
 	   echo 'libdir=$${prefix}/lib'; \
@@ -234,16 +256,19 @@ $(O)/libfixture.pc: FORCE
 	   echo 'Name: libfixture'; \
 	   echo 'Description: read, check, hash and write Django fixture exports'; \
 	   echo 'Version: $(VERSION)'; \
-	   echo 'Requires.private: $(PKGS)'; \
 	   echo 'Cflags: -I$${includedir}'; \
 	   echo 'Libs: -L$${libdir} -lfixture'; \
-	   echo 'Libs.private: -lm -pthread'; } > $@
+	   echo 'Libs.private: $(strip $(PKG_LIBS))'; } > $@
 
+# ldconfig is not run: after installing into a system directory, run it.
 install: all $(O)/libfixture.pc
 	$(INSTALL) -d '$(DESTDIR)$(PREFIX)/bin' '$(DESTDIR)$(PREFIX)/lib/pkgconfig' \
 		'$(DESTDIR)$(PREFIX)/include' '$(DESTDIR)$(PREFIX)/share/man/man1'
 	$(if $(TOOLS),$(INSTALL) -m 755 $(TOOLS) '$(DESTDIR)$(PREFIX)/bin')
 	$(INSTALL) -m 644 $(LIB) '$(DESTDIR)$(PREFIX)/lib'
+	$(INSTALL) -m 755 $(SHLIB) '$(DESTDIR)$(PREFIX)/lib'
+	ln -sf libfixture.so.$(VERSION) '$(DESTDIR)$(PREFIX)/lib/libfixture.so.$(SOMAJOR)'
+	ln -sf libfixture.so.$(SOMAJOR) '$(DESTDIR)$(PREFIX)/lib/libfixture.so'
 	$(INSTALL) -m 644 libfixture/fixture.h '$(DESTDIR)$(PREFIX)/include'
 	$(INSTALL) -m 644 $(O)/libfixture.pc '$(DESTDIR)$(PREFIX)/lib/pkgconfig'
 	$(if $(MANPAGES),$(INSTALL) -m 644 $(MANPAGES) '$(DESTDIR)$(PREFIX)/share/man/man1')
