@@ -33,6 +33,7 @@ struct fx__input {
     fx_diag_fn diag;
     void *ctx;
     int zip;                  /* reading a zip member */
+    int filter;               /* ARCHIVE_FILTER_* of the compression */
     fx__encoding enc;
     int bom;                  /* the text began with a byte-order mark */
     int said;                 /* fx__input_verdict() was called */
@@ -164,6 +165,7 @@ int fx__input_open(fx__input **out, const char *name, int seekable,
         return rc;
     } else {
         in->zip = archive_format(in->a) == ARCHIVE_FORMAT_ZIP;
+        in->filter = archive_filter_code(in->a, 0);
         if (archive_filter_count(in->a) > 2) {      /* "none" + one layer */
             rc = fx_error_set(err, FX_EFORMAT, name, 0, 0, 0,
                               "compressed twice (%s inside %s): loaddata undoes "
@@ -346,6 +348,104 @@ static ssize_t convert(fx__input *in, char *buf, size_t n, fx_error *err)
     in->rawlen = srclen;
     in->rawoff += used;
     return (ssize_t)(dst - buf);
+}
+
+/* The compression the content has, as loaddata names it in a file name
+** ("gz"), or NULL for none. */
+static const char *content_compression(const fx__input *in)
+{
+    if (in->zip)
+        return "zip";
+    switch (in->filter) {
+    case ARCHIVE_FILTER_GZIP: return "gz";
+    case ARCHIVE_FILTER_BZIP2: return "bz2";
+    case ARCHIVE_FILTER_XZ: return "xz";
+    case ARCHIVE_FILTER_LZMA: return "lzma";
+    default: return NULL;
+    }
+}
+
+/* loaddata does not look inside a file to know how to read it: it splits
+** the name as given (Django 3.2, loaddata.py parse_name(): rsplit('.', 2),
+** a last part among gz zip bz2 lzma xz is the compression, then the part
+** before it must be a serialization format) and reads the file that way.
+** Say so when the name and the content disagree.  "-" is not checked:
+** loaddata then reads the format from --format. */
+void fx__input_name_verdict(fx__input *in, int jsonl)
+{
+    fx_severity sev = FX_ERR;
+    const char *n = in->name;
+    if (strcmp(n, "-") == 0)
+        return;
+    /* Up to three parts from the right, as rsplit('.', 2). */
+    const char *dot2 = strrchr(n, '.'), *dot1 = NULL;
+    if (dot2)
+        for (const char *p = dot2; p > n;)
+            if (*--p == '.') {
+                dot1 = p;
+                break;
+            }
+    static const char *const comp[] = {"gz", "zip", "bz2", "lzma", "xz"};
+    const char *cmp = NULL, *ser = NULL;
+    size_t serlen = 0;
+    if (dot2)
+        for (size_t i = 0; i < sizeof comp / sizeof *comp; i++)
+            if (strcmp(dot2 + 1, comp[i]) == 0)
+                cmp = comp[i];
+    if (cmp && dot1)
+        ser = dot1 + 1, serlen = (size_t)(dot2 - dot1 - 1);
+    else if (!cmp && dot2)
+        ser = dot2 + 1, serlen = strlen(dot2 + 1);
+    const char *has = content_compression(in);
+    const char *fmt = jsonl ? "jsonl" : "json";
+    int is_json = ser && serlen == 4 && memcmp(ser, "json", 4) == 0;
+    int is_jsonl = ser && serlen == 5 && memcmp(ser, "jsonl", 5) == 0;
+    int known = is_json || is_jsonl || (ser && serlen == 3 && memcmp(ser, "xml", 3) == 0) ||
+                (ser && serlen == 4 && memcmp(ser, "yaml", 4) == 0);
+    /* The name to suggest: the stem, the content's format and compression. */
+    int stem = (int)(ser ? (size_t)(ser - 1 - n) : cmp ? (size_t)(dot2 - n) : strlen(n));
+    char want[1200];
+    snprintf(want, sizeof want, "%.*s.%s%s%s", stem, n, fmt, has ? "." : "", has ? has : "");
+    if (!ser)
+        fx__diag(in->diag, in->ctx, sev, n, 0, 0, 0, "name",
+                 "loaddata takes the format from the file name, and '%s' names "
+                 "none: it looks for '%.*s.json%s%s' and the like instead, and "
+                 "does not read this file; name it '%s'", n, stem, n, cmp ? "." : "",
+                 cmp ? cmp : "", want);
+    else if (!known)
+        fx__diag(in->diag, in->ctx, sev, n, 0, 0, 0, "name",
+                 "loaddata takes the format from the file name, and '%.*s' is "
+                 "not one it knows (\"%.*s is not a known serialization "
+                 "format\"); name it '%s'", (int)serlen, ser, (int)serlen, ser, want);
+    else if (!is_json && !is_jsonl)
+        fx__diag(in->diag, in->ctx, sev, n, 0, 0, 0, "name",
+                 "the name says %.*s but the file holds %s: loaddata would read "
+                 "it as %.*s and fail; name it '%s'", (int)serlen, ser, fmt,
+                 (int)serlen, ser, want);
+    else if (is_json != !jsonl)
+        fx__diag(in->diag, in->ctx, sev, n, 0, 0, 0, "name",
+                 "the name ends in '.%.*s' but the file holds %s (%s): loaddata "
+                 "reads it as %.*s and fails; name it '%s'", (int)serlen, ser, fmt,
+                 jsonl ? "one record a line" : "one array of records",
+                 (int)serlen, ser, want);
+    /* lzma.open() reads both xz and lzma data, whichever name. */
+    int lz = cmp && has && (strcmp(cmp, "xz") == 0 || strcmp(cmp, "lzma") == 0) &&
+             (strcmp(has, "xz") == 0 || strcmp(has, "lzma") == 0);
+    const char *hasname = !has ? NULL : strcmp(has, "gz") == 0 ? "gzip" :
+                          strcmp(has, "bz2") == 0 ? "bzip2" : has;
+    if (has && !cmp)
+        fx__diag(in->diag, in->ctx, sev, n, 0, 0, 0, "name",
+                 "the file is %s-compressed but its name does not say so: "
+                 "loaddata reads it as plain text and fails; name it '%s'",
+                 hasname, want);
+    else if (cmp && !has)
+        fx__diag(in->diag, in->ctx, sev, n, 0, 0, 0, "name",
+                 "the name ends in '.%s' but the file is not compressed: "
+                 "loaddata fails to decompress it; name it '%s'", cmp, want);
+    else if (cmp && has && strcmp(cmp, has) != 0 && !lz)
+        fx__diag(in->diag, in->ctx, sev, n, 0, 0, 0, "name",
+                 "the name ends in '.%s' but the file is %s-compressed: loaddata "
+                 "fails to decompress it; name it '%s'", cmp, hasname, want);
 }
 
 void fx__input_verdict(fx__input *in, int jsonl, int blank_first, int strict)

@@ -45,6 +45,11 @@ ssize_t fx__input_read(fx__input *in, char *buf, size_t n, fx_error *err);
 ** code holds the byte of a line feed.  Nothing for plain UTF-8. */
 void fx__input_verdict(fx__input *in, int jsonl, int blank_first, int strict);
 
+/* Errors for a file whose name loaddata would misread (it takes the format
+** and the compression from the name, not the content): jsonl named .json,
+** gzip without .gz, no known extension.  For the strict reader only. */
+void fx__input_name_verdict(fx__input *in, int jsonl);
+
 void fx__input_free(fx__input *in);
 
 #endif

@@ -72,6 +72,7 @@ struct fx_reader {
     int after_marker;         /* since the last conflict marker, no record */
     int bom;                  /* the text began with a UTF-8 BOM */
     int strict;               /* fx_reader_opts.strict */
+    int named;                /* fx__input_name_verdict() was called */
     int (*want)(void *ctx, const char *label);
     void *want_ctx;
 };
@@ -1194,7 +1195,21 @@ static int resync(fx_reader *r, fx_error *err)
     }
 }
 
+static int next_record(fx_reader *r, const fx_record **out, fx_error *err);
+
 int fx_reader_next(fx_reader *r, const fx_record **out, fx_error *err)
+{
+    int rc = next_record(r, out, err);
+    /* What loaddata makes of the file's name, once a record shows what the
+    ** file holds (a file of no record at all has worse troubles). */
+    if (rc == 1 && r->strict && !r->named) {
+        r->named = 1;
+        fx__input_name_verdict(r->in, !r->json);
+    }
+    return rc;
+}
+
+static int next_record(fx_reader *r, const fx_record **out, fx_error *err)
 {
     *out = NULL;
     if (r->fatal) {

@@ -268,9 +268,9 @@ EOT
 
 test_expect 'a jsonl file in a zip: invalid (loaddata cannot iterate over the zip)' <<\EOT
 two_jsonl >x.jsonl &&
-zip -q one.zip x.jsonl &&
-test_expect_code 1 fxvalidate -q one.zip 2>err &&
-echo "one.zip: error: a jsonl file inside a zip archive: loaddata cannot read it ('SingleZipReader' object is not iterable); compress it with gzip, bzip2 or xz instead, or unzip it [encoding]" >expect &&
+zip -q x.jsonl.zip x.jsonl &&
+test_expect_code 1 fxvalidate -q x.jsonl.zip 2>err &&
+echo "x.jsonl.zip: error: a jsonl file inside a zip archive: loaddata cannot read it ('SingleZipReader' object is not iterable); compress it with gzip, bzip2 or xz instead, or unzip it [encoding]" >expect &&
 test_cmp expect err &&
 gzip -c x.jsonl >x.jsonl.gz &&
 test_expect_code 0 fxvalidate -q x.jsonl.gz
@@ -466,7 +466,30 @@ for f in p.json.gz p.json.bz2 p.json.xz p.json.lzma; do
 done
 EOT
 
-test_expect 'compression is told by content, not by name' <<\EOT
+test_expect 'compression is told by content; a name loaddata misreads is an error' <<\EOT
+plain_hashes &&
+gzip -c plain.json >gz.json &&
+bzip2 -c plain.json >bz.jsonl &&
+xz -c plain.json >xz.gz &&
+cp plain.json plain.json.gz &&
+for f in gz.json bz.jsonl xz.gz plain.json.gz; do
+    test_expect_code 1 fxvalidate -q --hash "$f" >out 2>>err &&
+    test_cmp expect out || return 1
+done &&
+cat >expect <<\EOF &&
+gz.json: error: the file is gzip-compressed but its name does not say so: loaddata reads it as plain text and fails; name it 'gz.json.gz' [name]
+bz.jsonl: error: the name ends in '.jsonl' but the file holds json (one array of records): loaddata reads it as jsonl and fails; name it 'bz.json.bz2' [name]
+bz.jsonl: error: the file is bzip2-compressed but its name does not say so: loaddata reads it as plain text and fails; name it 'bz.json.bz2' [name]
+xz.gz: error: loaddata takes the format from the file name, and 'xz.gz' names none: it looks for 'xz.json.gz' and the like instead, and does not read this file; name it 'xz.json.xz' [name]
+xz.gz: error: the name ends in '.gz' but the file is xz-compressed: loaddata fails to decompress it; name it 'xz.json.xz' [name]
+plain.json.gz: error: the name ends in '.gz' but the file is not compressed: loaddata fails to decompress it; name it 'plain.json' [name]
+EOF
+test_cmp expect err &&
+mv gz.json gz.json.gz && mv bz.jsonl bz.json.bz2 && mv xz.gz xz.json.xz &&
+for f in gz.json.gz bz.json.bz2 xz.json.xz; do
+    test_expect_code 0 fxvalidate -q "$f" || return 1
+done
+EOT
 plain_hashes &&
 gzip -c plain.json >gz.json &&
 bzip2 -c plain.json >bz.jsonl &&
@@ -483,8 +506,8 @@ EOT
 
 test_expect 'a zip holding one file: valid, the same records' <<\EOT
 plain_hashes &&
-zip -q one.zip plain.json &&
-test_expect_code 0 fxvalidate --hash one.zip >out 2>err &&
+zip -q plain.json.zip plain.json &&
+test_expect_code 0 fxvalidate --hash plain.json.zip >out 2>err &&
 test_cmp expect out &&
 echo "fxvalidate: 2 records in 1 file: valid, 0 errors, 0 warnings" >expect &&
 test_cmp expect err
@@ -506,15 +529,15 @@ EOT
 test_expect 'compressed jsonl, compressed UTF-16, compressed CRLF' <<\EOT
 two_jsonl >plain.jsonl &&
 fxvalidate -q --hash plain.jsonl >expect &&
-gzip -c plain.jsonl >a.gz &&
-{ printf "\377\376" && iconv -f UTF-8 -t UTF-16LE plain.jsonl; } | xz -c >b.xz &&
-sed "s/\$/\r/" plain.jsonl | bzip2 -c >c.bz2 &&
-for f in a.gz b.xz c.bz2; do
+gzip -c plain.jsonl >a.jsonl.gz &&
+{ printf "\377\376" && iconv -f UTF-8 -t UTF-16LE plain.jsonl; } | xz -c >b.jsonl.xz &&
+sed "s/\$/\r/" plain.jsonl | bzip2 -c >c.jsonl.bz2 &&
+for f in a.jsonl.gz b.jsonl.xz c.jsonl.bz2; do
     fxvalidate -q --hash "$f" >out 2>/dev/null
     test_cmp expect out || return 1
 done &&
-test_expect_code 1 fxvalidate -q b.xz 2>err &&
-utf16_error b.xz UTF-16LE with >expect &&
+test_expect_code 1 fxvalidate -q b.jsonl.xz 2>err &&
+utf16_error b.jsonl.xz UTF-16LE with >expect &&
 test_cmp expect err
 EOT
 

@@ -17,9 +17,9 @@ closed () {
 }
 
 test_expect_success '--with-deps: a handful of orders reach clients, agences, users' '
-    fxfilter -m supermarket.commande --pk 1-5 --with-deps -s "$DB" "$C/base.json" >out &&
-    closed out &&
-    fxfilter -c out >count &&
+    fxfilter -m supermarket.commande --pk 1-5 --with-deps -s "$DB" "$C/base.json" >out.json &&
+    closed out.json &&
+    fxfilter -c out.json >count &&
     grep " supermarket.commande$" count | grep "^ *5 " &&
     grep " supermarket.client$" count &&
     grep " supermarket.agence$" count &&
@@ -53,11 +53,11 @@ test_expect_success 'records keep their input order; without --with-deps they fa
 '
 
 test_expect_success 'natural keys: agences and categories found by code' '
-    fxfilter -m supermarket.categorie --where "parent!=null" -d -s "$DB" "$C/base.natural.json" >out &&
-    closed out &&
-    fxfilter -m supermarket.commande --pk 1 -d -s "$DB" "$C/base.natural.json" >out &&
-    closed out &&
-    grep -A3 "\"model\": \"supermarket.agence\"" out | grep "\"code\""
+    fxfilter -m supermarket.categorie --where "parent!=null" -d -s "$DB" "$C/base.natural.json" >out.json &&
+    closed out.json &&
+    fxfilter -m supermarket.commande --pk 1 -d -s "$DB" "$C/base.natural.json" >out.json &&
+    closed out.json &&
+    grep -A3 "\"model\": \"supermarket.agence\"" out.json | grep "\"code\""
 '
 
 test_expect_success 'stdin and gzip input are spooled for the second pass' '
@@ -72,7 +72,7 @@ test_expect_success 'several files: references across them are followed' '
     fxfilter -m supermarket.lignecommande "$C/base.json" >lines.json &&
     fxfilter -x supermarket.lignecommande "$C/base.json" >rest.json &&
     fxfilter -m supermarket.lignecommande --pk 1-5 -d -s "$DB" lines.json rest.json >out &&
-    closed out &&
+    cp out out.json && closed out.json &&
     fxfilter -m supermarket.lignecommande --pk 1-5 -d -s "$DB" "$C/base.json" >one &&
     fxfilter -c out >a && fxfilter -c one >b && test_cmp b a
 '

@@ -170,7 +170,7 @@ fxmerge --schema "$SCHEMA" base.json ours.json theirs.jsonl >out 2>err &&
 test_cmp "$FX_TRASH/merged.expect" out &&
 echo "fxmerge: 9 records: 5 from ours, 3 from theirs, 1 merged field by field, 0 deleted, 2 renumbered, 0 resolved by --strategy, 0 conflicts" >expect &&
 test_cmp expect err &&
-fxvalidate -q --schema "$SCHEMA" out
+fxvalidate -q --schema "$SCHEMA" - <out
 EOT
 
 test_expect '-o OURS: in place, atomically; -q' <<\EOT
