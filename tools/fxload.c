@@ -147,8 +147,18 @@ int main(int argc, char **argv)
         if ((rc = fx_reader_open(&r, argv[i], &ro, &err)) < 0)
             break;
         const fx_record *rec;
-        while ((rc = fx_reader_next(r, &rec, &err)) > 0) {
-            if ((rc = fx_loader_add(l, rec, &err)) < 0)
+        while ((rc = fx_reader_next(r, &rec, &err)) >= 0) {
+            /* an error the reader reports and reads past (invalid UTF-8,
+            ** a lone surrogate) stops the load as any other: the record
+            ** is not loaded, nothing is written */
+            if (t.errors) {
+                rc = fx_error_set(&err, FX_EFORMAT, NULL, 0, 0, 0, "%s: an error in the "
+                                  "input (above) stops the load: fix the file (fxvalidate "
+                                  "lists every error), then load again",
+                                  strcmp(argv[i], "-") ? argv[i] : "<stdin>");
+                break;
+            }
+            if (rc == 0 || (rc = fx_loader_add(l, rec, &err)) < 0)
                 break;
             p.records++;
             show_progress(&p, r, 0);

@@ -94,16 +94,16 @@ no_output () {
 }
 export -f check no_output
 
-# NAME  fxvalidate  fxfilter  fxdiff  fxmerge  fxload  MAX_MB  'ERE (fxvalidate)'
+# NAME  fxvalidate  fxfilter  fxdiff  fxmerge  MAX_MB  'ERE (fxvalidate)'
 # Exit statuses: fxvalidate 1 invalid; fxfilter, fxdiff, fxmerge 2 when
 # the input cannot be read (0, or 1 for fxdiff "different", when it can),
 # fxfilter, fxdiff and fxmerge 2 too when the reader reported an error (bad
-# text is not passed on, and a comparison of it is not to be trusted);
-# fxload 1: rejected, nothing written.
-while read -r name v f d m l mb re; do
+# text is not passed on, and a comparison of it is not to be trusted).
+# fxload has its own table below.
+while read -r name v f d m mb re; do
     case $name in huge|wide) [ "${FX_VALGRIND:-0}" = 1 ] && continue ;; esac
     re=$(printf %q "$re")   # quoted for the test body
-    test_expect_success "$name: validate $v, filter $f, diff $d, merge $m, load $l" "
+    test_expect_success "$name: validate $v, filter $f, diff $d, merge $m" "
         check $v $mb $re fxvalidate \"\$IN/$name.json\" &&
         if [ $f = 0 ]; then
             check 0 $mb '' fxfilter -o f.json \"\$IN/$name.json\" && test -s f.json
@@ -116,26 +116,70 @@ while read -r name v f d m l mb re; do
         else
             check $m $mb $re fxmerge -o m.json \"\$IN/ok.json\" \"\$IN/ok.json\" \"\$IN/$name.json\" &&
             no_output m.json
-        fi &&
-        cp \"\$FX_TESTDATA/empty.sqlite3\" db.sqlite3 &&
-        check $l $mb 'nothing was written' fxload --db db.sqlite3 \"\$IN/$name.json\" &&
-        cmp db.sqlite3 \"\$FX_TESTDATA/empty.sqlite3\"
+        fi
     "
 done <<\EOT
-deep       1 2 2 2 1  64 expected a record
-deepfield  1 2 2 2 1  64 nesting deeper than 512 levels
-huge       0 0 1 0 1 400 records? in 1 file: valid
-wide       0 0 1 0 1 400 records? in 1 file: valid
-nul        1 2 2 2 1  64 control character U\+0000 inside a string
-surrogate  1 2 2 2 1  64 lone surrogate '.ud800'
-overlong   1 2 2 2 1  64 invalid UTF-8 byte 0xC0
-dupkey     0 0 1 0 1  64 field "s" given twice in "fields": Python's json keeps the last value
-bignum     0 0 1 0 1  64 records? in 1 file: valid
-negzero    0 0 1 0 1  64 records? in 1 file: valid
-zerozero   1 2 2 2 1  64 leading zero
-cut        1 2 2 2 1  64 the file is truncated
-empty      1 2 2 2 1  64 empty file
-html       1 2 2 2 1  64 looks like an HTML page
+deep       1 2 2 2  64 expected a record
+deepfield  1 2 2 2  64 nesting deeper than 512 levels
+huge       0 0 1 0 400 records? in 1 file: valid
+wide       0 0 1 0 400 records? in 1 file: valid
+nul        1 2 2 2  64 control character U\+0000 inside a string
+surrogate  1 2 2 2  64 lone surrogate '.ud800'
+overlong   1 2 2 2  64 invalid UTF-8 byte 0xC0
+dupkey     0 0 1 0  64 field "s" given twice in "fields": Python's json keeps the last value
+bignum     0 0 1 0  64 records? in 1 file: valid
+negzero    0 0 1 0  64 records? in 1 file: valid
+zerozero   1 2 2 2  64 leading zero
+cut        1 2 2 2  64 the file is truncated
+empty      1 2 2 2  64 empty file
+html       1 2 2 2  64 looks like an HTML page
+EOT
+
+# fxload, into a database whose schema knows model a.b (table a_b: s text,
+# n integer, x JSON, all nullable), so that only what is wrong with the
+# input can stop a record (with a model the database does not have, every
+# load stopped at "no such table" before reaching the input's faults).
+# NAME  EXIT  MAX_MB  ROW  'ERE (stderr)'
+# Exit 1: rejected, the database file unchanged (ROW is -).  Exit 0: ROW is
+# 'select id, length(s), substr(s, 1, 3), n, x from a_b'.  The peak memory
+# of huge is about 4 times the string: the reader's buffer, the decoded
+# value, SQLite's record and its page cache.
+cp "$FX_TESTDATA/empty.sqlite3" "$IN/ab.sqlite3" &&
+sqlite3 "$IN/ab.sqlite3" 'CREATE TABLE "a_b" ("id" integer NOT NULL PRIMARY KEY AUTOINCREMENT,
+        "s" text NULL, "n" integer NULL,
+        "x" text NULL CHECK ((JSON_VALID("x") OR "x" IS NULL)));
+    INSERT INTO django_content_type (app_label, model) VALUES ('"'a', 'b'"');' ||
+    { echo "cannot make the database with model a.b"; exit 2; }
+while read -r name l mb row re; do
+    case $name in huge|wide) [ "${FX_VALGRIND:-0}" = 1 ] && continue ;; esac
+    re=$(printf %q "$re")
+    test_expect_success "$name: load $l" "
+        cp \"\$IN/ab.sqlite3\" db.sqlite3 &&
+        check $l $mb $re fxload --db db.sqlite3 \"\$IN/$name.json\" &&
+        if [ $l = 0 ]; then
+            echo '$row' >want &&
+            sqlite3 db.sqlite3 'select id, length(s), substr(s, 1, 3), n, x from a_b' >got &&
+            test_cmp want got
+        else
+            grep '^fxload: nothing was written to db.sqlite3\$' err &&
+            cmp db.sqlite3 \"\$IN/ab.sqlite3\"
+        fi
+    "
+done <<\EOT
+deep       1  64 - /deep.json:1:2: error: expected a record
+deepfield  1  64 - nesting deeper than 512 levels
+huge       0 500 1|100000000|xxx|| ^fxload: 1 records: 1 inserted, 0 updated, 0 unchanged$
+wide       1 400 - model 'a.b', pk 1: field 'f0' has no column in table a_b
+nul        1  64 - control character U\+0000 inside a string
+surrogate  1  64 - lone surrogate '.ud800'.*\[encoding\]$
+overlong   1  64 - invalid UTF-8 byte 0xC0.*\[encoding\]$
+dupkey     0  64 1|1|2|| field "s" given twice in "fields": Python's json keeps the last value
+bignum     1  64 - model 'a.b', pk 1: field 'n': '1e999999' is not an integer
+negzero    0  64 1|||0| ^fxload: 1 records: 1 inserted, 0 updated, 0 unchanged$
+zerozero   1  64 - leading zero
+cut        1  64 - the file is truncated
+empty      1  64 - empty file
+html       1  64 - looks like an HTML page
 EOT
 
 # A wide record changed on both sides, in different fields: merged field by
