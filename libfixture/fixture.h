@@ -567,6 +567,19 @@ const fx_schema *fx_loader_schema(const fx_loader *l);
 
 void fx_loader_free(fx_loader *l);
 
+/* 1 when target names a PostgreSQL database (a postgresql:// or
+** postgres:// URI, or a libpq keyword string: it has a '=' and does not
+** start with "sqlite:"), 0 when it names a SQLite file. */
+int fx_target_is_pg(const char *target);
+
+/* target with every password masked, into buf[0..n) (truncated to fit):
+** the password of a URI's user information (user:****@host) and the
+** values of password and sslpassword (in a URI's query or a keyword
+** string, quoted or not) become "****"; a SQLite path is copied as it is.
+** Returns buf.  Every message, summary and schema "source" that names a
+** target is written with it. */
+const char *fx_target_mask(char *buf, size_t n, const char *target);
+
 /* ---------------------------------------------------------------- diff and merge */
 
 /* Record identity for fx_diff() and fx_merge().  A record is known by

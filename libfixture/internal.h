@@ -80,4 +80,10 @@ void fx__diag(fx_diag_fn fn, void *ctx, fx_severity sev, const char *file,
 #endif
     ;
 
+/* Mask in msg[0..n) (a NUL-terminated message, such as one of libpq's,
+** that may quote parts of target) every password target holds, as
+** written there, and each word of it: "****".  Nothing for a SQLite
+** target. */
+void fx__mask_secrets(char *msg, size_t n, const char *target);
+
 #endif /* FX_INTERNAL_H */

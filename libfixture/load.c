@@ -214,7 +214,7 @@ int fx_loader_open(fx_loader **out, const char *target, const fx_load_opts *opts
         l->change = opts->change;
         l->change_ctx = opts->change_ctx;
     }
-    snprintf(l->target, sizeof l->target, "%s", target);
+    fx_target_mask(l->target, sizeof l->target, target);   /* for messages */
     int rc = 0;
     if (opts && opts->schema && (rc = fx_schema_load(&l->schema, opts->schema, err)) < 0)
         goto fail;
@@ -223,9 +223,7 @@ int fx_loader_open(fx_loader **out, const char *target, const fx_load_opts *opts
         rc = nomem(err);
         goto fail;
     }
-    int pg = strncmp(target, "postgresql://", 13) == 0 ||
-             strncmp(target, "postgres://", 11) == 0 ||
-             (strchr(target, '=') && strncmp(target, "sqlite:", 7) != 0);
+    int pg = fx_target_is_pg(target);
     l->pg = pg;
     if (pg)
         rc = fx__load_pg_open(l, target, err);

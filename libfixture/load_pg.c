@@ -42,6 +42,7 @@
 */
 #include "load_int.h"
 
+#include <ctype.h>
 #include <inttypes.h>
 #include <stdlib.h>
 
@@ -968,13 +969,18 @@ int fx__load_pg_open(fx_loader *l, const char *conninfo, fx_error *err)
     l->ops = &pg_ops;
     p->c = PQconnectdb(conninfo);
     if (PQstatus(p->c) != CONNECTION_OK) {
-        char m[600];
+        char m[600], *w = m;
         snprintf(m, sizeof m, "%s", PQerrorMessage(p->c));
-        for (char *q = m; *q; q++)
-            if (*q == '\n')
-                *q = ' ';
+        for (const char *q = m; *q; q++)   /* one line */
+            if (!isspace((unsigned char)*q) || (w > m && w[-1] != ' '))
+                *w++ = isspace((unsigned char)*q) ? ' ' : *q;
+        while (w > m && w[-1] == ' ')
+            w--;
+        *w = '\0';
+        fx__mask_secrets(m, sizeof m, conninfo);   /* libpq may quote the conninfo */
         return fx_error_set(err, FX_EIO, NULL, 0, 0, 0, "cannot connect to PostgreSQL "
-                            "(%s): check the URI, PGHOST, PGPORT, PGUSER, PGDATABASE", m);
+                            "database '%s' (%s): check the URI, PGHOST, PGPORT, PGUSER, "
+                            "PGDATABASE", l->target, m);
     }
     PQclear(PQexec(p->c, "SET client_encoding = 'UTF8'"));
     if (!l->schema) {

@@ -915,6 +915,12 @@ int fx_schema_load(fx_schema **out, const char *spec, fx_error *err)
     int want_db = strncmp(spec, "sqlite:", 7) == 0;
     const char *path = want_db ? spec + 7 : spec;
     FILE *f = fopen(path, "rb");
+    if (!f && fx_target_is_pg(spec)) {   /* never print its password */
+        char name[512];
+        fx_target_mask(name, sizeof name, spec);
+        return fx_error_set(err, FX_EUSAGE, name, 0, 0, 0, "'%s' is a PostgreSQL "
+                            "database, not a file: " LOAD_HINT, name);
+    }
     if (!f)
         return fx_error_set(err, FX_EIO, path, 0, 0, 0, "cannot open schema '%s' (%s): "
                             LOAD_HINT, path, strerror(errno));

@@ -174,7 +174,9 @@ int main(int argc, char **argv)
         /* bad input or refused data: rejected; anything else: trouble */
         status = rc == FX_EREJECT || rc == FX_ESYNTAX || rc == FX_ESTRUCT ||
                  rc == FX_EFORMAT ? EXIT_DIFF : EXIT_TROUBLE;
-        fprintf(stderr, "%s: nothing was written to %s\n", tool_prog, target);
+        char name[512];
+        fprintf(stderr, "%s: nothing was written to %s\n", tool_prog,
+                fx_target_mask(name, sizeof name, target));
     } else if (!quiet) {
         const fx_load_count *cnt;
         size_t n = fx_loader_counts(l, &cnt);

@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# fxload and its target (issue 11): no message prints a password from a
+# connection URI or keyword string, whatever names the target (errors,
+# "nothing was written to", libpq's own texts, --schema in every tool).
+
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/pg.sh"
+
+PY=/usr/bin/python3
+DJ=$FX_ROOT/tests/django
+export PYTHONDONTWRITEBYTECODE=1
+
+W=$(mktemp -d "${TMPDIR:-/tmp}/fx-t5040.XXXXXX") || exit 2
+trap 'rm -rf "$W"; pg_teardown' EXIT
+
+printf '[{"model": "nope.absent", "pk": 1, "fields": {}}]\n' >"$W/absent.json"
+printf '[]\n' >"$W/empty.json"
+
+# no_secret FILE: the file does not hold the password of these tests
+no_secret () {
+    ! grep -i "s3cr" "$1" || { echo "no_secret: the password is in $1" >&2; return 1; }
+}
+
+test_expect_success 'no server: a URI password is masked in the connection error' '
+    test_expect_code 2 fxload --db "postgresql://erp:s3cr3t@/erp?host=/nonexistent&port=1" \
+        "$W/empty.json" 2>err &&
+    cat >want <<-\EOF &&
+	fxload: error: cannot connect to PostgreSQL database '\''postgresql://erp:****@/erp?host=/nonexistent&port=1'\'' (connection to server on socket "/nonexistent/.s.PGSQL.1" failed: No such file or directory Is the server running locally and accepting connections on that socket?): check the URI, PGHOST, PGPORT, PGUSER, PGDATABASE
+	EOF
+    test_cmp want err && no_secret err
+'
+
+test_expect_success 'no server: keyword passwords (quoted, in the query) are masked' '
+    test_expect_code 2 fxload --db "host=/nonexistent port=1 password='\''s3cr 3t'\''" \
+        "$W/empty.json" 2>err &&
+    grep "^fxload: error: cannot connect to PostgreSQL database .host=/nonexistent port=1 password=.\*\*\*\*.. (connection" err &&
+    no_secret err &&
+    test_expect_code 2 fxload --db "postgresql:///erp?host=/nonexistent&port=1&password=s3cr3t" \
+        "$W/empty.json" 2>err &&
+    grep "^fxload: error: cannot connect to PostgreSQL database .postgresql:///erp?host=/nonexistent&port=1&password=\*\*\*\*. (connection" err &&
+    no_secret err
+'
+
+test_expect_success 'libpq quoting the URI or a word of the password: masked' '
+    test_expect_code 2 fxload --db "postgresql://erp:s3cr3t@[::1/erp" "$W/empty.json" 2>err &&
+    cat >want <<-\EOF &&
+	fxload: error: cannot connect to PostgreSQL database '\''postgresql://erp:****@[::1/erp'\'' (end of string reached when looking for matching "]" in IPv6 host address in URI: "postgresql://erp:****@[::1/erp"): check the URI, PGHOST, PGPORT, PGUSER, PGDATABASE
+	EOF
+    test_cmp want err &&
+    test_expect_code 2 fxload --db "dbname=erp password=s3cr 3t" "$W/empty.json" 2>err &&
+    cat >want <<-\EOF &&
+	fxload: error: cannot connect to PostgreSQL database '\''dbname=erp password=****'\'' (missing "=" after "****" in connection info string): check the URI, PGHOST, PGPORT, PGUSER, PGDATABASE
+	EOF
+    test_cmp want err
+'
+
+test_expect_success '--schema with a PostgreSQL target: masked in every tool' '
+    for tool in fxvalidate fxfilter fxdiff fxmerge; do
+        case $tool in
+        fxdiff) set -- "$W/empty.json" "$W/empty.json" ;;
+        fxmerge) set -- "$W/empty.json" "$W/empty.json" "$W/empty.json" ;;
+        *) set -- "$W/empty.json" ;;
+        esac
+        test_expect_code 2 $tool --schema "postgresql://erp:s3cr3t@server/erp" "$@" 2>err &&
+        echo "postgresql://erp:****@server/erp: error: '\''postgresql://erp:****@server/erp'\'' is a PostgreSQL database, not a file: pass a schema file (JSON) or a SQLite database made by Django'\''s migrate" >want &&
+        test_cmp want err || return 1
+    done &&
+    test_expect_code 2 fxvalidate --schema "dbname=erp password=s3cr3t" "$W/empty.json" 2>err &&
+    grep "^dbname=erp password=\*\*\*\*: error: .dbname=erp password=\*\*\*\*. is a PostgreSQL database" err &&
+    no_secret err
+'
+
+if pg_setup; then
+    PGT=fxt5040_tmpl_$$
+    createdb "$PGT" && ERP_DB=postgres PGDATABASE=$PGT $PY "$DJ/manage.py" migrate -v0 ||
+        echo "migrate on PostgreSQL failed"
+    # The test cluster trusts every local connection: the password is sent
+    # and ignored, so the load runs and its messages name the target.
+    DB=fxt5040_${$}_1
+    createdb -T "$PGT" "$DB"
+    URI="postgresql://$PGUSER:s3cr3t@/$DB?host=$PGHOST&port=$PGPORT"
+    MASKED="postgresql://$PGUSER:****@/$DB?host=$PGHOST&port=$PGPORT"
+    export DB URI MASKED
+
+    test_expect_success 'PostgreSQL: a rejected load names the target masked' '
+        test_expect_code 1 fxload --db "$URI" "$W/absent.json" 2>err &&
+        printf "%s\n" \
+            "$W/absent.json:1:2: error: model '\''nope.absent'\'', pk 1: no such table: the model has no table in $MASKED; run migrate (manage.py migrate) on that database, or pass --ignorenonexistent to skip the model" \
+            "fxload: nothing was written to $MASKED" >want &&
+        test_cmp want err && no_secret err
+    '
+
+    test_expect_success 'PostgreSQL: keyword strings, quoted password and sslpassword' '
+        test_expect_code 1 fxload \
+            --db "dbname=$DB password='\''s3cr 3t'\'' sslpassword=s3cr3t" "$W/absent.json" 2>err &&
+        grep "no such table: the model has no table in dbname=$DB password='\''\*\*\*\*'\'' sslpassword=\*\*\*\*; run migrate" err &&
+        grep "^fxload: nothing was written to dbname=$DB password='\''\*\*\*\*'\'' sslpassword=\*\*\*\*$" err &&
+        no_secret err
+    '
+
+    test_expect_success 'PostgreSQL: a load that works prints no target at all' '
+        fxload --db "$URI" "$W/empty.json" 2>err &&
+        echo "fxload: 0 records: 0 inserted, 0 updated, 0 unchanged" >want &&
+        test_cmp want err
+    '
+    dropdb --if-exists "$DB"
+    dropdb --if-exists "$PGT"
+fi
+
+test_done
