@@ -1007,5 +1007,17 @@ int fx__load_pg_open(fx_loader *l, const char *conninfo, fx_error *err)
     }
     PQclear(r);
     p->in_tx = 1;
+    /* a standby, or default_transaction_read_only: say so now, not as the
+    ** first record's error */
+    r = PQexec(p->c, "SHOW transaction_read_only");
+    int ro = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 &&
+             strcmp(PQgetvalue(r, 0, 0), "on") == 0;
+    PQclear(r);
+    if (ro)
+        return fx_error_set(err, FX_EIO, NULL, 0, 0, 0, "cannot write to PostgreSQL "
+                            "database '%s': its transactions are read-only "
+                            "(transaction_read_only is on: a standby server, or "
+                            "default_transaction_read_only set for the database or the "
+                            "user); load into the primary, or turn it off", l->target);
     return 0;
 }

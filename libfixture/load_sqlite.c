@@ -124,6 +124,38 @@ static int commit_guard(void *arg)
     return !s->committing;   /* non-zero: the commit becomes a rollback */
 }
 
+/* Errors that say the database cannot be written, whatever the data:
+** "could not run" (exit 2), not "rejected". */
+static int trouble(int ext)
+{
+    switch (ext & 0xff) {
+    case SQLITE_READONLY: case SQLITE_CANTOPEN: case SQLITE_PERM: case SQLITE_AUTH:
+    case SQLITE_BUSY: case SQLITE_LOCKED: case SQLITE_CORRUPT: case SQLITE_NOTADB:
+    case SQLITE_NOMEM: case SQLITE_IOERR: case SQLITE_FULL: case SQLITE_PROTOCOL:
+    case SQLITE_NOLFS:
+        return 1;
+    }
+    return 0;
+}
+
+/* The database (or its directory, where the journal goes) cannot be
+** written: a message about the database, not about a record. */
+static int readonly(fx_loader *l, sq *s, fx_error *err, const char *m, int ext)
+{
+    l->failed = 1;
+    if (ext == SQLITE_READONLY_DIRECTORY)
+        return fx_error_set(err, FX_EIO, NULL, 0, 0, 0, "cannot write to database '%s' "
+                            "(%s): its directory is read-only, and SQLite writes a journal "
+                            "there; make the directory writable for this user", s->path, m);
+    if ((ext & 0xff) == SQLITE_CANTOPEN)
+        return fx_error_set(err, FX_EIO, NULL, 0, 0, 0, "cannot write to database '%s' "
+                            "(%s): SQLite could not open the file or create its journal "
+                            "next to it; check that the file and its directory are "
+                            "writable for this user", s->path, m);
+    return fx_error_set(err, FX_EIO, NULL, 0, 0, 0, "cannot write to database '%s' (%s): "
+                        "make the file and its directory writable for this user", s->path, m);
+}
+
 static int dberr(fx_loader *l, sq *s, const fx__loc *loc, fx_error *err, const char *doing)
 {
     const char *m = sqlite3_errmsg(s->db);
@@ -138,6 +170,9 @@ static int dberr(fx_loader *l, sq *s, const fx__loc *loc, fx_error *err, const c
         return fx_error_set(err, FX_EIO, s->path, 0, 0, 0, "%s (while %s): SQLite rolled the "
                             "whole load back, nothing was written%s", m, doing, why);
     }
+    if ((ext & 0xff) == SQLITE_READONLY || (ext & 0xff) == SQLITE_CANTOPEN ||
+        (ext & 0xff) == SQLITE_PERM)
+        return readonly(l, s, err, m, ext);
     if (strstr(m, "no such table"))
         return fx__load_fail(l, loc, err, FX__EREJECT, "%s (while %s): run migrate "
                              "(manage.py migrate) on %s, or pass --ignorenonexistent",
@@ -174,9 +209,9 @@ static int dberr(fx_loader *l, sq *s, const fx__loc *loc, fx_error *err, const c
         return fx__load_fail(l, loc, err, FX__EREJECT, "field%s %s: %s%s",
                              strchr(fields, ',') ? "s" : "", fields[0] ? fields : "?", m, why);
     }
-    if (loc)
-        return fx__load_fail(l, loc, err, ext == SQLITE_FULL || ext == SQLITE_IOERR ? FX_EIO
-                             : FX__EREJECT, "%s (while %s)", m, doing);
+    if (loc)   /* the data, or trouble with the database (not the record's fault) */
+        return fx__load_fail(l, loc, err, trouble(ext) ? FX_EIO : FX__EREJECT,
+                             "%s (while %s)", m, doing);
     l->failed = 1;
     return fx_error_set(err, FX_EIO, s->path, 0, 0, 0, "%s (while %s): nothing was written",
                         m, doing);
@@ -1112,6 +1147,10 @@ int fx__load_sqlite_open(fx_loader *l, const char *path, fx_error *err)
         SQLITE_OK)
         return fx_error_set(err, FX_EIO, path, 0, 0, 0, "cannot open database '%s' for "
                             "writing (%s)", path, s->db ? sqlite3_errmsg(s->db) : "out of memory");
+    if (sqlite3_db_readonly(s->db, "main") == 1)   /* SQLite opened it read-only */
+        return fx_error_set(err, FX_EIO, NULL, 0, 0, 0, "cannot write to database '%s': the "
+                            "file is read-only; make it (and its directory, where SQLite "
+                            "writes a journal) writable for this user", path);
     sqlite3_busy_timeout(s->db, 10000);
     /* This connection's page cache (not a setting of the database; gone
     ** when the connection closes): SQLite's default of 2 MB is far smaller

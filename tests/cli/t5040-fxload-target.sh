@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # fxload and its target (issue 11): no message prints a password from a
 # connection URI or keyword string, whatever names the target (errors,
-# "nothing was written to", libpq's own texts, --schema in every tool).
+# "nothing was written to", libpq's own texts, --schema in every tool); a
+# database that cannot be written (a read-only SQLite file or directory, a
+# read-only PostgreSQL transaction) is "could not run" (exit 2), not
+# "rejected".
 
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/pg.sh"
@@ -15,6 +18,8 @@ trap 'rm -rf "$W"; pg_teardown' EXIT
 
 printf '[{"model": "nope.absent", "pk": 1, "fields": {}}]\n' >"$W/absent.json"
 printf '[]\n' >"$W/empty.json"
+printf '[{"model": "supermarket.agence", "pk": 1, "fields": {"code": "A", "nom": "Un", "ville": "", "active": true}}]\n' \
+    >"$W/agence.json"
 
 # no_secret FILE: the file does not hold the password of these tests
 no_secret () {
@@ -70,6 +75,33 @@ test_expect_success '--schema with a PostgreSQL target: masked in every tool' '
     no_secret err
 '
 
+# as_reader CMD...: run CMD as a user who may not write what root made
+# read-only (root writes anything: as root, run it as nobody)
+as_reader () {
+    if [ "$(id -u)" = 0 ]; then
+        runuser -u nobody -- "$@"
+    else
+        "$@"
+    fi
+}
+
+test_expect_success 'SQLite: a read-only file: exit 2, could not run, file unchanged' '
+    mkdir d && chmod 777 d && cp "$FX_TESTDATA/empty.sqlite3" d/db.sqlite3 &&
+    chmod 444 d/db.sqlite3 && cp d/db.sqlite3 before && cp "$W/agence.json" d/ &&
+    (cd d && test_expect_code 2 as_reader "$FX_BIN/fxload" --db db.sqlite3 agence.json) 2>err &&
+    echo "fxload: error: cannot write to database '\''db.sqlite3'\'': the file is read-only; make it (and its directory, where SQLite writes a journal) writable for this user" >want &&
+    test_cmp want err && cmp before d/db.sqlite3
+'
+
+test_expect_success 'SQLite: a read-only directory: exit 2, could not run, file unchanged' '
+    mkdir d && cp "$FX_TESTDATA/empty.sqlite3" d/db.sqlite3 && chmod 666 d/db.sqlite3 &&
+    cp d/db.sqlite3 before && cp "$W/agence.json" . && chmod 555 d &&
+    test_expect_code 2 as_reader "$FX_BIN/fxload" --db d/db.sqlite3 agence.json 2>err &&
+    printf "%s\n" "fxload: error: cannot write to database '\''d/db.sqlite3'\'' (attempt to write a readonly database): its directory is read-only, and SQLite writes a journal there; make the directory writable for this user" \
+        "fxload: nothing was written to d/db.sqlite3" >want &&
+    chmod 755 d && test_cmp want err && cmp before d/db.sqlite3 && test ! -e d/db.sqlite3-journal
+'
+
 if pg_setup; then
     PGT=fxt5040_tmpl_$$
     createdb "$PGT" && ERP_DB=postgres PGDATABASE=$PGT $PY "$DJ/manage.py" migrate -v0 ||
@@ -103,7 +135,17 @@ if pg_setup; then
         echo "fxload: 0 records: 0 inserted, 0 updated, 0 unchanged" >want &&
         test_cmp want err
     '
-    dropdb --if-exists "$DB"
+
+    test_expect_success 'PostgreSQL: a read-only database: exit 2, could not run, no row' '
+        db=fxt5040_${$}_2 && createdb -T "$PGT" $db &&
+        psql -d postgres -qc "alter database $db set default_transaction_read_only = on" &&
+        test_expect_code 2 fxload --db "dbname=$db" "$W/agence.json" 2>err &&
+        echo "fxload: error: cannot write to PostgreSQL database '\''dbname=$db'\'': its transactions are read-only (transaction_read_only is on: a standby server, or default_transaction_read_only set for the database or the user); load into the primary, or turn it off" >want &&
+        test_cmp want err &&
+        test "$(psql -d $db -Atc "select count(*) from supermarket_agence")" = 0
+    '
+
+    for i in 1 2; do dropdb --if-exists "fxt5040_${$}_$i"; done
     dropdb --if-exists "$PGT"
 fi
 
