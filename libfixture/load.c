@@ -28,6 +28,17 @@ struct nkpk {
     int64_t pk;
 };
 
+/* --ignorenonexistent: a model without table (field NULL) or a field
+** without column, the records it was skipped in, and the first of them. */
+struct skipped {
+    char *label, *field;
+    unsigned long n;
+    uint32_t file;               /* index into l->files */
+    unsigned long line, col;
+    uint32_t last_file;          /* the last record counted (a field */
+    uint64_t last_ordinal;       /* given twice counts once) */
+};
+
 struct deferred {
     size_t mi, fi, tmi;         /* model, field, target model */
     char *pk;                   /* the row's pk as text */
@@ -193,6 +204,68 @@ int fx__load_where(fx_loader *l, fx__loc *loc)
     return 1;
 }
 
+/* ---------------------------------------------------------------- skipped */
+
+/* -i: count a record skipped for its model (field NULL) or a field ignored
+** in it; one warning each is given by fx_loader_finish(), not one a
+** record (a large export of a model the database lacks gave thousands). */
+static int skip(fx_loader *l, const fx_record *rec, const char *label, const char *field)
+{
+    int existed;
+    size_t *ix = fx__index_put(l->skipidx, fx__key_hash(label, field, field ? strlen(field) : 0),
+                               &existed);
+    uint32_t fi = file_index(l, rec->file ? rec->file : "");
+    if (!ix || fi == UINT32_MAX)
+        return FX_ENOMEM;
+    if (existed) {
+        struct skipped *k = &l->skipped[*ix - 1];
+        if (k->last_file != fi || k->last_ordinal != rec->ordinal)
+            k->n++;
+        k->last_file = fi;
+        k->last_ordinal = rec->ordinal;
+        return 0;
+    }
+    if (l->nskipped == l->cskipped) {
+        size_t c = l->cskipped ? l->cskipped * 2 : 16;
+        struct skipped *k = realloc(l->skipped, c * sizeof *k);
+        if (!k)
+            return FX_ENOMEM;
+        l->skipped = k;
+        l->cskipped = c;
+    }
+    struct skipped *k = &l->skipped[l->nskipped];
+    memset(k, 0, sizeof *k);
+    k->n = 1;
+    k->line = rec->line;
+    k->col = rec->col;
+    k->file = k->last_file = fi;
+    k->last_ordinal = rec->ordinal;
+    if (!(k->label = strdup(label)) || (field && !(k->field = strdup(field)))) {
+        free(k->label);
+        return FX_ENOMEM;
+    }
+    *ix = ++l->nskipped;
+    return 0;
+}
+
+static void report_skipped(fx_loader *l)
+{
+    for (size_t i = 0; i < l->nskipped; i++) {
+        const struct skipped *k = &l->skipped[i];
+        const char *file = l->files[k->file];
+        if (!k->field)
+            fx__diag(l->diag, l->diag_ctx, FX_WARNING, file, k->line, k->col, 0,
+                     "unknown-model", "model '%s' has no table in the database: %lu "
+                     "record%s skipped (--ignorenonexistent)", k->label, k->n,
+                     k->n == 1 ? "" : "s");
+        else
+            fx__diag(l->diag, l->diag_ctx, FX_WARNING, file, k->line, k->col, 0,
+                     "unknown-field", "model '%s': field '%s' has no column in the "
+                     "database: ignored in %lu record%s (--ignorenonexistent)", k->label,
+                     k->field, k->n, k->n == 1 ? "" : "s");
+    }
+}
+
 /* ---------------------------------------------------------------- open */
 
 int fx_loader_open(fx_loader **out, const char *target, const fx_load_opts *opts,
@@ -219,7 +292,8 @@ int fx_loader_open(fx_loader **out, const char *target, const fx_load_opts *opts
     if (opts && opts->schema && (rc = fx_schema_load(&l->schema, opts->schema, err)) < 0)
         goto fail;
     if (fx__index_new(&l->where, sizeof(struct where)) ||
-        fx__index_new(&l->nkcache, sizeof(struct nkpk))) {
+        fx__index_new(&l->nkcache, sizeof(struct nkpk)) ||
+        fx__index_new(&l->skipidx, sizeof(size_t))) {
         rc = nomem(err);
         goto fail;
     }
@@ -269,6 +343,12 @@ void fx_loader_free(fx_loader *l)
     free(l->last_label);
     fx__index_free(l->where);
     fx__index_free(l->nkcache);
+    fx__index_free(l->skipidx);
+    for (size_t i = 0; i < l->nskipped; i++) {
+        free(l->skipped[i].label);
+        free(l->skipped[i].field);
+    }
+    free(l->skipped);
     fx_buf_free(&l->arena);
     for (size_t i = 0; l->ms && i < l->schema->nmodels; i++)
         free(l->ms[i].order);
@@ -557,12 +637,8 @@ int fx_loader_add(fx_loader *l, const fx_record *rec, fx_error *err)
     }
     const fx_model_schema *m = record_model(l, rec->label);
     if (!m) {
-        if (l->ignorenonexistent) {
-            fx__diag(l->diag, l->diag_ctx, FX_WARNING, rec->file, rec->line, rec->col, 0,
-                     "unknown-model", "model '%s' has no table in the database: record "
-                     "skipped (--ignorenonexistent)", rec->label);
-            return 0;
-        }
+        if (l->ignorenonexistent)
+            return skip(l, rec, rec->label ? rec->label : "", NULL) ? nomem(err) : 0;
         return fx__load_fail(l, &loc, err, FX__EREJECT, "no such table: the model has no "
                              "table in %s; run migrate (manage.py migrate) on that "
                              "database, or pass --ignorenonexistent to skip the model",
@@ -586,9 +662,8 @@ int fx_loader_add(fx_loader *l, const fx_record *rec, fx_error *err)
             if (fx_model_field(m, name))
                 continue;
             if (l->ignorenonexistent) {
-                fx__diag(l->diag, l->diag_ctx, FX_WARNING, rec->file, rec->line, rec->col, 0,
-                         "unknown-field", "model '%s': field '%s' has no column in the "
-                         "database: ignored (--ignorenonexistent)", m->label, name);
+                if (skip(l, rec, m->label, name))
+                    return nomem(err);
                 continue;
             }
             return fx__load_fail(l, &loc, err, FX__EREJECT, "field '%s' has no column in table "
@@ -789,6 +864,7 @@ int fx_loader_finish(fx_loader *l, fx_error *err)
     if (l->failed || l->finished)
         return fx_error_set(err, FX_ERROR, NULL, 0, 0, 0, "loader used after an error");
     int rc = 0;
+    report_skipped(l);
     for (size_t i = 0; i < l->ndeferred; i++) {
         struct deferred *d = &l->deferred[i];
         const fx_field_schema *f = &l->schema->models[d->mi].fields[d->fi];

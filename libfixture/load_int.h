@@ -68,6 +68,9 @@ struct fx_loader {
     size_t nfiles;
     fx__index *where;                 /* key hash -> struct where (file, line) */
     fx__index *nkcache;               /* natural key hash -> pk */
+    struct skipped *skipped;          /* -i: models and fields skipped, in */
+    size_t nskipped, cskipped;        /* the order first met (see skip()) */
+    fx__index *skipidx;               /* (label, field) hash -> index + 1 */
     struct deferred *deferred;        /* forward natural references */
     size_t ndeferred, cdeferred;
     fx_buf arena;                     /* text of the current record's binds */

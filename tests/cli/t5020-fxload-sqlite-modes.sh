@@ -37,6 +37,24 @@ test_expect_success '--replace over a loaded database: old rows deleted, all ins
     test "$(sqlite3 db.sqlite3 "select count(*) from supermarket_commande")" = 2000
 '
 
+# --ignorenonexistent: one warning a model and a field skipped, at the first
+# record, with how many records (before: one warning a record, 2,500 here).
+test_expect_success '-i: one warning per model and field skipped, with the count' '
+    cp "$FX_TESTDATA/empty.sqlite3" db.sqlite3 &&
+    sqlite3 db.sqlite3 "drop table supermarket_mouvementstock; alter table supermarket_client drop column notes" &&
+    fxload -i --db db.sqlite3 "$C/base.json" 2>err &&
+    grep "warning" err >warnings &&
+    cat >expect <<-EOF &&
+	$C/base.json:5272:1: warning: model '\''supermarket.client'\'': field '\''notes'\'' has no column in the database: ignored in 500 records (--ignorenonexistent) [unknown-field]
+	$C/base.json:105806:1: warning: model '\''supermarket.mouvementstock'\'' has no table in the database: 2000 records skipped (--ignorenonexistent) [unknown-model]
+	EOF
+    test_cmp expect warnings &&
+    tail -n 1 err >last &&
+    echo "fxload: 8852 records: 8852 inserted, 0 updated, 0 unchanged" >expect &&
+    test_cmp expect last &&
+    test "$(sqlite3 db.sqlite3 "select count(*) from supermarket_client")" = 500
+'
+
 test_expect_success 'a refused load (a bad reference) writes nothing: exit 1' '
     cp "$FX_TESTDATA/empty.sqlite3" db.sqlite3 && cp db.sqlite3 before &&
     sed "s/\"agence\": 1,/\"agence\": 999,/" "$C/base.json" >bad.json &&

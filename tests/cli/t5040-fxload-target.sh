@@ -4,7 +4,8 @@
 # "nothing was written to", libpq's own texts, --schema in every tool); a
 # database that cannot be written (a read-only SQLite file or directory, a
 # read-only PostgreSQL transaction) is "could not run" (exit 2), not
-# "rejected".
+# "rejected"; on PostgreSQL, -i warns once a model and field (SQLite:
+# t5020).
 
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/pg.sh"
@@ -20,6 +21,7 @@ printf '[{"model": "nope.absent", "pk": 1, "fields": {}}]\n' >"$W/absent.json"
 printf '[]\n' >"$W/empty.json"
 printf '[{"model": "supermarket.agence", "pk": 1, "fields": {"code": "A", "nom": "Un", "ville": "", "active": true}}]\n' \
     >"$W/agence.json"
+C=$FX_TESTDATA/corpus
 
 # no_secret FILE: the file does not hold the password of these tests
 no_secret () {
@@ -145,7 +147,18 @@ if pg_setup; then
         test "$(psql -d $db -Atc "select count(*) from supermarket_agence")" = 0
     '
 
-    for i in 1 2; do dropdb --if-exists "fxt5040_${$}_$i"; done
+    test_expect_success 'PostgreSQL: -i warns once a model and a field, with the count' '
+        db=fxt5040_${$}_3 && createdb -T "$PGT" $db &&
+        psql -d $db -qc "drop table supermarket_mouvementstock; alter table supermarket_client drop column notes" &&
+        fxload -q -i --db "dbname=$db" "$C/base.json" 2>err &&
+        cat >expect <<-EOF &&
+		$C/base.json:5272:1: warning: model '\''supermarket.client'\'': field '\''notes'\'' has no column in the database: ignored in 500 records (--ignorenonexistent) [unknown-field]
+		$C/base.json:105806:1: warning: model '\''supermarket.mouvementstock'\'' has no table in the database: 2000 records skipped (--ignorenonexistent) [unknown-model]
+		EOF
+        test_cmp expect err &&
+        test "$(psql -d $db -Atc "select count(*) from supermarket_client")" = 500
+    '
+    for i in 1 2 3; do dropdb --if-exists "fxt5040_${$}_$i"; done
     dropdb --if-exists "$PGT"
 fi
 
