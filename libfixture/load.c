@@ -110,6 +110,8 @@ void fx__load_result(fx_loader *l, size_t mi, int result, const char *pk)
 {
     fx__model_state *s = &l->ms[mi];
     s->seen = 1;
+    if (s->replaced)   /* --replace: counted by fx__load_replaced() */
+        return;
     if (result == FX__INSERTED) {
         s->inserted++;
         report_change(l, mi, "insert", pk);
@@ -124,10 +126,127 @@ void fx__load_result(fx_loader *l, size_t mi, int result, const char *pk)
 void fx__load_m2m_changed(fx_loader *l, size_t mi)
 {
     fx__model_state *s = &l->ms[mi];
-    if (s->unchanged) {
+    if (s->unchanged && !s->replaced) {
         s->unchanged--;
         s->updated++;
     }
+}
+
+void fx__load_replaced(fx_loader *l, size_t mi, const char *action, const char *pk,
+                       unsigned long n)
+{
+    fx__model_state *s = &l->ms[mi];
+    if (!strcmp(action, "insert"))
+        s->inserted += n;
+    else if (!strcmp(action, "update"))
+        s->updated += n;
+    else if (!strcmp(action, "delete"))
+        s->deleted += n;
+    else
+        s->unchanged += n;
+    if (pk && strcmp(action, "same") != 0)
+        report_change(l, mi, action, pk);
+}
+
+/* ---------------------------------------------------------------- --replace SQL */
+
+/* Append fmt to q, where %I is a quoted identifier (const char *), %O the
+** saved table of a model or of one of its link tables (size_t mi, size_t
+** fi, SIZE_MAX for the model's own rows: "fx__old_<mi>[_<fi>]") and %s
+** text.  0, or FX_ENOMEM. */
+static int sqlf(fx_buf *q, const char *fmt, ...)
+{
+    va_list ap;
+    int bad = 0;
+    va_start(ap, fmt);
+    for (const char *p = fmt; *p && !bad; p++) {
+        if (*p != '%') {
+            bad = fx_buf_addc(q, *p);
+        } else if (*++p == 'I') {
+            const char *id = va_arg(ap, const char *);
+            bad = fx_buf_addc(q, '"');
+            for (; *id && !bad; id++)
+                bad = *id == '"' ? fx_buf_adds(q, "\"\"") : fx_buf_addc(q, *id);
+            bad = bad || fx_buf_addc(q, '"');
+        } else if (*p == 'O') {
+            size_t mi = va_arg(ap, size_t), fi = va_arg(ap, size_t);
+            bad = fi == SIZE_MAX ? fx_buf_printf(q, "\"fx__old_%zu\"", mi)
+                                 : fx_buf_printf(q, "\"fx__old_%zu_%zu\"", mi, fi);
+        } else {
+            bad = fx_buf_adds(q, va_arg(ap, const char *));
+        }
+    }
+    va_end(ap);
+    return bad ? FX_ENOMEM : 0;
+}
+
+int fx__replace_save_sql(fx_buf *q, const fx_loader *l, size_t mi, size_t part)
+{
+    const fx_model_schema *m = &l->schema->models[mi];
+    const char *tmp = l->pg ? " ON COMMIT DROP" : "";
+    fx_buf_reset(q);
+    if (part > m->nfields || (part && m->fields[part - 1].kind != FX_K_M2M))
+        return 0;
+    if (part) {
+        const fx_field_schema *f = &m->fields[part - 1];
+        return sqlf(q, "CREATE TEMP TABLE %O%s AS SELECT %I, %I FROM %I", mi, part - 1, tmp,
+                    f->through_from, f->through_to, f->through);
+    }
+    int rc = sqlf(q, "CREATE TEMP TABLE %O%s AS SELECT %I", mi, SIZE_MAX, tmp, m->pk_column);
+    for (size_t i = 0; i < m->nfields && !rc; i++)
+        if (m->fields[i].kind != FX_K_M2M && m->fields[i].column)
+            rc = sqlf(q, ", %I", m->fields[i].column);
+    return rc ? rc : sqlf(q, " FROM %I", m->table);
+}
+
+/* "a row kept is the same": every column, and no link row of its
+** many-to-many fields only on one side */
+static int same_sql(fx_buf *q, const fx_loader *l, size_t mi)
+{
+    const fx_model_schema *m = &l->schema->models[mi];
+    const char *is = l->pg ? "IS NOT DISTINCT FROM" : "IS";
+    int rc = sqlf(q, "1 = 1");
+    for (size_t i = 0; i < m->nfields && !rc; i++) {
+        const fx_field_schema *f = &m->fields[i];
+        if (f->kind == FX_K_M2M)
+            rc = sqlf(q, " AND n.%I NOT IN ("
+                      "SELECT %I FROM (SELECT %I, %I FROM %I EXCEPT SELECT %I, %I FROM %O) AS d0 "
+                      "UNION SELECT %I FROM (SELECT %I, %I FROM %O EXCEPT SELECT %I, %I FROM %I) AS d1)",
+                      m->pk_column,
+                      f->through_from, f->through_from, f->through_to, f->through,
+                      f->through_from, f->through_to, mi, i,
+                      f->through_from, f->through_from, f->through_to, mi, i,
+                      f->through_from, f->through_to, f->through);
+        else if (f->column)
+            rc = sqlf(q, " AND n.%I %s o.%I", f->column, is, f->column);
+    }
+    return rc;
+}
+
+int fx__replace_diff_sql(fx_buf *q, const fx_loader *l, size_t mi, int list)
+{
+    const fx_model_schema *m = &l->schema->models[mi];
+    const char *pk = m->pk_column;
+    fx_buf_reset(q);
+    int rc = list ? 0 : sqlf(q, "SELECT a, count(*) FROM (");
+    if (l->pg) {   /* one full join */
+        rc = rc || sqlf(q, "SELECT CASE WHEN o.%I IS NULL THEN 'insert' WHEN n.%I IS NULL "
+                        "THEN 'delete' WHEN ", pk, pk) ||
+             same_sql(q, l, mi) ||
+             sqlf(q, " THEN 'same' ELSE 'update' END AS a, coalesce(n.%I, o.%I) AS pk "
+                  "FROM %I n FULL JOIN %O o ON o.%I = n.%I", pk, pk, m->table, mi, SIZE_MAX,
+                  pk, pk);
+    } else {       /* SQLite indexes the saved table for a join, not a full join */
+        rc = rc || sqlf(q, "SELECT 'insert' AS a, n.%I AS pk FROM %I n LEFT JOIN %O o "
+                        "ON o.%I = n.%I WHERE o.%I IS NULL", pk, m->table, mi, SIZE_MAX,
+                        pk, pk, pk) ||
+             sqlf(q, " UNION ALL SELECT 'delete', o.%I FROM %O o LEFT JOIN %I n "
+                  "ON n.%I = o.%I WHERE n.%I IS NULL", pk, mi, SIZE_MAX, m->table, pk, pk, pk) ||
+             sqlf(q, " UNION ALL SELECT CASE WHEN ") || same_sql(q, l, mi) ||
+             sqlf(q, " THEN 'same' ELSE 'update' END, n.%I FROM %I n JOIN %O o "
+                  "ON o.%I = n.%I", pk, m->table, mi, SIZE_MAX, pk, pk);
+    }
+    return rc ? FX_ENOMEM : sqlf(q, list ? " ORDER BY 2, 1" : ") AS x GROUP BY a");
 }
 
 size_t fx_loader_counts(fx_loader *l, const fx_load_count **out)
@@ -890,6 +1009,17 @@ int fx_loader_finish(fx_loader *l, fx_error *err)
         fx__bind_fix(&pk, 1, &l->arena);
         if ((rc = l->ops->set(l, d->mi, d->fi, &pk, &v, &d->loc, err)) < 0)
             return rc;
+    }
+    /* --replace: the net effect on each model emptied */
+    for (size_t i = 0; i < l->schema->nmodels; i++) {
+        fx__model_state *s = &l->ms[i];
+        if (!s->replaced)
+            continue;
+        s->deleted = 0;   /* clear() counted every row: the net effect replaces it */
+        if ((rc = l->ops->replaced(l, i, l->change != NULL, err)) < 0) {
+            l->failed = 1;
+            return rc;
+        }
     }
     rc = l->ops->finish(l, !l->dry_run, err);
     if (rc < 0) {

@@ -113,8 +113,12 @@ struct fx__load_ops {
     /* Set one column of one row (a forward natural reference resolved). */
     int (*set)(fx_loader *l, size_t mi, size_t fi, const fx__bind *pk,
                const fx__bind *val, const fx__loc *loc, fx_error *err);
-    /* --replace: delete every row of model mi and its link rows. */
+    /* --replace: save the rows of model mi and its link rows
+    ** (fx__replace_save_sql()), then delete them. */
     int (*clear)(fx_loader *l, size_t mi, unsigned long *deleted, fx_error *err);
+    /* --replace, before the commit: run fx__replace_diff_sql(list) for
+    ** model mi and give each row of the result to fx__load_replaced(). */
+    int (*replaced)(fx_loader *l, size_t mi, int list, fx_error *err);
     /* Check constraints, reset sequences, then commit (commit != 0) or
     ** roll back. */
     int (*finish)(fx_loader *l, int commit, fx_error *err);
@@ -140,6 +144,29 @@ int fx__schema_pg(fx_schema **out, void *conn, const char *source, fx_error *err
 ** turn an "unchanged" into "updated". */
 void fx__load_result(fx_loader *l, size_t mi, int result, const char *pk);
 void fx__load_m2m_changed(fx_loader *l, size_t mi);
+
+/* --replace counts the net effect of the load on each model it emptied,
+** not the rows deleted then inserted: clear() saves the old rows and
+** links into temporary tables, and before the commit a row is "inserted"
+** when its pk is new, "deleted" when its pk is gone, "updated" when a
+** column or its many-to-many links differ from the saved ones, else
+** "unchanged" (as a load without --replace would count it).
+**
+** The statement that saves, before clear() deletes them, the rows of model
+** mi (part 0: pk and columns into a temporary table) or the link rows of
+** its field part - 1 (q left empty when that field is not many-to-many);
+** pg: PostgreSQL's syntax (dropped at commit). */
+int fx__replace_save_sql(fx_buf *q, const fx_loader *l, size_t mi, size_t part);
+
+/* The query comparing model mi's rows with the saved ones: with list, a
+** row (action, pk) for each row, action "insert", "update", "delete" or
+** "same", in pk order; without, a row (action, count) for each action. */
+int fx__replace_diff_sql(fx_buf *q, const fx_loader *l, size_t mi, int list);
+
+/* A row of that query: count n rows of action for model mi (and report
+** the change, pk not NULL, to the change callback). */
+void fx__load_replaced(fx_loader *l, size_t mi, const char *action, const char *pk,
+                       unsigned long n);
 
 /* The location of the record (label, pk) if the files held it: file and
 ** line into loc (loc->label and loc->pk are set by the caller).  0 if not. */

@@ -788,6 +788,12 @@ static int pg_clear(fx_loader *l, size_t mi, unsigned long *deleted, fx_error *e
     const fx_model_schema *m = &l->schema->models[mi];
     fx_buf q = FX_BUF_INIT;
     int rc = flush(l, mi, err);
+    for (size_t part = 0; part <= m->nfields && !rc; part++) {   /* saved, for the counts */
+        if (fx__replace_save_sql(&q, l, mi, part))
+            rc = oom(err);
+        else if (q.len)
+            rc = run_sql(l, &q, NULL, 0, NULL, err, "saving rows (--replace)", NULL);
+    }
     for (size_t i = 0; i < m->nfields && !rc; i++) {
         if (m->fields[i].kind != FX_K_M2M)
             continue;
@@ -805,6 +811,22 @@ static int pg_clear(fx_loader *l, size_t mi, unsigned long *deleted, fx_error *e
         PQclear(r);
     }
     fx_buf_free(&q);
+    return rc;
+}
+
+static int pg_replaced(fx_loader *l, size_t mi, int list, fx_error *err)
+{
+    fx_buf q = FX_BUF_INIT;
+    PGresult *r = NULL;
+    int rc = flush(l, mi, err);
+    if (!rc)
+        rc = fx__replace_diff_sql(&q, l, mi, list)
+                 ? oom(err) : run_sql(l, &q, NULL, 0, NULL, err, "counting the rows replaced", &r);
+    fx_buf_free(&q);
+    for (int i = 0; !rc && i < PQntuples(r); i++)
+        fx__load_replaced(l, mi, PQgetvalue(r, i, 0), list ? PQgetvalue(r, i, 1) : NULL,
+                          list ? 1 : strtoul(PQgetvalue(r, i, 1), NULL, 10));
+    PQclear(r);
     return rc;
 }
 
@@ -958,7 +980,7 @@ static void pg_close(fx_loader *l)
 }
 
 static const fx__load_ops pg_ops = {"postgresql", pg_upsert, pg_natural, pg_m2m, pg_set,
-                                    pg_clear, pg_finish, pg_close};
+                                    pg_clear, pg_replaced, pg_finish, pg_close};
 
 int fx__load_pg_open(fx_loader *l, const char *conninfo, fx_error *err)
 {

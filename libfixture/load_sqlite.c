@@ -916,6 +916,17 @@ static int sq_clear(fx_loader *l, size_t mi, unsigned long *deleted, fx_error *e
     int frc = flush(l, s, mi, err);
     if (frc < 0)
         return frc;
+    for (size_t part = 0; part <= m->nfields; part++) {   /* saved, for the counts */
+        if (fx__replace_save_sql(&sql, l, mi, part)) {
+            fx_buf_free(&sql);
+            return fx_error_set(err, FX_ENOMEM, NULL, 0, 0, 0, "out of memory");
+        }
+        if (sql.len && (frc = exec(l, s, sql.data, NULL, err, "saving rows (--replace)"))) {
+            fx_buf_free(&sql);
+            return frc;
+        }
+    }
+    fx_buf_reset(&sql);
     for (size_t i = 0; i < m->nfields && !oom; i++)
         if (m->fields[i].kind == FX_K_M2M)
             oom = fx_buf_adds(&sql, "DELETE FROM ") || quote(&sql, m->fields[i].through) ||
@@ -932,6 +943,31 @@ static int sq_clear(fx_loader *l, size_t mi, unsigned long *deleted, fx_error *e
         *deleted += (unsigned long)sqlite3_changes(s->db);
     fx_buf_free(&sql);
     return rc;
+}
+
+static int sq_replaced(fx_loader *l, size_t mi, int list, fx_error *err)
+{
+    sq *s = l->be;
+    int rc = flush(l, s, mi, err);
+    if (rc < 0)
+        return rc;
+    fx_buf sql = FX_BUF_INIT;
+    sqlite3_stmt *st = NULL;
+    if (fx__replace_diff_sql(&sql, l, mi, list)) {
+        fx_buf_free(&sql);
+        return fx_error_set(err, FX_ENOMEM, NULL, 0, 0, 0, "out of memory");
+    }
+    if (sqlite3_prepare_v2(s->db, sql.data, (int)sql.len, &st, NULL) != SQLITE_OK) {
+        fx_buf_free(&sql);
+        return dberr(l, s, NULL, err, "counting the rows replaced");
+    }
+    fx_buf_free(&sql);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        fx__load_replaced(l, mi, (const char *)sqlite3_column_text(st, 0),
+                          list ? (const char *)sqlite3_column_text(st, 1) : NULL,
+                          list ? 1 : (unsigned long)sqlite3_column_int64(st, 1));
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : dberr(l, s, NULL, err, "counting the rows replaced");
 }
 
 /* The first foreign key violation, as a message naming the record. */
@@ -1104,7 +1140,7 @@ static void sq_close(fx_loader *l)
 }
 
 static const fx__load_ops sqlite_ops = {"sqlite", sq_upsert, sq_natural, sq_m2m, sq_set,
-                                        sq_clear, sq_finish, sq_close};
+                                        sq_clear, sq_replaced, sq_finish, sq_close};
 
 int fx__load_sqlite_open(fx_loader *l, const char *path, fx_error *err)
 {

@@ -190,11 +190,11 @@ int main(int argc, char **argv)
             ins += cnt[i].inserted, upd += cnt[i].updated, same += cnt[i].unchanged;
             del += cnt[i].deleted;
         }
-        fprintf(stderr, "%s: %lu records: %lu inserted, %lu updated, %lu unchanged%s%s\n",
-                tool_prog, ins + upd + same, ins, upd, same,
-                lo.replace ? " (after --replace deleted the old rows)" : "",
-                lo.dry_run ? "; dry run: rolled back, nothing written" : "");
-        (void)del;
+        fprintf(stderr, "%s: %lu records: %lu inserted, %lu updated, %lu unchanged", tool_prog,
+                ins + upd + same, ins, upd, same);
+        if (lo.replace)   /* the net effect: see fx__replace_diff_sql() */
+            fprintf(stderr, "; %lu deleted (--replace: rows the files no longer have)", del);
+        fprintf(stderr, "%s\n", lo.dry_run ? "; dry run: rolled back, nothing written" : "");
     }
     fx_loader_free(l);
     if (tool_flush_stdout())

@@ -128,7 +128,7 @@ test_expect_success 'SQLite: --replace deletes the rows of the models in the fil
     fresh fx.sqlite3 && fxload -q --db fx.sqlite3 "$C/base.json" &&
     $PY -c "import json; d = json.load(open(\"$C/base.json\")); json.dump([dict(r, fields=dict(r[\"fields\"], nom=\"R\")) for r in d if r[\"model\"] == \"supermarket.fournisseur\"], open(\"f.json\", \"w\"))" &&
     fxload --replace --db fx.sqlite3 f.json 2>summary &&
-    grep "supermarket.fournisseur  *30 inserted  *0 updated  *0 unchanged  *30 deleted" summary &&
+    grep "supermarket.fournisseur  *0 inserted  *30 updated  *0 unchanged  *0 deleted" summary &&
     sqlite3 fx.sqlite3 "select count(*) from supermarket_fournisseur where nom = \"R\"; select count(*) from supermarket_produit_fournisseurs" >n &&
     printf "30\n293\n" >expect && test_cmp expect n &&
     cp fx.sqlite3 before &&

@@ -29,12 +29,50 @@ test_expect_success '--dry-run: the changes on stdout, the file untouched' '
     cmp before db.sqlite3
 '
 
-test_expect_success '--replace over a loaded database: old rows deleted, all inserted' '
+test_expect_success '--replace with the same export: every row unchanged, none deleted' '
     cp "$FX_TESTDATA/empty.sqlite3" db.sqlite3 &&
     fxload -q --db db.sqlite3 "$C/base.json" &&
     fxload --replace --db db.sqlite3 "$C/base.json" 2>s &&
-    grep "supermarket.lignecommande  *6094 inserted  *0 updated  *0 unchanged  *6094 deleted" s &&
+    grep "^fxload: supermarket.lignecommande  *0 inserted  *0 updated  *6094 unchanged  *0 deleted$" s &&
+    tail -n 1 s >last &&
+    echo "fxload: 10852 records: 0 inserted, 0 updated, 10852 unchanged; 0 deleted (--replace: rows the files no longer have)" >expect &&
+    test_cmp expect last &&
     test "$(sqlite3 db.sqlite3 "select count(*) from supermarket_commande")" = 2000
+'
+
+# The net effect of --replace, as a load without it would count it: a row
+# whose pk is new is inserted, a row the files no longer have deleted, a
+# row whose columns or many-to-many links changed updated, else unchanged
+# (before, every row counted inserted and every old row deleted).
+test_expect_success '--replace counts the net effect: inserted, updated, unchanged, deleted' '
+    cp "$FX_TESTDATA/empty.sqlite3" db.sqlite3 &&
+    echo "[{\"model\": \"supermarket.fournisseur\", \"pk\": 999, \"fields\": {\"nom\": \"Old\", \"telephone\": \"\", \"email\": \"\"}}]" >old.json &&
+    fxload -q --db db.sqlite3 "$C/base.json" old.json &&
+    grep "\"model\": \"supermarket.fournisseur\"" "$C/base.jsonl" |
+        sed "/\"pk\": 1,/s/\"nom\": \"[^\"]*\"/\"nom\": \"Renamed\"/" >r.jsonl &&
+    echo "{\"model\": \"supermarket.fournisseur\", \"pk\": 1000, \"fields\": {\"nom\": \"New\", \"telephone\": \"\", \"email\": \"\"}}" >>r.jsonl &&
+    grep "\"model\": \"supermarket.produit\"" "$C/base.jsonl" |
+        sed "/\"pk\": 2,/s/\"fournisseurs\": \[[^]]*\]/\"fournisseurs\": [3, 18]/" >>r.jsonl &&
+    cp db.sqlite3 before &&
+    fxload --dry-run --replace --db db.sqlite3 r.jsonl >out 2>s &&
+    cat >expect <<-\EOF &&
+	update supermarket.fournisseur 1
+	delete supermarket.fournisseur 999
+	insert supermarket.fournisseur 1000
+	update supermarket.produit 2
+	EOF
+    test_cmp expect out && cmp before db.sqlite3 &&
+    fxload --replace --db db.sqlite3 r.jsonl 2>s &&
+    cat >expect <<-\EOF &&
+	fxload: supermarket.fournisseur                1 inserted       1 updated      29 unchanged       1 deleted
+	fxload: supermarket.produit                    0 inserted       1 updated     199 unchanged       0 deleted
+	fxload: 231 records: 1 inserted, 2 updated, 228 unchanged; 1 deleted (--replace: rows the files no longer have)
+	EOF
+    test_cmp expect s &&
+    sqlite3 db.sqlite3 "select id, nom from supermarket_fournisseur where id in (1, 999, 1000);
+        select count(*) from supermarket_fournisseur;
+        select group_concat(fournisseur_id) from (select fournisseur_id from supermarket_produit_fournisseurs where produit_id = 2 order by 1)" >got &&
+    printf "1|Renamed\n1000|New\n31\n3,18\n" >expect && test_cmp expect got
 '
 
 # --ignorenonexistent: one warning a model and a field skipped, at the first

@@ -4,8 +4,8 @@
 # "nothing was written to", libpq's own texts, --schema in every tool); a
 # database that cannot be written (a read-only SQLite file or directory, a
 # read-only PostgreSQL transaction) is "could not run" (exit 2), not
-# "rejected"; on PostgreSQL, -i warns once a model and field (SQLite:
-# t5020).
+# "rejected"; on PostgreSQL, --replace counts the net effect and -i warns
+# once a model and field (SQLite: t5020).
 
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/pg.sh"
@@ -147,8 +147,38 @@ if pg_setup; then
         test "$(psql -d $db -Atc "select count(*) from supermarket_agence")" = 0
     '
 
-    test_expect_success 'PostgreSQL: -i warns once a model and a field, with the count' '
+    test_expect_success 'PostgreSQL: --replace counts the net effect' '
         db=fxt5040_${$}_3 && createdb -T "$PGT" $db &&
+        echo "[{\"model\": \"supermarket.fournisseur\", \"pk\": 999, \"fields\": {\"nom\": \"Old\", \"telephone\": \"\", \"email\": \"\"}}]" >old.json &&
+        fxload -q --db "dbname=$db" "$C/base.json" old.json &&
+        grep "\"model\": \"supermarket.fournisseur\"" "$C/base.jsonl" |
+            sed "/\"pk\": 1,/s/\"nom\": \"[^\"]*\"/\"nom\": \"Renamed\"/" >r.jsonl &&
+        echo "{\"model\": \"supermarket.fournisseur\", \"pk\": 1000, \"fields\": {\"nom\": \"New\", \"telephone\": \"\", \"email\": \"\"}}" >>r.jsonl &&
+        grep "\"model\": \"supermarket.produit\"" "$C/base.jsonl" |
+            sed "/\"pk\": 2,/s/\"fournisseurs\": \[[^]]*\]/\"fournisseurs\": [3, 18]/" >>r.jsonl &&
+        fxload --dry-run --replace --db "dbname=$db" r.jsonl >out 2>s &&
+        printf "%s\n" "update supermarket.fournisseur 1" "delete supermarket.fournisseur 999" \
+            "insert supermarket.fournisseur 1000" "update supermarket.produit 2" >expect &&
+        test_cmp expect out &&
+        fxload --replace --db "dbname=$db" r.jsonl 2>s &&
+        cat >expect <<-\EOF &&
+		fxload: supermarket.fournisseur                1 inserted       1 updated      29 unchanged       1 deleted
+		fxload: supermarket.produit                    0 inserted       1 updated     199 unchanged       0 deleted
+		fxload: 231 records: 1 inserted, 2 updated, 228 unchanged; 1 deleted (--replace: rows the files no longer have)
+		EOF
+        test_cmp expect s &&
+        psql -d $db -Atc "select id, nom from supermarket_fournisseur where id in (1, 999, 1000) order by 1;
+            select count(*) from supermarket_fournisseur;
+            select string_agg(fournisseur_id::text, '\'','\'' order by fournisseur_id) from supermarket_produit_fournisseurs where produit_id = 2" >got &&
+        printf "1|Renamed\n1000|New\n31\n3,18\n" >expect && test_cmp expect got &&
+        fxload --replace --db "dbname=$db" r.jsonl 2>s &&
+        tail -n 1 s >last &&
+        echo "fxload: 231 records: 0 inserted, 0 updated, 231 unchanged; 0 deleted (--replace: rows the files no longer have)" >expect &&
+        test_cmp expect last
+    '
+
+    test_expect_success 'PostgreSQL: -i warns once a model and a field, with the count' '
+        db=fxt5040_${$}_4 && createdb -T "$PGT" $db &&
         psql -d $db -qc "drop table supermarket_mouvementstock; alter table supermarket_client drop column notes" &&
         fxload -q -i --db "dbname=$db" "$C/base.json" 2>err &&
         cat >expect <<-EOF &&
@@ -158,7 +188,7 @@ if pg_setup; then
         test_cmp expect err &&
         test "$(psql -d $db -Atc "select count(*) from supermarket_client")" = 500
     '
-    for i in 1 2 3; do dropdb --if-exists "fxt5040_${$}_$i"; done
+    for i in 1 2 3 4; do dropdb --if-exists "fxt5040_${$}_$i"; done
     dropdb --if-exists "$PGT"
 fi
 
