@@ -527,13 +527,16 @@ typedef struct fx_loader fx_loader;
 typedef struct fx_load_opts {
     const char *schema;      /* schema file or SQLite database to map with,
                                 instead of the target's catalog; or NULL */
-    int replace;             /* delete the rows of each model present first */
+    int replace;             /* delete the rows of each model present first
+                                (counts and changes: the net effect) */
     int dry_run;             /* do everything, then roll back */
     int ignorenonexistent;   /* unknown models and fields: warn and skip */
     fx_diag_fn diag;         /* warnings; may be NULL */
     void *diag_ctx;
     /* Each row written, with action "insert" or "update" (unchanged rows
-    ** are not reported); may be NULL.  Strings are borrowed. */
+    ** are not reported; with replace, "delete" too, for the rows of the
+    ** models replaced at fx_loader_finish()); may be NULL.  Strings are
+    ** borrowed. */
     void (*change)(void *ctx, const char *action, const char *label, const char *pk);
     void *change_ctx;
 } fx_load_opts;
