@@ -928,6 +928,11 @@ static size_t nk_flat(const fx_schema *s, const fx_model_schema *m, int depth)
     return n;
 }
 
+size_t fx__natural_len(const fx_schema *s, const fx_model_schema *m)
+{
+    return nk_flat(s, m, 0);
+}
+
 /* One reference to model `to` (an fk value or an m2m member). */
 static int check_ref(const char *to, const char *to_field, const fx_schema *s,
                      const chk *c, int depth)

@@ -88,11 +88,25 @@ uint64_t fx_record_hash(const fx_record *rec)
     return h;
 }
 
+/* Each value's canonical form, a list's values spliced in (recursively). */
+static void natural_canon(fx_buf *tmp, fx_value v, int depth)
+{
+    if (v.type != FX_ARRAY || depth >= FX_MAX_DEPTH) {
+        fx_value_canon(tmp, v);
+        return;
+    }
+    fx_iter it;
+    fx_value e;
+    fx_iter_init(&it, v);
+    while (fx_iter_next(&it, NULL, &e))
+        natural_canon(tmp, e, depth + 1);
+}
+
 uint64_t fx__natural_hash(fx_buf *tmp, const char *label, const fx_value *vals, size_t n)
 {
     fx_buf_reset(tmp);
     fx_buf_add(tmp, label, strlen(label) + 1);
     for (size_t i = 0; i < n; i++)
-        fx_value_canon(tmp, vals[i]);
+        natural_canon(tmp, vals[i], 0);
     return XXH3_64bits(tmp->data, tmp->len);
 }

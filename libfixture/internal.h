@@ -26,9 +26,19 @@ uint64_t fx__key_hash(const char *label, const char *pk, size_t pklen);
 int fx__json_valid(const char *json, size_t n, fx_type *type);
 
 /* The identity hash of a natural key: label, then each value's canonical
-** form, so that "PLATEAU" and "\u0050LATEAU" agree.  tmp is scratch space
-** (reset here).  Every module that matches natural keys uses this one. */
+** form, so that "PLATEAU" and "\u0050LATEAU" agree.  A value that is a
+** list (a foreign key's own natural key) is spliced in, as Django's
+** natural_key() methods write it: a permission's fields give
+** ["add_user", ["auth", "user"]] and a reference to it ["add_user",
+** "auth", "user"], the same hash.  tmp is scratch space (reset here).
+** Every module that matches natural keys uses this one. */
 uint64_t fx__natural_hash(fx_buf *tmp, const char *label, const fx_value *vals, size_t n);
+
+/* How many values m's natural key has with the natural keys of its
+** foreign key parts spliced in, as natural_key() methods write them
+** (auth.permission: codename, then its content type's app_label and
+** model: 3).  s is the schema m belongs to. */
+size_t fx__natural_len(const fx_schema *s, const fx_model_schema *m);
 
 /* For each field of rec, 1 when no later field has its name (Python keeps
 ** the last of duplicates), found by sorting: n log n, where asking

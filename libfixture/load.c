@@ -517,8 +517,11 @@ static size_t model_index(const fx_loader *l, const fx_model_schema *m)
 }
 
 /* Resolve a natural key value (a JSON list) of model tmi to its pk: 1 found
-** (*pk set, text in the arena), 0 not found, negative on error. */
-static int resolve(fx_loader *l, size_t tmi, fx_value list, fx__bind *pk,
+** (*pk set, text in the arena), 0 not found, negative on error.  fields:
+** the list holds the values of the natural key's fields as a record
+** without pk gives them (a foreign key as its pk, or its natural key as a
+** list), not a reference's list. */
+static int resolve(fx_loader *l, size_t tmi, fx_value list, int fields, fx__bind *pk,
                    const fx__loc *loc, const char *fname, fx_error *err)
 {
     const fx_model_schema *tm = &l->schema->models[tmi];
@@ -531,7 +534,7 @@ static int resolve(fx_loader *l, size_t tmi, fx_value list, fx__bind *pk,
         fx_buf_free(&canon);
         return nomem(err);
     }
-    uint64_t h = fx__key_hash(tm->label, canon.data, canon.len);
+    uint64_t h = fx__key_hash(tm->label, canon.data, canon.len) ^ (uint64_t)fields;
     fx_buf_free(&canon);
     struct nkpk *c = fx__index_get(l->nkcache, h);
     if (c) {
@@ -540,38 +543,61 @@ static int resolve(fx_loader *l, size_t tmi, fx_value list, fx__bind *pk,
         pk->i = c->pk;
         return 1;
     }
+    /* The list's values.  A part that is a foreign key to a model with a
+    ** natural key takes that key: a list of its own, or (in a reference)
+    ** its values spliced in, as natural_key() methods write them (a
+    ** permission is ["add_user", "auth", "user"]: codename, then its
+    ** content type's). */
     fx__bind vals[16];
-    fx_buf local = FX_BUF_INIT;
+    fx_value items[64];
+    size_t nitems = 0, at = 0, n = 0;
+    fx_buf local = FX_BUF_INIT, sub = FX_BUF_INIT;
     fx_iter it;
-    fx_value k, e;
-    size_t n = 0;
+    fx_value e;
     int rc = 0;
     fx_iter_init(&it, list);
-    while (fx_iter_next(&it, &k, &e)) {
-        if (n >= tm->natural_key.n || n >= 16) {
-            n++;
-            break;
-        }
+    while (fx_iter_next(&it, NULL, &e) && nitems < 64)
+        items[nitems++] = e;
+    for (; n < tm->natural_key.n && n < 16 && at < nitems; n++) {
         const char *name = tm->natural_key.names[n];
         const fx_field_schema *f = fx_model_field(tm, name);
+        const fx_model_schema *t2 = f && (f->kind == FX_K_FK || f->kind == FX_K_O2O)
+                                        ? target_model(l, f->to) : NULL;
         char msg[300];
-        if (f && (f->kind == FX_K_FK || f->kind == FX_K_O2O) && e.type == FX_ARRAY) {
-            const fx_model_schema *t2 = target_model(l, f->to);
+        e = items[at];
+        if (f && (f->kind == FX_K_FK || f->kind == FX_K_O2O) &&
+            (e.type == FX_ARRAY || (!fields && t2 && t2->natural_key.n))) {
             if (!t2) {
                 rc = fx__load_fail(l, loc, err, FX__EREJECT, "field '%s': model '%s' is "
                                    "not in the database", fname, f->to);
                 goto out;
             }
-            fx__bind sub;
+            fx_value part = e;
+            size_t k = e.type == FX_ARRAY ? 1 : fx__natural_len(l->schema, t2);
+            if (k > nitems - at)
+                break;               /* too few values: said below */
+            if (e.type != FX_ARRAY) {   /* spliced: the target's values as a list */
+                fx_buf_reset(&sub);
+                int bad = fx_buf_addc(&sub, '[');
+                for (size_t i = 0; i < k && !bad; i++)
+                    bad = (i && fx_buf_addc(&sub, ',')) ||
+                          fx_buf_add(&sub, items[at + i].text, items[at + i].len);
+                if (bad || fx_buf_addc(&sub, ']')) {
+                    rc = nomem(err);
+                    goto out;
+                }
+                part = (fx_value){FX_ARRAY, sub.data, sub.len};
+            }
+            fx__bind pk2;
             size_t mark = l->arena.len;
-            rc = resolve(l, model_index(l, t2), e, &sub, loc, fname, err);
+            rc = resolve(l, model_index(l, t2), part, 0, &pk2, loc, fname, err);
             if (rc <= 0)
                 goto out;
-            fx__bind_fix(&sub, 1, &l->arena);
-            vals[n] = sub;
-            if (sub.type == FX__B_TEXT) {
+            fx__bind_fix(&pk2, 1, &l->arena);
+            vals[n] = pk2;
+            if (pk2.type == FX__B_TEXT) {
                 size_t off = local.len;
-                if (fx_buf_add(&local, sub.s, sub.n + 1)) {
+                if (fx_buf_add(&local, pk2.s, pk2.n + 1)) {
                     rc = nomem(err);
                     goto out;
                 }
@@ -579,6 +605,7 @@ static int resolve(fx_loader *l, size_t tmi, fx_value list, fx__bind *pk,
             }
             l->arena.len = mark;
             rc = 0;
+            at += k;
         } else {
             fx_kind kind = f ? f->kind : name && strcmp(name, tm->pk_name) == 0 ? tm->pk_kind
                                                                               : FX_K_UNKNOWN;
@@ -590,9 +617,11 @@ static int resolve(fx_loader *l, size_t tmi, fx_value list, fx__bind *pk,
                           tm->label, name, msg);
                 goto out;
             }
+            at++;
         }
-        n++;
     }
+    if (at != nitems || fx_iter_next(&it, NULL, &e))
+        n = SIZE_MAX;                /* values left over: said below */
     if (n != tm->natural_key.n) {
         rc = fx__load_fail(l, loc, err, FX__EREJECT, "field '%s': a natural key of '%s' "
                            "has %zu part(s) (", fname, tm->label, tm->natural_key.n);
@@ -600,9 +629,14 @@ static int resolve(fx_loader *l, size_t tmi, fx_value list, fx__bind *pk,
         fx_buf b = FX_BUF_INIT;
         for (size_t i = 0; i < tm->natural_key.n; i++)
             fx_buf_printf(&b, "%s%s", i ? ", " : "", tm->natural_key.names[i]);
+        size_t flat = fx__natural_len(l->schema, tm);
+        char spliced[96] = "";
+        if (flat != tm->natural_key.n)
+            snprintf(spliced, sizeof spliced, "; %zu values with the natural keys of its "
+                     "foreign keys spliced in", flat);
         snprintf(err->msg + strlen(err->msg), sizeof err->msg - strlen(err->msg),
-                 "%s), the value has another number: fix the value or the schema's "
-                 "natural_key", b.data ? b.data : "");
+                 "%s%s), the value has another number: fix the value or the schema's "
+                 "natural_key", b.data ? b.data : "", spliced);
         fx_buf_free(&b);
         goto out;
     }
@@ -620,6 +654,7 @@ static int resolve(fx_loader *l, size_t tmi, fx_value list, fx__bind *pk,
         l->failed = 1, rc = rc == FX__EREJECT ? rc : rc;
 out:
     fx_buf_free(&local);
+    fx_buf_free(&sub);
     return rc;
 }
 
@@ -668,7 +703,7 @@ static int field_value(fx_loader *l, const fx_field_schema *f, fx_value v, fx__b
         if (!t)
             return fx__load_fail(l, loc, err, FX__EREJECT, "field '%s': model '%s' is not "
                                  "in the database", f->name, f->to);
-        int rc = resolve(l, model_index(l, t), v, b, loc, f->name, err);
+        int rc = resolve(l, model_index(l, t), v, 0, b, loc, f->name, err);
         if (rc < 0)
             return rc;
         if (rc == 0) {
@@ -851,7 +886,7 @@ int fx_loader_add(fx_loader *l, const fx_record *rec, fx_error *err)
             goto done;
         }
         fx_value lv = {FX_ARRAY, list.data, list.len};
-        rc = resolve(l, mi, lv, &pk, &loc, "(natural key)", err);
+        rc = resolve(l, mi, lv, 1, &pk, &loc, "(natural key)", err);
         fx_buf_free(&list);
         if (rc < 0)
             goto done;
@@ -990,7 +1025,7 @@ int fx_loader_finish(fx_loader *l, fx_error *err)
         fx_value nk = {FX_ARRAY, d->nk, d->nklen};
         fx__bind v, pk;
         fx_buf_reset(&l->arena);
-        rc = resolve(l, d->tmi, nk, &v, &d->loc, f->name, err);
+        rc = resolve(l, d->tmi, nk, 0, &v, &d->loc, f->name, err);
         if (rc < 0)
             return rc;
         if (rc == 0)

@@ -23,10 +23,23 @@
 
 #define SCHEMA_VERSION 1
 
+/* Natural keys of Django's own models that the rule below gets wrong:
+** Permission's unique_together is (content_type, codename), its
+** natural_key() is codename first. */
+static const char *const builtin_nk[][3] = {
+    {"auth.permission", "codename", "content_type"},
+};
+
 /* Natural key, as introspection guesses it (Django's natural_key() lives
-** in Python): the single unique field, else the single unique_together. */
+** in Python): Django's own where known, else the single unique field,
+** else the single unique_together. */
 int fx__schema_guess_natural_key(fx_model_schema *m)
 {
+    for (size_t i = 0; i < sizeof builtin_nk / sizeof builtin_nk[0]; i++)
+        if (strcmp(m->label, builtin_nk[i][0]) == 0 && fx_model_field(m, builtin_nk[i][1]) &&
+            fx_model_field(m, builtin_nk[i][2]))
+            return fx__names_add(&m->natural_key, builtin_nk[i][1]) ||
+                   fx__names_add(&m->natural_key, builtin_nk[i][2]) ? FX_ENOMEM : 0;
     const char *only = NULL;
     int nunique = 0;
     for (size_t i = 0; i < m->nfields; i++)
