@@ -488,7 +488,10 @@ typedef struct fx_validate_opts {
 ** hashes and places, not the records.  *out belongs to the caller. */
 int fx_validator_new(fx_validator **out, const fx_validate_opts *opts);
 int fx_validator_add(fx_validator *v, const fx_record *rec);
-/* Report what only the whole input tells (dangling references). */
+/* Report what only the whole input tells: dangling references (natural
+** keys of content types and permissions are not: migrate makes those), and
+** references by pk to content types and permissions the files do not
+** hold (a warning: their ids differ between databases). */
 int fx_validator_finish(fx_validator *v);
 void fx_validator_free(fx_validator *v);
 

@@ -468,6 +468,7 @@ void fx_loader_free(fx_loader *l)
         free(l->skipped[i].field);
     }
     free(l->skipped);
+    fx__load_ct_free(l);
     fx_buf_free(&l->arena);
     for (size_t i = 0; l->ms && i < l->schema->nmodels; i++)
         free(l->ms[i].order);
@@ -801,6 +802,10 @@ int fx_loader_add(fx_loader *l, const fx_record *rec, fx_error *err)
     size_t mi = model_index(l, m);
     loc.label = m->label;
     int rc;
+    if ((rc = fx__load_ct_add(l, m, rec, &loc, err)) < 0) {
+        l->failed = 1;
+        return rc;
+    }
     if (l->replace && !l->ms[mi].replaced) {
         l->ms[mi].replaced = 1;
         if ((rc = l->ops->clear(l, mi, &l->ms[mi].deleted, err)) < 0)
@@ -1056,6 +1061,8 @@ int fx_loader_finish(fx_loader *l, fx_error *err)
             return rc;
         }
     }
+    if ((rc = fx__load_ct_finish(l, err)) < 0)
+        return rc;
     rc = l->ops->finish(l, !l->dry_run, err);
     if (rc < 0) {
         l->failed = 1;

@@ -39,6 +39,12 @@ typedef struct fx__loc {
 } fx__loc;
 
 typedef struct fx__load_ops fx__load_ops;
+typedef struct fx__loadct fx__loadct;    /* load_ct.c */
+
+/* Called by a back end's rows() with one row's texts (NULL for SQL NULL),
+** valid during the call.  Returns 0, or a negative code that stops the
+** read. */
+typedef int (*fx__row_fn)(void *ctx, const char *const *vals);
 
 /* Per-model state the engine keeps. */
 typedef struct fx__model_state {
@@ -86,6 +92,7 @@ struct fx_loader {
     const char *to_key[8];
     const fx_model_schema *to_model[8];
     unsigned to_next;
+    fx__loadct *ct;                   /* content types and permissions */
 };
 
 /* A database back end.  Every function returns 0 or a negative FX_E*
@@ -124,6 +131,11 @@ struct fx__load_ops {
     int (*finish)(fx_loader *l, int commit, fx_error *err);
     /* Roll back what is not committed and close. */
     void (*close)(fx_loader *l);
+    /* Read every row of model mi: its pk, then the columns of fields
+    ** fidx[0..n), as text, to fn.  Returns 0, fn's value, or a negative
+    ** code. */
+    int (*rows)(fx_loader *l, size_t mi, const size_t *fidx, size_t n, fx__row_fn fn,
+                void *ctx, fx_error *err);
 };
 
 /* Error code: the database refused the data; nothing was written.  Also
@@ -171,6 +183,20 @@ void fx__load_replaced(fx_loader *l, size_t mi, const char *action, const char *
 /* The location of the record (label, pk) if the files held it: file and
 ** line into loc (loc->label and loc->pk are set by the caller).  0 if not. */
 int fx__load_where(fx_loader *l, fx__loc *loc);
+
+/* Content types and permissions (load_ct.c).  The rows migrate made are
+** numbered in the order the apps were migrated, so that an export's ids
+** of them may name other rows in the target.  fx__load_ct_add() is given
+** each record of model m (before it is written) and refuses
+** (FX__EREJECT) a content type or permission whose pk the target gives to
+** another row, or that the target has under another pk; it reads the
+** target's rows once, before the first of them.  fx__load_ct_finish()
+** warns of references by pk to content types and permissions the files
+** do not hold (ctypes.c).  Both return 0 or a negative code. */
+int fx__load_ct_add(fx_loader *l, const fx_model_schema *m, const fx_record *rec,
+                    const fx__loc *loc, fx_error *err);
+int fx__load_ct_finish(fx_loader *l, fx_error *err);
+void fx__load_ct_free(fx_loader *l);
 
 /* Fill err with code (FX__EREJECT for data the database refused) and a
 ** message about the record at loc: FILE:LINE:COL, then "model 'L', pk P:

@@ -979,8 +979,38 @@ static void pg_close(fx_loader *l)
     l->be = NULL;
 }
 
+static int pg_rows(fx_loader *l, size_t mi, const size_t *fidx, size_t n, fx__row_fn fn,
+                   void *ctx, fx_error *err)
+{
+    const fx_model_schema *m = &l->schema->models[mi];
+    int rc = flush(l, mi, err);   /* the rows of the files not written yet */
+    if (rc < 0)
+        return rc;
+    fx_buf q = FX_BUF_INIT;
+    int bad = fx_buf_adds(&q, "SELECT ") || quote(&q, m->pk_column) ||
+              fx_buf_adds(&q, "::text");
+    for (size_t i = 0; i < n && !bad; i++)
+        bad = fx_buf_adds(&q, ", ") || quote(&q, m->fields[fidx[i]].column) ||
+              fx_buf_adds(&q, "::text");
+    bad = bad || fx_buf_adds(&q, " FROM ") || quote(&q, m->table);
+    const char *v[16];
+    PGresult *r = NULL;
+    if (bad || n + 1 > sizeof v / sizeof v[0])
+        rc = oom(err);
+    else
+        rc = run_sql(l, &q, NULL, 0, NULL, err, "reading the table", &r);
+    fx_buf_free(&q);
+    for (int row = 0; !rc && row < PQntuples(r); row++) {
+        for (size_t i = 0; i <= n; i++)
+            v[i] = PQgetisnull(r, row, (int)i) ? NULL : PQgetvalue(r, row, (int)i);
+        rc = fn(ctx, v);
+    }
+    PQclear(r);
+    return rc;
+}
+
 static const fx__load_ops pg_ops = {"postgresql", pg_upsert, pg_natural, pg_m2m, pg_set,
-                                    pg_clear, pg_replaced, pg_finish, pg_close};
+                                    pg_clear, pg_replaced, pg_finish, pg_close, pg_rows};
 
 int fx__load_pg_open(fx_loader *l, const char *conninfo, fx_error *err)
 {

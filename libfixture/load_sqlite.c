@@ -1139,8 +1139,41 @@ static void sq_close(fx_loader *l)
     l->be = NULL;
 }
 
+static int sq_rows(fx_loader *l, size_t mi, const size_t *fidx, size_t n, fx__row_fn fn,
+                   void *ctx, fx_error *err)
+{
+    sq *s = l->be;
+    const fx_model_schema *m = &l->schema->models[mi];
+    int rc = sync_job(l, s, err);   /* the connection is main's again */
+    if (rc < 0)
+        return rc;
+    fx_buf sql = FX_BUF_INIT;
+    int oom = fx_buf_adds(&sql, "SELECT ") || quote(&sql, m->pk_column);
+    for (size_t i = 0; i < n && !oom; i++)
+        oom = fx_buf_adds(&sql, ", ") || quote(&sql, m->fields[fidx[i]].column);
+    oom = oom || fx_buf_adds(&sql, " FROM ") || quote(&sql, m->table);
+    sqlite3_stmt *st = NULL;
+    const char *v[16];
+    if (oom || n + 1 > sizeof v / sizeof v[0])
+        rc = nomem_sq(err);
+    else if (sqlite3_prepare_v2(s->db, sql.data, (int)sql.len, &st, NULL) != SQLITE_OK)
+        rc = dberr(l, s, NULL, err, "reading the table");
+    while (!rc && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        for (size_t i = 0; i <= n; i++)
+            v[i] = (const char *)sqlite3_column_text(st, (int)i);
+        rc = fn(ctx, v);
+    }
+    if (rc == SQLITE_DONE)
+        rc = 0;
+    else if (rc > 0)
+        rc = dberr(l, s, NULL, err, "reading the table");
+    sqlite3_finalize(st);
+    fx_buf_free(&sql);
+    return rc;
+}
+
 static const fx__load_ops sqlite_ops = {"sqlite", sq_upsert, sq_natural, sq_m2m, sq_set,
-                                        sq_clear, sq_replaced, sq_finish, sq_close};
+                                        sq_clear, sq_replaced, sq_finish, sq_close, sq_rows};
 
 int fx__load_sqlite_open(fx_loader *l, const char *path, fx_error *err)
 {

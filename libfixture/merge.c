@@ -21,6 +21,7 @@
 ** too.  Only then are the records read again, by seeking, to be written:
 ** records taken whole are copied verbatim when the layouts agree.
 */
+#include "ctypes.h"
 #include "diff_int.h"
 
 #include <inttypes.h>
@@ -74,6 +75,7 @@ typedef struct merge {
     fx_layout block;           /* layout of records in conflict blocks */
     fx_buf tmp, key, key2;
     fx_merge_stats st;
+    fx__ctrefs *ct;            /* references by pk to Django-made rows */
     fx_error *err;
 } merge;
 
@@ -168,6 +170,16 @@ static int on_record(void *ctx, fx__kfile *kf, uint32_t i, const fx_record *rec)
     if (b == FX__NONE && add_uvals(m, side, i, rec))
         return nomem(m);
     return 0;
+}
+
+/* Every record of the three files: references by pk to content types and
+** permissions, then on_record() for ours's and theirs's. */
+static int on_any(void *ctx, fx__kfile *kf, uint32_t i, const fx_record *rec)
+{
+    merge *m = ctx;
+    if (fx__ctrefs_add(m->ct, rec) < 0)
+        return nomem(m);
+    return kf == &m->kf[SB] ? 0 : on_record(ctx, kf, i, rec);
 }
 
 /* ---------------------------------------------------------------- rewriting */
@@ -898,10 +910,15 @@ int fx_merge(const char *base, const char *ours, const char *theirs, fx_output *
     m->id.keys = opts->keys;
     m->rs = opts->renumber == FX_RENUMBER_OURS ? SO : ST;
     const char *paths[3] = {base, ours, theirs};
-    for (int s = 0; s < 3; s++)
+    if (fx__ctrefs_new(&m->ct, opts->schema) < 0)
+        goto oom;
+    for (int s = 0; s < 3; s++) {
         if ((rc = fx__kfile_load(&m->kf[s], &m->id, paths[s], opts->diag, opts->diag_ctx,
-                                 s ? on_record : NULL, m, err)) < 0)
+                                 on_any, m, err)) < 0)
             goto done;
+        if (fx__ctrefs_end(m->ct, opts->diag, opts->diag_ctx) < 0)   /* each file */
+            goto oom;
+    }
     if (opts->schema && opts->renumber != FX_RENUMBER_NONE && (rc = renumber(m)) < 0)
         goto done;
     if ((rc = unique_clashes(m)) < 0)
@@ -943,6 +960,7 @@ done:
         free(m->uv[s]);
     }
     fx_writer_free(m->w);
+    fx__ctrefs_free(m->ct);
     fx__index_free(m->rix);
     fx__index_free(m->pairs);
     free(m->ren);

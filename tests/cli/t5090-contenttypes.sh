@@ -3,11 +3,13 @@
 # migrate numbers them in the order the apps were migrated: database A is
 # migrated as usual, database B gets the same rows numbered the other way
 # round.  Users and groups of A, with permissions, travel to B as dumpdata
-# exports by natural key (--natural-foreign, where a permission is
+# exports.  By natural key (--natural-foreign, where a permission is
 # ["add_user", "auth", "user"]: a natural key that spans its content
-# type's): every user's and group's permissions arrive as they were,
+# type's) every user's and group's permissions arrive as they were,
 # through fxvalidate --closed, fxfilter --with-deps, fxload and fxmerge,
-# on SQLite and PostgreSQL.  Checked through Django: each user's and
+# on SQLite and PostgreSQL.  By pk, fxvalidate, fxmerge and fxload warn,
+# naming the fields, and fxload refuses an export whose own content types
+# or permissions contradict B's.  Checked through Django: each user's and
 # group's permissions by name.
 
 . "$(dirname "$0")/lib.sh"
@@ -114,11 +116,52 @@ test_expect_success 'setup: the two databases number content types and permissio
     ! cmp a b && grep -q "\"auth.view_user\"" "$W/a.perms"
 '
 
+test_expect_success 'fxvalidate: an export naming permissions by pk warns, naming the fields' '
+    for s in "" "--schema $W/a.sqlite3"; do
+        fxvalidate $s "$W/pk.json" 2>err || exit 1
+        cat err &&
+        grep "pk.json:[0-9]*:[0-9]*: warning: auth.group.permissions refers by pk to auth.permission [0-9]* (and 1 other pk), which the given files do not hold: .*export with dumpdata --natural-foreign \[content-types\]" err &&
+        grep "warning: auth.user.user_permissions refers by pk to auth.permission [0-9]* (and 2 other pks), which the given files do not hold" err &&
+        test $(grep -c "content-types" err) = 2 &&
+        ! grep "\[reference\]" err || exit 1
+    done
+'
+
+test_expect_success 'fxvalidate: generic relations: content_type by pk, or a foreign key the schema names' '
+    cat >tag.json <<-\EOF &&
+	[{"model": "app.tag", "pk": 1, "fields": {"content_type": 7, "object_id": 3}},
+	 {"model": "app.note", "pk": 1, "fields": {"sujet": 9, "sujets": [9, ["auth", "user"]]}}]
+	EOF
+    cat >schema.json <<-\EOF &&
+	{"fx_schema": 1, "models": {
+	 "contenttypes.contenttype": {"table": "django_content_type", "fields": {"app_label": {"kind": "char"}, "model": {"kind": "char"}}, "natural_key": ["app_label", "model"]},
+	 "app.tag": {"fields": {"content_type": {"kind": "fk", "to": "contenttypes.contenttype"}, "object_id": {"kind": "int"}}},
+	 "app.note": {"fields": {"sujet": {"kind": "fk", "to": "contenttypes.contenttype"},
+	   "sujets": {"kind": "m2m", "to": "contenttypes.contenttype"}}}}}
+	EOF
+    fxvalidate tag.json 2>err && cat err &&
+    grep "^tag.json:1:59: warning: app.tag.content_type refers by pk to contenttypes.contenttype 7, which the given files do not hold: .*(another model named); export with dumpdata --natural-foreign \[content-types\]" err &&
+    ! grep "app.note" err &&
+    fxvalidate --schema schema.json tag.json 2>err && cat err &&
+    grep "^tag.json:2:53: warning: app.note.sujet refers by pk to contenttypes.contenttype 9," err &&
+    grep "^tag.json:2:67: warning: app.note.sujets refers by pk to contenttypes.contenttype 9," err &&
+    grep "^tag.json:1:59: warning: app.tag.content_type" err &&
+    grep "valid, 0 errors, 3 warnings" err
+'
+
+test_expect_success 'fxvalidate: no warning when the files hold the permissions, or name them by natural key' '
+    fxvalidate --schema "$W/a.sqlite3" --closed "$W/full.json" 2>err &&
+    grep "valid, 0 errors, 0 warnings" err &&
+    fxvalidate "$W/nat.json" 2>err && grep "valid, 0 errors, 0 warnings" err
+'
+
 test_expect_success 'fxvalidate --closed: a --natural-foreign --natural-primary export is closed' '
     for s in "$W/a.sqlite3" "$FX_ROOT/schemas/erp.json"; do
         fxvalidate --schema "$s" --closed "$W/natfull.json" 2>err || { cat err; exit 1; }
         grep "records in 1 file: valid, 0 errors, 0 warnings" err || exit 1
-    done
+    done &&
+    fxvalidate --schema "$W/a.sqlite3" --closed "$W/nat.json" 2>err &&
+    grep "valid, 0 errors, 0 warnings" err
 '
 
 test_expect_success 'fxfilter --with-deps: a permission by natural key brings it and its content type' '
@@ -152,6 +195,43 @@ test_expect_success 'loaddata does the same with them' '
     done
 '
 
+test_expect_success 'fxload: a pk export warns (the permissions it grants are others)' '
+    load b.sqlite3 "$W/b.sqlite3" "$W/pk.json" && cat err &&
+    grep "warning: auth.user.user_permissions refers by pk to auth.permission" err &&
+    grep "warning: auth.group.permissions refers by pk to auth.permission" err &&
+    grep "3 records: 3 inserted" err &&
+    run b.sqlite3 perms >b.perms && ! cmp -s "$W/a.perms" b.perms
+'
+
+test_expect_success 'fxload: refuses an export whose content types contradict the database, writes nothing' '
+    cp "$W/b.sqlite3" b.sqlite3 && cp b.sqlite3 before &&
+    test_expect_code 1 fxload --db b.sqlite3 "$W/full.json" 2>err && cat err &&
+    grep "^$W/full.json:[0-9]*:1: error: model .contenttypes.contenttype., pk 1: contenttypes.contenttype in the file, but [a-z]*\.[a-z]* in the database, which has contenttypes.contenttype under another pk: .*export with dumpdata --natural-foreign --natural-primary" err &&
+    grep "nothing was written" err && cmp before b.sqlite3
+'
+
+test_expect_success 'fxload: refuses permissions by pk that contradict the database' '
+    cp "$W/b.sqlite3" b.sqlite3 && cp b.sqlite3 before &&
+    test_expect_code 1 fxload --db b.sqlite3 "$W/perms.json" 2>err && cat err &&
+    grep "^$W/perms.json:[0-9]*:1: error: model .auth.permission., pk 1: add_contenttype of content type 1 in the file, but add_[a-z]* of supermarket\.[a-z]* in the database: the two databases numbered" err &&
+    cmp before b.sqlite3
+'
+
+test_expect_success 'fxload: a full pk export loads into a database numbered alike, silently' '
+    cp "$W/empty.sqlite3" b.sqlite3 && fxload --db b.sqlite3 "$W/full.json" 2>err &&
+    cat err && ! grep -E "warning:|error:" err &&
+    run b.sqlite3 perms >b.perms && test_cmp "$W/a.perms" b.perms
+'
+
+test_expect_success 'fxload: --natural-primary alone: permissions without pk, their content types by pk' '
+    grep -A3 "\"auth.permission\"" "$W/natprim.json" | grep -c "\"content_type\": [0-9]" &&
+    cp "$W/a.sqlite3" a.sqlite3 && fxload --db a.sqlite3 "$W/natprim.json" 2>err &&
+    cat err && grep "auth.permission  *0 inserted  *0 updated  *48 unchanged" err &&
+    run a.sqlite3 perms >a.perms && test_cmp "$W/a.perms" a.perms &&
+    load b.sqlite3 "$W/b.sqlite3" "$W/natprim.json" && cat err &&
+    grep "warning: auth.permission.content_type refers by pk to contenttypes.contenttype 1 (and 11 other pks), which the given files do not hold: .*(another model named)" err
+'
+
 # A sync: A is the local side, B the online one (loaded from A by natural
 # key); each side grants or takes permissions, both export, fxmerge.
 test_expect_success 'fxmerge: --natural-foreign exports merge the permissions of both sides' '
@@ -161,6 +241,7 @@ test_expect_success 'fxmerge: --natural-foreign exports merge the permissions of
     dj b.sqlite3 dumpdata --indent 2 $NAT -o online.json &&
     fxmerge --schema a.sqlite3 -o merged.json "$W/nat.json" local.json online.json 2>err &&
     cat err && ! grep "warning:" err &&
+    fxvalidate --schema b.sqlite3 --closed merged.json &&
     for side in a b; do
         fxload --db $side.sqlite3 merged.json 2>err || { cat err; exit 1; }
         ! grep "warning:" err && run $side.sqlite3 perms >$side.perms || exit 1
@@ -169,6 +250,16 @@ test_expect_success 'fxmerge: --natural-foreign exports merge the permissions of
     grep -A3 "\"user alice\"" a.perms | grep "supermarket.add_client" &&
     grep -A3 "\"user bob\"" a.perms | grep "supermarket.view_client" &&
     ! grep "supermarket.view_produit" a.perms
+'
+
+test_expect_success 'fxmerge: pk exports from the two databases warn, once a field' '
+    load b.sqlite3 "$W/b.sqlite3" "$W/nat.json" && run b.sqlite3 edit-online &&
+    dj b.sqlite3 dumpdata --indent 2 $PK -o online.json &&
+    fxmerge --schema "$W/a.sqlite3" -o merged.json "$W/pk.json" "$W/pk.json" online.json 2>err;
+    cat err &&
+    test $(grep -c "warning: auth.user.user_permissions refers by pk" err) = 1 &&
+    test $(grep -c "warning: auth.group.permissions refers by pk" err) = 1 &&
+    grep "^$W/pk.json:.*export with dumpdata --natural-foreign \[content-types\]" err
 '
 
 if pg_setup; then
@@ -189,6 +280,20 @@ if pg_setup; then
         done
     '
 
+    test_expect_success 'PostgreSQL: a contradicting export is refused, nothing written' '
+        pgfresh "${PGB}_x" && run "pg:${PGB}_x" perms >before &&
+        psql -d "${PGB}_x" -Atc "select id, app_label, model from django_content_type order by id" >ct.before &&
+        test_expect_code 1 fxload --db "dbname=${PGB}_x" "$W/full.json" 2>err && cat err &&
+        grep "error: model .contenttypes.contenttype., pk 1: contenttypes.contenttype in the file, but" err &&
+        run "pg:${PGB}_x" perms >after && test_cmp before after &&
+        psql -d "${PGB}_x" -Atc "select id, app_label, model from django_content_type order by id" >ct.after &&
+        test_cmp ct.before ct.after
+    '
+
+    test_expect_success 'PostgreSQL: a pk export warns' '
+        pgfresh "${PGB}_x" && fxload --db "dbname=${PGB}_x" "$W/pk.json" 2>err && cat err &&
+        grep "warning: auth.user.user_permissions refers by pk to auth.permission" err
+    '
     dropdb --if-exists "${PGB}_x"
     dropdb --if-exists "$PGB"
 fi
