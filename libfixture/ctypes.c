@@ -14,9 +14,11 @@
 **
 ** The tracker notes the content types and permissions a fixture holds by
 ** pk and the references to them by pk, and when the fixture ends reports
-** each field whose pks name rows the fixture does not hold.  Memory: an
-** entry per distinct reference and per such row (a few hundred in a real
-** project).
+** each field whose pks name rows the fixture does not hold.  Fixtures that
+** follow one another (a merge's three files) are compared too: the same
+** pk held as another row in two of them says that they come from
+** databases numbered differently.  Memory: an entry per distinct
+** reference and per such row (a few hundred in a real project).
 */
 #include "ctypes.h"
 #include "index.h"
@@ -76,8 +78,27 @@ typedef struct cmodel {      /* what a model refers to */
     const fx_field_schema **f;   /* its fields that refer to Django-made rows */
 } cmodel;
 
+typedef struct crow {        /* a content type or permission held by pk */
+    char *desc;              /* "auth.user", "add_user of auth.user" */
+    uint32_t fixture, file;  /* where it was first held */
+} crow;
+
+typedef struct clash {       /* the first pk held as another row than before */
+    int set, said;
+    uint32_t file, line, col;
+    char pk[24];
+    char *desc;              /* what this fixture holds */
+    size_t row;              /* what an earlier one held */
+    unsigned long more;      /* other pks so */
+} clash;
+
 struct fx__ctrefs {
     const fx_schema *schema;
+    crow *rows;
+    size_t nrows;
+    fx__index *row_ix;       /* key hash of (label, pk) -> its number in rows */
+    clash clash[2];          /* content types, permissions */
+    uint32_t fixture;        /* fixtures ended so far */
     cmodel *models;          /* the models seen, looked up once */
     size_t nmodels, last;
     fx__index *model_ix;     /* hash of a label -> its number in models */
@@ -102,7 +123,8 @@ int fx__ctrefs_new(fx__ctrefs **out, const fx_schema *s)
     c->schema = s;
     if (fx__index_new(&c->held, 1) || fx__index_new(&c->seen, 1) ||
         fx__index_new(&c->model_ix, sizeof(uint32_t)) ||
-        fx__index_new(&c->field_ix, sizeof(uint32_t))) {
+        fx__index_new(&c->field_ix, sizeof(uint32_t)) ||
+        fx__index_new(&c->row_ix, sizeof(uint32_t))) {
         fx__ctrefs_free(c);
         return FX_ENOMEM;
     }
@@ -128,6 +150,12 @@ void fx__ctrefs_free(fx__ctrefs *c)
     free(c->models);
     fx__index_free(c->model_ix);
     fx__index_free(c->field_ix);
+    fx__index_free(c->row_ix);
+    for (size_t i = 0; i < c->nrows; i++)
+        free(c->rows[i].desc);
+    free(c->rows);
+    free(c->clash[0].desc);
+    free(c->clash[1].desc);
     free(c->refs);
     for (size_t i = 0; i < c->nfiles; i++)
         free(c->files[i]);
@@ -281,13 +309,87 @@ static int add_field(fx__ctrefs *c, const fx_record *rec, const fx_field *fd)
     return 0;
 }
 
+/* Append field name's value to out as text: a string decoded, a natural
+** key as its values joined by dots, a pk as "content type N". */
+static int add_text(fx_buf *out, const fx_record *rec, const char *name)
+{
+    const fx_field *f = fx_record_field(rec, name);
+    if (!f)
+        return fx_buf_adds(out, "?");
+    if (f->value.type == FX_STRING)
+        return fx_value_str(out, f->value);
+    if (f->value.type == FX_ARRAY) {
+        fx_iter it;
+        fx_value e;
+        int n = 0;
+        fx_iter_init(&it, f->value);
+        while (fx_iter_next(&it, NULL, &e))
+            if ((n++ && fx_buf_addc(out, '.')) ||
+                (e.type == FX_STRING ? fx_value_str(out, e) : fx_buf_add(out, e.text, e.len)))
+                return FX_ENOMEM;
+        return 0;
+    }
+    return fx_buf_printf(out, "content type %.*s", (int)(f->value.len > 20 ? 20 : f->value.len),
+                         f->value.text);
+}
+
+/* A content type or permission held by pk: note it, and whether an earlier
+** fixture held that pk as another row. */
+static int add_row(fx__ctrefs *c, const fx_record *rec, uint64_t key)
+{
+    int perm = strcmp(rec->label, FX__PERM_LABEL) == 0, existed;
+    fx_buf *t = &c->tmp;
+    fx_buf_reset(t);
+    if (perm ? add_text(t, rec, "codename") || fx_buf_adds(t, " of ") ||
+                   add_text(t, rec, "content_type")
+             : add_text(t, rec, "app_label") || fx_buf_addc(t, '.') ||
+                   add_text(t, rec, "model"))
+        return FX_ENOMEM;
+    if (fx_buf_addc(t, '\0'))
+        return FX_ENOMEM;
+    uint32_t *ix = fx__index_put(c->row_ix, key, &existed);
+    if (!ix)
+        return FX_ENOMEM;
+    if (existed) {
+        crow *r = &c->rows[*ix];
+        clash *k = &c->clash[perm];
+        if (r->fixture == c->fixture || strcmp(r->desc, t->data) == 0 || k->said)
+            return 0;
+        if (k->set) {
+            k->more++;
+            return 0;
+        }
+        unsigned long line, col;
+        fx_record_pos(rec, rec->text, &line, &col);
+        if ((k->file = file_id(c, rec->file)) == UINT32_MAX || !(k->desc = strdup(t->data)))
+            return FX_ENOMEM;
+        k->set = 1;
+        k->line = (uint32_t)line;
+        k->col = (uint32_t)col;
+        k->row = *ix;
+        snprintf(k->pk, sizeof k->pk, "%s", rec->pk_key);
+        return 0;
+    }
+    crow *r = realloc(c->rows, (c->nrows + 1) * sizeof *r);
+    if (!r)
+        return FX_ENOMEM;
+    c->rows = r;
+    r = &r[c->nrows];
+    if ((r->file = file_id(c, rec->file)) == UINT32_MAX || !(r->desc = strdup(t->data)))
+        return FX_ENOMEM;
+    r->fixture = c->fixture;
+    *ix = (uint32_t)c->nrows++;
+    return 0;
+}
+
 int fx__ctrefs_add(fx__ctrefs *c, const fx_record *rec)
 {
     int existed;
-    if (rec->pk_key && fx__django_made(rec->label) &&
-        !fx__index_put(c->held, fx__key_hash(rec->label, rec->pk_key, strlen(rec->pk_key)),
-                       &existed))
-        return FX_ENOMEM;
+    if (rec->pk_key && fx__django_made(rec->label)) {
+        uint64_t key = fx__key_hash(rec->label, rec->pk_key, strlen(rec->pk_key));
+        if (!fx__index_put(c->held, key, &existed) || add_row(c, rec, key))
+            return FX_ENOMEM;
+    }
     const cmodel *cm = model_of(c, rec->label);
     if (!cm)
         return FX_ENOMEM;
@@ -340,6 +442,29 @@ int fx__ctrefs_end(fx__ctrefs *c, fx_diag_fn diag, void *diag_ctx)
                  cf->label, cf->name, cf->to, first->pk, others,
                  perm ? "other permissions granted" : "another model named");
     }
+    for (int k = 0; k < 2; k++) {
+        clash *x = &c->clash[k];
+        if (!x->set)
+            continue;
+        char others[64] = "";
+        if (x->more)
+            snprintf(others, sizeof others, " (and %lu other pk%s)", x->more,
+                     x->more == 1 ? "" : "s");
+        const crow *r = &c->rows[x->row];
+        fx__diag(diag, diag_ctx, FX_WARNING, c->files[x->file], x->line, x->col, 0,
+                 "content-types",
+                 "%s pk %s is %s here, but %s in %s%s: the files come from databases whose "
+                 "content types and permissions were numbered in another order, so their "
+                 "pks of them (the permissions of users and groups) name other rows in each; "
+                 "export every side with dumpdata --natural-foreign --natural-primary",
+                 k ? FX__PERM_LABEL : FX__CT_LABEL, x->pk, x->desc, r->desc,
+                 c->files[r->file], others);
+        x->said = 1;
+        x->set = 0;
+        free(x->desc);
+        x->desc = NULL;
+    }
+    c->fixture++;
     /* the next fixture starts afresh */
     c->nrefs = 0;
     fx__index_free(c->held);

@@ -29,7 +29,10 @@ const char *fx__django_made_ref(const fx_schema *s, const char *label, const cha
 ** field that refers by pk to content types or permissions the fixture
 ** does not hold: once per field over the tracker's life, at the place of
 ** its first such reference, with their number.  Several fixtures (the
-** three files of a merge) may follow one another.  s (may be NULL) is
+** three files of a merge) may follow one another: a content type or a
+** permission that a later one holds under a pk an earlier one gave to
+** another row is reported too (once per model), since their pks of them
+** do not mean the same rows.  s (may be NULL) is
 ** borrowed for the tracker's life; *out belongs to the caller:
 ** fx__ctrefs_free(). */
 typedef struct fx__ctrefs fx__ctrefs;

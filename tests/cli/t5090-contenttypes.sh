@@ -262,6 +262,16 @@ test_expect_success 'fxmerge: pk exports from the two databases warn, once a fie
     grep "^$W/pk.json:.*export with dumpdata --natural-foreign \[content-types\]" err
 '
 
+test_expect_success 'fxmerge: full pk exports of the two databases: their numberings differ, said' '
+    load b.sqlite3 "$W/b.sqlite3" "$W/nat.json" && run b.sqlite3 edit-online &&
+    dj b.sqlite3 dumpdata --indent 2 -o online.json &&
+    fxmerge --schema "$W/a.sqlite3" -o merged.json "$W/full.json" "$W/full.json" online.json 2>err;
+    cat err &&
+    grep "^online.json:2:1: warning: contenttypes.contenttype pk 1 is supermarket.mouvementstock here, but contenttypes.contenttype in $W/full.json (and 11 other pks): the files come from databases whose content types and permissions were numbered in another order, .* export every side with dumpdata --natural-foreign --natural-primary \[content-types\]" err &&
+    grep "^online.json:[0-9]*:1: warning: auth.permission pk 1 is add_[a-z]* of content type [0-9]* here, but add_contenttype of content type 1 in $W/full.json (and 47 other pks)" err &&
+    test $(grep -c "warning:" err) = 2
+'
+
 if pg_setup; then
     PGB=fxt_ct_$$
     createdb "$PGB" && dj "pg:$PGB" migrate -v0 && run "pg:$PGB" renumber ||
