@@ -32,29 +32,28 @@ int fx__django_made(const char *label)
     return label && (strcmp(label, FX__CT_LABEL) == 0 || strcmp(label, FX__PERM_LABEL) == 0);
 }
 
-const char *fx__django_made_ref(const fx_schema *s, const char *label, const char *name,
-                                int *m2m)
+/* The Django-made model that schema field f refers to, or NULL. */
+static const char *ref_of(const fx_field_schema *f, int *m2m)
 {
-    int list = 0;
-    const char *to = NULL;
-    const fx_model_schema *m = s ? fx_schema_model(s, label) : NULL;
-    if (m) {
-        const fx_field_schema *f = fx_model_field(m, name);
-        if (f && (f->kind == FX_K_FK || f->kind == FX_K_O2O || f->kind == FX_K_M2M) &&
-            fx__django_made(f->to)) {
-            to = strcmp(f->to, FX__CT_LABEL) == 0 ? FX__CT_LABEL : FX__PERM_LABEL;
-            list = f->kind == FX_K_M2M;
-        }
-    } else if ((strcmp(label, "auth.user") == 0 && strcmp(name, "user_permissions") == 0) ||
-               (strcmp(label, "auth.group") == 0 && strcmp(name, "permissions") == 0)) {
-        to = FX__PERM_LABEL;
-        list = 1;
-    } else if (strcmp(name, "content_type") == 0) {
-        to = FX__CT_LABEL;
+    *m2m = f->kind == FX_K_M2M;
+    if ((f->kind != FX_K_FK && f->kind != FX_K_O2O && f->kind != FX_K_M2M) ||
+        !fx__django_made(f->to))
+        return NULL;
+    return strcmp(f->to, FX__CT_LABEL) == 0 ? FX__CT_LABEL : FX__PERM_LABEL;
+}
+
+/* The same by Django's own field names, for a model without schema:
+** auth.user.user_permissions, auth.group.permissions, and a field called
+** content_type in any model (admin.logentry, generic relations). */
+static const char *ref_by_name(const char *label, const char *name, int *m2m)
+{
+    *m2m = 0;
+    if ((strcmp(label, "auth.user") == 0 && strcmp(name, "user_permissions") == 0) ||
+        (strcmp(label, "auth.group") == 0 && strcmp(name, "permissions") == 0)) {
+        *m2m = 1;
+        return FX__PERM_LABEL;
     }
-    if (m2m)
-        *m2m = list;
-    return to;
+    return strcmp(name, "content_type") == 0 ? FX__CT_LABEL : NULL;
 }
 
 typedef struct cfield {      /* a field that refers to Django-made rows */
@@ -94,6 +93,7 @@ typedef struct clash {       /* the first pk held as another row than before */
 
 struct fx__ctrefs {
     const fx_schema *schema;
+    char *unknown;           /* the last label the schema does not know */
     crow *rows;
     size_t nrows;
     fx__index *row_ix;       /* key hash of (label, pk) -> its number in rows */
@@ -148,6 +148,7 @@ void fx__ctrefs_free(fx__ctrefs *c)
         free(c->models[i].f);
     }
     free(c->models);
+    free(c->unknown);
     fx__index_free(c->model_ix);
     fx__index_free(c->field_ix);
     fx__index_free(c->row_ix);
@@ -258,7 +259,7 @@ static const cmodel *model_of(fx__ctrefs *c, const char *label)
     static const cmodel unknown = {NULL, 0, 0, NULL};
     if (c->last < c->nmodels && strcmp(c->models[c->last].label, label) == 0)
         return &c->models[c->last];
-    if (!c->schema)
+    if (!c->schema || (c->unknown && strcmp(c->unknown, label) == 0))
         return &unknown;
     int existed;
     uint32_t *ix = fx__index_put(c->model_ix, XXH3_64bits(label, strlen(label)), &existed);
@@ -268,8 +269,10 @@ static const cmodel *model_of(fx__ctrefs *c, const char *label)
         return &c->models[c->last = *ix];
     /* new (or, at 2^-64, a label whose hash another has: a second entry) */
     const fx_model_schema *m = fx_schema_model(c->schema, label);
-    if (!m)
-        return &unknown;
+    if (!m) {
+        free(c->unknown);
+        return (c->unknown = strdup(label)) ? &unknown : NULL;
+    }
     cmodel *cm = realloc(c->models, (c->nmodels + 1) * sizeof *cm);
     if (!cm)
         return NULL;
@@ -281,18 +284,20 @@ static const cmodel *model_of(fx__ctrefs *c, const char *label)
         return NULL;
     }
     cm->known = 1;
-    for (size_t i = 0; i < m->nfields; i++)
-        if (fx__django_made_ref(c->schema, label, m->fields[i].name, NULL))
+    for (size_t i = 0; i < m->nfields; i++) {
+        int m2m;
+        if (ref_of(&m->fields[i], &m2m))
             cm->f[cm->n++] = &m->fields[i];
+    }
     *ix = (uint32_t)c->nmodels;
     c->last = c->nmodels++;
     return cm;
 }
 
-static int add_field(fx__ctrefs *c, const fx_record *rec, const fx_field *fd)
+/* The references of field fd, which refers to model `to` (NULL: none). */
+static int add_field(fx__ctrefs *c, const fx_record *rec, const fx_field *fd, const char *to,
+                     int m2m)
 {
-    int m2m;
-    const char *to = fx__django_made_ref(c->schema, rec->label, fd->name, &m2m);
     if (!to)
         return 0;
     uint32_t fid = field_id(c, rec->label, fd->name, to);
@@ -393,17 +398,22 @@ int fx__ctrefs_add(fx__ctrefs *c, const fx_record *rec)
     const cmodel *cm = model_of(c, rec->label);
     if (!cm)
         return FX_ENOMEM;
+    int m2m;
     if (cm->known) {
         for (size_t i = 0; i < cm->n; i++) {
             const fx_field *fd = fx_record_field(rec, cm->f[i]->name);
-            if (fd && add_field(c, rec, fd))
+            const char *to = ref_of(cm->f[i], &m2m);
+            if (fd && add_field(c, rec, fd, to, m2m))
                 return FX_ENOMEM;
         }
         return 0;
     }
-    for (size_t i = 0; i < rec->nfields; i++)
-        if (add_field(c, rec, &rec->fields[i]))
+    for (size_t i = 0; i < rec->nfields; i++) {
+        const fx_field *fd = &rec->fields[i];
+        const char *to = ref_by_name(rec->label, fd->name, &m2m);
+        if (to && add_field(c, rec, fd, to, m2m))
             return FX_ENOMEM;
+    }
     return 0;
 }
 

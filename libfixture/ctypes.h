@@ -14,26 +14,19 @@
 ** the order the apps were migrated: content types and permissions. */
 int fx__django_made(const char *label);
 
-/* The Django-made model that field `name` of model `label` refers to
-** (FX__CT_LABEL or FX__PERM_LABEL, static), or NULL.  With a schema that
-** knows the model, the field's target decides; otherwise Django's own
-** field names do: auth.user.user_permissions, auth.group.permissions and
-** a field called content_type in any model (admin.logentry, generic
-** relations).  *m2m (may be NULL) says whether the value is a list. */
-const char *fx__django_made_ref(const fx_schema *s, const char *label, const char *name,
-                                int *m2m);
-
 /* A tracker of references by pk to Django-made rows: give it every record
 ** of a fixture (fx__ctrefs_add), then end the fixture (fx__ctrefs_end),
 ** which reports through diag, as a warning (check "content-types"), each
 ** field that refers by pk to content types or permissions the fixture
 ** does not hold: once per field over the tracker's life, at the place of
-** its first such reference, with their number.  Several fixtures (the
-** three files of a merge) may follow one another: a content type or a
-** permission that a later one holds under a pk an earlier one gave to
-** another row is reported too (once per model), since their pks of them
-** do not mean the same rows.  s (may be NULL) is
-** borrowed for the tracker's life; *out belongs to the caller:
+** its first such reference, with their number.  The fields are those the
+** schema points at them; for a model it does not know (or without one),
+** auth.user.user_permissions, auth.group.permissions and any field called
+** content_type.  Several fixtures (the three files of a merge) may follow
+** one another: a content type or permission that a later one holds under
+** a pk an earlier one gave to another row is reported too (once per
+** model), since their pks of them do not mean the same rows.  s (may be
+** NULL) is borrowed for the tracker's life; *out belongs to the caller:
 ** fx__ctrefs_free(). */
 typedef struct fx__ctrefs fx__ctrefs;
 

@@ -136,14 +136,12 @@ void fx__load_ct_free(fx_loader *l)
 
 /* The decoded text of field name of rec into out (NUL-terminated): 1, 0
 ** when the record lacks it or it is not a string or number, or FX_ENOMEM. */
-static int text_of(fx_buf *out, const fx_record *rec, const char *name, fx_value *raw)
+static int text_of(fx_buf *out, const fx_record *rec, const char *name)
 {
     const fx_field *f = fx_record_field(rec, name);
     fx_buf_reset(out);
     if (!f)
         return 0;
-    if (raw)
-        *raw = f->value;
     if (f->value.type == FX_STRING)
         return fx_value_str(out, f->value) || fx_buf_addc(out, '\0') ? FX_ENOMEM : 1;
     if (f->value.type == FX_NUMBER)
@@ -162,7 +160,7 @@ static int text_of(fx_buf *out, const fx_record *rec, const char *name, fx_value
 static int check_ct(fx_loader *l, const fx_record *rec, const fx__loc *loc, fx_error *err)
 {
     fx_buf app = FX_BUF_INIT, model = FX_BUF_INIT;
-    int rc = text_of(&app, rec, "app_label", NULL), rc2 = text_of(&model, rec, "model", NULL);
+    int rc = text_of(&app, rec, "app_label"), rc2 = text_of(&model, rec, "model");
     if (rc == FX_ENOMEM || rc2 == FX_ENOMEM) {
         rc = nomem(err);
     } else if (rc == 1 && rc2 == 1) {
@@ -240,13 +238,10 @@ static int perm_desc(fx_loader *l, fx_buf *out, const trow *p)
 static int check_perm(fx_loader *l, const fx_record *rec, const fx__loc *loc, fx_error *err)
 {
     fx_buf code = FX_BUF_INIT, desc = FX_BUF_INIT, other = FX_BUF_INIT;
-    fx_value ctv = {FX_NULL, NULL, 0};
+    const fx_field *cf = fx_record_field(rec, "content_type");
     const char *ct;
-    int rc = text_of(&code, rec, "codename", NULL);
-    if (rc != 1 || !fx_record_field(rec, "content_type"))
-        goto done;
-    ctv = fx_record_field(rec, "content_type")->value;
-    if ((rc = perm_ct(l, ctv, &ct, &desc)) < 0 || !desc.len)
+    int rc = text_of(&code, rec, "codename");
+    if (rc != 1 || !cf || (rc = perm_ct(l, cf->value, &ct, &desc)) < 0 || !desc.len)
         goto done;
     const trow *at = by_pk(&l->ct->perm, rec->pk_key);
     const trow *same = ct ? by_key(&l->ct->perm, code.data, ct) : NULL;
