@@ -490,19 +490,6 @@ for f in gz.json.gz bz.json.bz2 xz.json.xz; do
     test_expect_code 0 fxvalidate -q "$f" || return 1
 done
 EOT
-plain_hashes &&
-gzip -c plain.json >gz.json &&
-bzip2 -c plain.json >bz.jsonl &&
-xz -c plain.json >xz.gz &&
-for f in gz.json bz.jsonl xz.gz; do
-    test_expect_code 0 fxvalidate -q --hash "$f" >out &&
-    test_cmp expect out || return 1
-done &&
-test_expect_code 0 fxvalidate -q --hash plain.json >out &&
-cp plain.json plain.json.gz &&
-test_expect_code 0 fxvalidate -q --hash plain.json.gz >out &&
-test_cmp expect out
-EOT
 
 test_expect 'a zip holding one file: valid, the same records' <<\EOT
 plain_hashes &&
