@@ -275,7 +275,8 @@ int fx_reader_next(fx_reader *r, const fx_record **out, fx_error *err);
 ** record that starts at offset (a record's fx_record.offset, given with its
 ** line and col so that positions stay right; offset 0 with line 1, col 1
 ** starts over), then go on reading after it.  The place must have been
-** read already.  0, or FX_EUSAGE. */
+** read already.  Diagnostics of records read before are not given again.
+** 0, or FX_EUSAGE. */
 int fx_reader_seek(fx_reader *r, uint64_t offset, unsigned long line,
                    unsigned long col, fx_error *err);
 

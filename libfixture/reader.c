@@ -70,6 +70,9 @@ struct fx_reader {
     struct pending pend[MAX_PENDING];
     int npend, utf8_seen;
     int after_marker;         /* since the last conflict marker, no record */
+    uint64_t diag_to;         /* diagnostics before this stream offset were
+                                 given already: a record read again after a
+                                 seek does not report them twice */
     int bom;                  /* the text began with a UTF-8 BOM */
     int strict;               /* fx_reader_opts.strict */
     int named;                /* fx__input_name_verdict() was called */
@@ -689,15 +692,21 @@ static int valid_label(const char *s, size_t n)
     return dots == 1 && seg > 0;
 }
 
-static void flush_pending(fx_reader *r)
+/* Report the diagnostics of the record that ends at buffer index end,
+** unless it was read (and reported) before a seek back. */
+static void flush_pending(fx_reader *r, size_t end)
 {
     for (int i = 0; i < r->npend; i++) {
         unsigned long line, col;
+        if (r->base + r->pend[i].at < r->diag_to)
+            continue;
         pos_of(r, r->pend[i].at, &line, &col);
         fx__diag(r->diag, r->ctx, r->pend[i].sev, r->name, line, col,
                  r->base + r->pend[i].at, r->pend[i].check, "%s", r->pend[i].msg);
     }
     r->npend = 0;
+    if (r->base + end > r->diag_to)
+        r->diag_to = r->base + end;
 }
 
 /* Is buffer index at the start of a git conflict marker line? */
@@ -1033,7 +1042,7 @@ static int read_record(fx_reader *r, fx_error *err)
         }
         detect_layout(r, start, end);
         rec->layout = r->layout;        /* lets writers copy it as it is */
-        flush_pending(r);
+        flush_pending(r, end);
         if (code) {
             char ex[128];
             return err_at(r, err, code, where, "%s, near '%s'", what,

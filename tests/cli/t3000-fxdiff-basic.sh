@@ -284,4 +284,17 @@ test_expect_success 'invalid UTF-8 in an input: exit 2, the error said once' '
     test $(wc -l <err) = 2
 '
 
+test_expect_success 'past 64 diagnostics each is said once, and counted once' '
+    python3 -c "
+for name, bad in ((\"old.json\", b\"\"), (\"new.json\", b\"\\xff\")):
+    recs = [b\"{\\\"model\\\": \\\"a.b\\\", \\\"pk\\\": %d, \\\"fields\\\": {\\\"x\\\": \\\"y%s\\\"}}\" % (i, bad) for i in range(1, 71)]
+    open(name, \"wb\").write(b\"[\\n\" + b\",\\n\".join(recs) + b\"\\n]\\n\")
+" &&
+    test_expect_code 2 fxdiff -q old.json new.json 2>err &&
+    test $(grep -c "^new.json:[0-9]*:[0-9]*: error: invalid UTF-8 byte 0xFF" err) = 50 &&
+    test $(grep "^new.json:" err | cut -d: -f2 | sort -u | wc -l) = 50 &&
+    grep "^fxdiff: error: the inputs have 70 errors (the first 50 above): the differences shown may be wrong; .fxvalidate --max-errors 0. lists them all$" err &&
+    test $(wc -l <err) = 51
+'
+
 test_done

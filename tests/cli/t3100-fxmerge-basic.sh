@@ -334,4 +334,24 @@ fxmerge --help | grep -q "merge.fixture.driver" &&
 fxmerge --version | grep -q "fxmerge (fx)"
 EOT
 
+test_expect 'past 64 diagnostics each is said once, and counted once' <<\EOT
+python3 - <<\EOF &&
+for name, bad in (("base.json", b""), ("ours.json", b"\xff"), ("dup.json", b"")):
+    dup = b"\"nom\": \"a\", " if name == "dup.json" else b""
+    recs = [b"{\"model\": \"supermarket.fournisseur\", \"pk\": %d, \"fields\": {%s\"nom\": \"F%d%s\"}}"
+            % (i, dup, i, bad) for i in range(1, 71)]
+    open(name, "wb").write(b"[\n" + b",\n".join(recs) + b"\n]\n")
+EOF
+test_expect_code 2 fxmerge -o out.json base.json ours.json base.json 2>err &&
+test $(grep -c "^ours.json:[0-9]*:[0-9]*: error: invalid UTF-8 byte 0xFF" err) = 50 &&
+test $(grep "^ours.json:" err | cut -d: -f2 | sort -u | wc -l) = 50 &&
+grep "^fxmerge: error: the inputs have 70 errors (the first 50 above): nothing written; .fxvalidate --max-errors 0. lists them all$" err &&
+test $(wc -l <err) = 51 &&
+! test -e out.json &&
+# warnings: the records taken from a side are read again to be written
+fxmerge -o out.json base.json dup.json base.json 2>err &&
+test $(grep -c "^dup.json:[0-9]*:[0-9]*: warning: field \"nom\" given twice" err) = 70 &&
+test $(wc -l <err) = 71
+EOT
+
 test_done
