@@ -564,15 +564,16 @@ static int put_block(merge *m, const fx_record *o, const fx_record *b, const fx_
     /* The writer puts the separator of the record before on that record;
     ** each side's record carries the one to the next. */
     const char *comma = m->kf[SO].layout.format == FX_FORMAT_JSON && more ? "," : "";
+    const char *eol = m->block.crlf ? "\r\n" : "\n";    /* the file's own line ends */
     int rc = 0;
     fx_buf_reset(x);
     for (int i = 0; i < 3 && rc == 0; i++) {
-        rc = fx_buf_adds(x, marks[i]) || fx_buf_addc(x, '\n');
+        rc = fx_buf_adds(x, marks[i]) || fx_buf_adds(x, eol);
         if (rc == 0 && recs[i])
             rc = fx_record_format(x, recs[i], m->block) || fx_buf_adds(x, comma) ||
-                 fx_buf_addc(x, '\n');
+                 fx_buf_adds(x, eol);
     }
-    if (rc || fx_buf_adds(x, ">>>>>>> theirs\n"))
+    if (rc || fx_buf_adds(x, ">>>>>>> theirs") || fx_buf_adds(x, eol))
         return nomem(m);
     m->st.records++;
     m->st.conflicts++;

@@ -354,4 +354,17 @@ test $(grep -c "^dup.json:[0-9]*:[0-9]*: warning: field \"nom\" given twice" err
 test $(wc -l <err) = 71
 EOT
 
+test_expect 'a CRLF file: the conflict marker lines end in CRLF too' <<\EOT
+printf '[\r\n{\r\n  "model": "a.b",\r\n  "pk": 1,\r\n  "fields": {\r\n    "x": "1"\r\n  }\r\n}\r\n]\r\n' >base.json &&
+sed 's/"1"/"2"/' base.json >ours.json &&
+sed 's/"1"/"3"/' base.json >theirs.json &&
+test_expect_code 1 fxmerge -q -o out.json base.json ours.json theirs.json &&
+test $(grep -c '^<<<<<<< ours'$'\r''$' out.json) = 1 &&
+test $(grep -c '^||||||| base'$'\r''$' out.json) = 1 &&
+test $(grep -c '^======='$'\r''$' out.json) = 1 &&
+test $(grep -c '^>>>>>>> theirs'$'\r''$' out.json) = 1 &&
+test $(wc -l <out.json) = 27 &&
+! grep -qv $'\r''$' out.json
+EOT
+
 test_done
