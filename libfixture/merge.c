@@ -811,6 +811,26 @@ done:
     return rc;
 }
 
+/* Say so when entry i of side s is written under a fresh pk: taken whole or
+** inside a conflict block, a renumbered record is reported. */
+static int note_renumber(merge *m, int s, uint32_t i)
+{
+    const fx__kentry *ke = &m->kf[s].e[i];
+    uint32_t rn = s == m->rs && (ke->flags & FX__BYPK) ? renumbered(m, ke->key) : FX__NONE;
+    if (rn == FX__NONE || m->ren[rn].entry != i)
+        return 0;
+    char nk[32];
+    const fx_record *orig;
+    int rc = fx__kfile_fetch(&m->kf[s], i, &orig, m->err);
+    if (rc < 0)
+        return rc;
+    snprintf(nk, sizeof nk, "%" PRId64, m->ren[rn].pk);
+    m->st.renumbered++;
+    event(m, FX_MERGE_RENUMBER, orig->label, key_of(m, orig, &m->key), side_name(s), NULL, 0,
+          nk, NULL);
+    return 0;
+}
+
 static int write_item(merge *m, const mitem *it, int more)
 {
     const fx_record *r[3] = {NULL, NULL, NULL};
@@ -824,6 +844,8 @@ static int write_item(merge *m, const mitem *it, int more)
             continue;
         if ((it->act == ACT_OURS && s != SO) || (it->act == ACT_THEIRS && s != ST))
             continue;
+        if (s != SB && (rc = note_renumber(m, s, e[s])) < 0)
+            break;
         rc = get(m, s, e[s], &r[s], &own[s]);
     }
     if (rc < 0)
@@ -836,18 +858,6 @@ static int write_item(merge *m, const mitem *it, int more)
             m->st.ours++;
         else
             m->st.theirs++;
-        const fx__kentry *ke = &m->kf[s].e[e[s]];
-        uint32_t rn = s == m->rs && (ke->flags & FX__BYPK) ? renumbered(m, ke->key) : FX__NONE;
-        if (rn != FX__NONE && m->ren[rn].entry == e[s]) {
-            char nk[32];
-            snprintf(nk, sizeof nk, "%" PRId64, m->ren[rn].pk);
-            m->st.renumbered++;
-            const fx_record *orig;
-            if ((rc = fx__kfile_fetch(&m->kf[s], e[s], &orig, m->err)) < 0)
-                goto done;
-            event(m, FX_MERGE_RENUMBER, orig->label, key_of(m, orig, &m->key), side_name(s),
-                  NULL, 0, nk, NULL);
-        }
         rc = put_record(m, r[s]);
         break;
     }

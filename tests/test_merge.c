@@ -425,6 +425,25 @@ static void test_unique_clash(void **state)
     expect(both_ways(b, o, t, schema, 0), 0, TAG(1, "x") TAG(2, "new") TAG(3, "other"));
 }
 
+#define AGP(pk, code, city) REC("shop.agency", pk, "\"code\": \"" code "\",\"city\": \"" city "\"")
+
+static void test_unique_clash_renumbered(void **state)
+{
+    (void)state;
+    /* The same pk and the same unique value: theirs's record is renumbered,
+    ** then clashes; the block holds it under its new pk, and the
+    ** renumbering is reported like any other. */
+    const char *b = AGP(1, "A", "a");
+    const char *o = AGP(1, "A", "a") AGP(2, "N", "ours");
+    const char *t = AGP(1, "A", "a") AGP(2, "N", "theirs");
+    run r = both_ways(b, o, t, schema, 0);
+    assert_string_equal(r.events, "renumber theirs shop.agency 2->3; conflict unique shop.agency 2; ");
+    assert_int_equal(r.st.renumbered, 1);
+    expect(r, 1, AGP(1, "A", "a") "<<<<<<< ours\n" AGP(2, "N", "ours") "||||||| base\n=======\n"
+                 "{\"model\": \"shop.agency\",\"pk\": 3,\"fields\": {\"code\": \"N\",\"city\": \"theirs\"}}\n"
+                 ">>>>>>> theirs\n");
+}
+
 static void test_natural_keys(void **state)
 {
     (void)state;
@@ -538,6 +557,7 @@ int main(void)
         cmocka_unit_test(test_collision_identical_lines),
         cmocka_unit_test(test_collision_unrenumbered),
         cmocka_unit_test(test_unique_clash),
+        cmocka_unit_test(test_unique_clash_renumbered),
         cmocka_unit_test(test_natural_keys),
         cmocka_unit_test(test_keyspec),
         cmocka_unit_test(test_order),
