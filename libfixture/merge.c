@@ -888,6 +888,12 @@ static int write_item(merge *m, const mitem *it, int more)
         if (it->act == ACT_UNIQUE) {
             m->kf[ST].e[e[ST]].flags |= FX__SKIP;
         }
+        /* Deciding would drop a record one side created: never. */
+        fx_buf_reset(&m->key2);
+        if (m->opts->strategy &&
+            fx_buf_printf(&m->key2, "%s (--strategy never drops a record one side "
+                          "added)", hint) == 0)
+            hint = m->key2.data;
         event(m, FX_MERGE_CONFLICT, r[SO]->label, key_of(m, r[SO], &m->key),
               it->act == ACT_UNIQUE ? "unique" : "add/add", fields, nf, NULL, hint);
         rc = put_block(m, r[SO], NULL, r[ST], more);

@@ -367,4 +367,16 @@ test $(wc -l <out.json) = 27 &&
 ! grep -qv $'\r''$' out.json
 EOT
 
+test_expect 'a unique clash stays a conflict with --strategy, which says why' <<\EOT
+echo '{"model": "supermarket.categorie", "pk": 1, "fields": {"code": "A", "libelle": "a", "parent": null}}' >base.jsonl &&
+cp base.jsonl ours.jsonl && cp base.jsonl theirs.jsonl &&
+echo '{"model": "supermarket.categorie", "pk": 2, "fields": {"code": "X", "libelle": "ours", "parent": null}}' >>ours.jsonl &&
+echo '{"model": "supermarket.categorie", "pk": 7, "fields": {"code": "X", "libelle": "theirs", "parent": null}}' >>theirs.jsonl &&
+for s in ours theirs; do
+    test_expect_code 1 fxmerge -s "$SCHEMA" --strategy $s -o out.jsonl base.jsonl ours.jsonl theirs.jsonl 2>err &&
+    grep "^fxmerge: conflict (unique): supermarket.categorie 2: both sides added a record with this unique value: keep one, or change the value in one of them (--strategy never drops a record one side added)$" err &&
+    grep -c '"libelle": "ours"' out.jsonl && grep -c '"libelle": "theirs"' out.jsonl || return 1
+done
+EOT
+
 test_done
