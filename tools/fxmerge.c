@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static const char synopsis[] = "usage: fxmerge [OPTIONS] BASE OURS THEIRS\n";
 
@@ -18,7 +19,8 @@ static const char help[] =
     "Merge the changes from BASE to OURS and from BASE to THEIRS into one\n"
     "fixture, written in OURS's layout to stdout or to -o FILE.\n"
     "\n"
-    "  -o, --output FILE         write here, atomically (may be OURS itself)\n"
+    "  -o, --output FILE         write here, atomically (may be OURS itself,\n"
+    "                            never BASE or THEIRS)\n"
     "  -s, --schema SPEC         schema file or database: references (needed to\n"
     "                            renumber), natural keys, unique fields\n"
     "  -k, --key MODEL=F[,F]     match MODEL's records by these fields (repeatable)\n"
@@ -129,6 +131,17 @@ static int write_report(const char *path, report *r, const fx_merge_stats *st, i
     return ret ? tool_error(&err) : 0;
 }
 
+/* Are paths a and b the same existing file, whatever their names (hard
+** links, symbolic links, ./x and x)?  stdin is no file. */
+static int same_file(const char *a, const char *b)
+{
+    struct stat sa, sb;
+    if (strcmp(a, "-") == 0 || strcmp(b, "-") == 0)
+        return 0;
+    return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
+           sa.st_ino == sb.st_ino;
+}
+
 static int side_arg(const char *opt, const char *arg, int allow_none, int *out)
 {
     if (strcmp(arg, "theirs") == 0)
@@ -195,6 +208,16 @@ int main(int argc, char **argv)
         stdins += strcmp(argv[i], "-") == 0;
     if (stdins > 1)
         USAGE("only one of BASE, OURS and THEIRS can be stdin");
+    /* -o OURS is how git's merge driver works; BASE and THEIRS are what
+    ** the next merge or a retry needs: never overwritten. */
+    for (int i = 0; output && i < 3; i += 2)
+        if (same_file(output, argv[optind + i])) {
+            fx_error_set(&err, FX_EUSAGE, output, 0, 0, 0, "-o names %s (%s): the merge "
+                         "must not overwrite an input it is to keep; write the result to "
+                         "OURS or to another file", i ? "THEIRS" : "BASE", argv[optind + i]);
+            status = tool_error(&err);
+            goto done;
+        }
 
     if (schema_spec && fx_schema_load(&schema, schema_spec, &err) < 0) {
         status = tool_error(&err);

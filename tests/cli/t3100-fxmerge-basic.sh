@@ -379,4 +379,20 @@ for s in ours theirs; do
 done
 EOT
 
+test_expect '-o may name OURS, never BASE or THEIRS, whatever the name' <<\EOT
+make_files &&
+cp base.json base.orig && cp theirs.jsonl theirs.orig &&
+test_expect_code 2 fxmerge -s "$SCHEMA" -o ./base.json base.json ours.json theirs.jsonl 2>err &&
+echo "./base.json: error: -o names BASE (base.json): the merge must not overwrite an input it is to keep; write the result to OURS or to another file" >expect &&
+test_cmp expect err &&
+ln theirs.jsonl hard.jsonl && ln -s base.json soft.json &&
+test_expect_code 2 fxmerge -s "$SCHEMA" -o hard.jsonl base.json ours.json theirs.jsonl 2>err &&
+grep "^hard.jsonl: error: -o names THEIRS (theirs.jsonl): " err &&
+test_expect_code 2 fxmerge -s "$SCHEMA" -o base.json soft.json ours.json theirs.jsonl 2>err &&
+grep "^base.json: error: -o names BASE (soft.json): " err &&
+cmp base.json base.orig && cmp theirs.jsonl theirs.orig &&
+fxmerge -q -s "$SCHEMA" -o ./ours.json base.json ours.json theirs.jsonl &&
+test_cmp "$FX_TRASH/merged.expect" ours.json
+EOT
+
 test_done
