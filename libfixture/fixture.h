@@ -374,6 +374,23 @@ typedef enum {
 const char *fx_kind_name(fx_kind k);      /* "char", ...; static string */
 fx_kind fx_kind_from_name(const char *s); /* FX_K_UNKNOWN if none */
 
+/* What Django does to a record when the record one of its foreign keys or
+** one-to-ones points at is deleted: the field's on_delete.  It lives in
+** Python only (Django emulates it; the database's constraint does not say
+** it), so introspection leaves it unknown and a schema file may give it.
+** Many-to-many links always go with either end. */
+typedef enum {
+    FX_ON_DELETE_UNKNOWN = 0,
+    FX_ON_DELETE_CASCADE, FX_ON_DELETE_PROTECT, FX_ON_DELETE_RESTRICT,
+    FX_ON_DELETE_SET_NULL, FX_ON_DELETE_SET_DEFAULT, FX_ON_DELETE_SET,
+    FX_ON_DELETE_DO_NOTHING
+} fx_on_delete;
+
+/* Django's name ("CASCADE", "SET_NULL", ...; NULL for unknown), and back
+** (FX_ON_DELETE_UNKNOWN if none). */
+const char *fx_on_delete_name(fx_on_delete d);
+fx_on_delete fx_on_delete_from_name(const char *s);
+
 typedef struct fx_field_schema {
     char *name;            /* field name as in fixtures */
     char *column;          /* database column ("<name>_id" for fk/o2o); NULL for m2m */
@@ -391,6 +408,7 @@ typedef struct fx_field_schema {
     char *through;         /* m2m: link table */
     char *through_from;    /* m2m: link column pointing at this model */
     char *through_to;      /* m2m: link column pointing at the target */
+    fx_on_delete on_delete;  /* fk/o2o; FX_ON_DELETE_UNKNOWN when not known */
 } fx_field_schema;
 
 typedef struct fx_name_list {

@@ -286,6 +286,27 @@ static fx_kind get_kind(parse_ctx *c, const char *key, json_object *v, int *rc)
     return k;
 }
 
+static const char *const on_delete_names[] = {
+    [FX_ON_DELETE_CASCADE] = "CASCADE", [FX_ON_DELETE_PROTECT] = "PROTECT",
+    [FX_ON_DELETE_RESTRICT] = "RESTRICT", [FX_ON_DELETE_SET_NULL] = "SET_NULL",
+    [FX_ON_DELETE_SET_DEFAULT] = "SET_DEFAULT", [FX_ON_DELETE_SET] = "SET",
+    [FX_ON_DELETE_DO_NOTHING] = "DO_NOTHING",
+};
+#define NON_DELETE (sizeof on_delete_names / sizeof on_delete_names[0])
+
+const char *fx_on_delete_name(fx_on_delete d)
+{
+    return (unsigned)d < NON_DELETE ? on_delete_names[d] : NULL;
+}
+
+fx_on_delete fx_on_delete_from_name(const char *s)
+{
+    for (size_t i = 1; s && i < NON_DELETE; i++)
+        if (strcmp(s, on_delete_names[i]) == 0)
+            return (fx_on_delete)i;
+    return FX_ON_DELETE_UNKNOWN;
+}
+
 /* The kind's name, never NULL (a hand-made schema may hold anything). */
 static const char *kname(fx_kind k)
 {
@@ -390,6 +411,14 @@ static int parse_field(parse_ctx *c, const char *name, json_object *o, fx_field_
                 only = "fk and o2o";
             else
                 rc = get_str(c, key, v, &f->to_field);
+        } else if (strcmp(key, "on_delete") == 0) {
+            if (k != FX_K_FK && k != FX_K_O2O)
+                only = "fk and o2o";
+            else if (!json_object_is_type(v, json_type_string) ||
+                     !(f->on_delete = fx_on_delete_from_name(json_object_get_string(v))))
+                rc = bad(c, "unknown on_delete %s: use Django's name: CASCADE, PROTECT, "
+                         "RESTRICT, SET_NULL, SET_DEFAULT, SET or DO_NOTHING",
+                         json_object_to_json_string(v));
         } else if (strcmp(key, "column") == 0) {
             if (k == FX_K_M2M)
                 only = "non-m2m";
@@ -402,8 +431,8 @@ static int parse_field(parse_ctx *c, const char *name, json_object *o, fx_field_
                 rc = parse_through(c, v, f);
         } else {
             rc = bad(c, "unknown key '%s': use kind, null, unique, positive, max_length, "
-                     "max_digits, decimal_places, alt_kind, to, to_field, column or through",
-                     key);
+                     "max_digits, decimal_places, alt_kind, to, to_field, on_delete, "
+                     "column or through", key);
         }
         if (only)
             rc = bad(c, "'%s' applies to %s fields only, not %s: drop it or fix the kind",
@@ -419,6 +448,9 @@ static int parse_field(parse_ctx *c, const char *name, json_object *o, fx_field_
                    f->decimal_places, f->max_digits);
     if ((f->max_digits < 0) != (f->decimal_places < 0))
         return bad(c, "give both 'max_digits' and 'decimal_places', or neither");
+    if (f->on_delete == FX_ON_DELETE_SET_NULL && !f->null)
+        return bad(c, "on_delete SET_NULL needs \"null\": true, as Django does: add it, "
+                   "or fix on_delete");
     if (!f->column && k != FX_K_M2M && !(f->column = fx__default_column(name, k)))
         return nomem(c);
     return 0;
@@ -762,6 +794,10 @@ static int put_field(fx_buf *b, const fx_field_schema *f)
     if (f->to_field) {
         TRY(put_key(b, &first, "to_field"));
         TRY(put_str(b, f->to_field));
+    }
+    if (fx_on_delete_name(f->on_delete) && (f->kind == FX_K_FK || f->kind == FX_K_O2O)) {
+        TRY(put_key(b, &first, "on_delete"));
+        TRY(put_str(b, fx_on_delete_name(f->on_delete)));
     }
     if (f->column && f->kind != FX_K_M2M) {
         char *def = fx__default_column(f->name, f->kind);

@@ -752,6 +752,59 @@ static void test_error_semantics(void **state)
                 "the label 'ab' is not a model label");
 }
 
+/* on_delete: Django's names, on fk and o2o only, written back; SET_NULL
+** needs null; erp.json says what the models say; a database cannot. */
+static void test_on_delete(void **state)
+{
+    (void)state;
+    fx_schema *s = parse_ok("{\"fx_schema\": 1, \"models\": {\"a.b\": {\"fields\": {"
+                            "\"c\": {\"kind\": \"fk\", \"to\": \"a.c\", \"on_delete\": \"CASCADE\"},"
+                            "\"n\": {\"kind\": \"fk\", \"to\": \"a.c\", \"null\": true,"
+                            " \"on_delete\": \"SET_NULL\"},"
+                            "\"o\": {\"kind\": \"o2o\", \"to\": \"a.c\", \"on_delete\": \"DO_NOTHING\"},"
+                            "\"u\": {\"kind\": \"fk\", \"to\": \"a.c\"}}}}}");
+    const fx_model_schema *m = model(s, "a.b");
+    assert_int_equal(field(m, "c")->on_delete, FX_ON_DELETE_CASCADE);
+    assert_int_equal(field(m, "n")->on_delete, FX_ON_DELETE_SET_NULL);
+    assert_int_equal(field(m, "o")->on_delete, FX_ON_DELETE_DO_NOTHING);
+    assert_int_equal(field(m, "u")->on_delete, FX_ON_DELETE_UNKNOWN);
+    char *w = write_text(s);
+    assert_non_null(strstr(w, "\"n\": {\"kind\": \"fk\", \"to\": \"a.c\", \"on_delete\": "
+                              "\"SET_NULL\", \"null\": true}"));
+    assert_non_null(strstr(w, "\"u\": {\"kind\": \"fk\", \"to\": \"a.c\"}"));
+    free(w);
+    fx_schema_free(s);
+    for (int d = FX_ON_DELETE_CASCADE; d <= FX_ON_DELETE_DO_NOTHING; d++)
+        assert_int_equal(fx_on_delete_from_name(fx_on_delete_name((fx_on_delete)d)), d);
+    assert_null(fx_on_delete_name(FX_ON_DELETE_UNKNOWN));
+
+    parse_fails("{\"fx_schema\": 1, \"models\": {\"a.b\": {\"fields\": {\"x\": "
+                "{\"kind\": \"fk\", \"to\": \"a.c\", \"on_delete\": \"cascade\"}}}}}",
+                FX_ESCHEMA, "model 'a.b', field 'x': unknown on_delete \"cascade\": use "
+                "Django's name: CASCADE, PROTECT, RESTRICT, SET_NULL, SET_DEFAULT, SET or "
+                "DO_NOTHING");
+    parse_fails("{\"fx_schema\": 1, \"models\": {\"a.b\": {\"fields\": {\"x\": "
+                "{\"kind\": \"m2m\", \"to\": \"a.c\", \"on_delete\": \"CASCADE\"}}}}}",
+                FX_ESCHEMA, "'on_delete' applies to fk and o2o fields only, not m2m");
+    parse_fails("{\"fx_schema\": 1, \"models\": {\"a.b\": {\"fields\": {\"x\": "
+                "{\"kind\": \"fk\", \"to\": \"a.c\", \"on_delete\": \"SET_NULL\"}}}}}",
+                FX_ESCHEMA, "on_delete SET_NULL needs \"null\": true");
+
+    fx_schema *e = load_ok(erp_path());
+    assert_int_equal(field(model(e, "supermarket.lignecommande"), "commande")->on_delete,
+                     FX_ON_DELETE_CASCADE);
+    assert_int_equal(field(model(e, "supermarket.lignecommande"), "produit")->on_delete,
+                     FX_ON_DELETE_PROTECT);
+    assert_int_equal(field(model(e, "supermarket.commande"), "client")->on_delete,
+                     FX_ON_DELETE_SET_NULL);
+    fx_schema_free(e);
+    fx_schema *db = load_ok(db_path());
+    for (size_t i = 0; i < db->nmodels; i++)
+        for (size_t j = 0; j < db->models[i].nfields; j++)
+            assert_int_equal(db->models[i].fields[j].on_delete, FX_ON_DELETE_UNKNOWN);
+    fx_schema_free(db);
+}
+
 static void test_error_no_content_types(void **state)
 {
     (void)state;
@@ -809,6 +862,7 @@ int main(void)
         cmocka_unit_test(test_error_unknown_key),
         cmocka_unit_test(test_error_unknown_kind),
         cmocka_unit_test(test_error_semantics),
+        cmocka_unit_test(test_on_delete),
         cmocka_unit_test(test_error_no_content_types),
         cmocka_unit_test(test_error_missing_file),
     };

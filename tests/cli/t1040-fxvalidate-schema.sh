@@ -412,7 +412,7 @@ echo "bad.json:2:1: error: not valid JSON (unexpected end of file): fix the sche
 test_cmp expect err &&
 echo "{\"fx_schema\": 1, \"models\": {\"a.b\": {\"fields\": {\"x\": {\"kind\": \"char\", \"max_lenght\": 3}}}}}" >typo.json &&
 test_expect_code 2 fxvalidate --schema typo.json t.jsonl 2>err &&
-echo "typo.json: error: model 'a.b', field 'x': unknown key 'max_lenght': use kind, null, unique, positive, max_length, max_digits, decimal_places, alt_kind, to, to_field, column or through" >expect &&
+echo "typo.json: error: model 'a.b', field 'x': unknown key 'max_lenght': use kind, null, unique, positive, max_length, max_digits, decimal_places, alt_kind, to, to_field, on_delete, column or through" >expect &&
 test_cmp expect err
 EOT
 
