@@ -209,8 +209,7 @@ void fx__ident_free(fx__ident *id)
 
 /* ---------------------------------------------------------------- index */
 
-/* The integer value of a pk, or -1 when it is not a plain integer. */
-static int64_t pk_int(const char *s)
+int64_t fx__pk_int(const char *s)
 {
     if (!s || !*s || strlen(s) > 18)
         return -1;
@@ -272,7 +271,7 @@ int fx__kfile_load(fx__kfile *kf, fx__ident *id, const char *path, fx_diag_fn di
             }
             last_model = e->model;
         }
-        int64_t pk = rec->has_pk ? pk_int(rec->pk_key) : -1;
+        int64_t pk = rec->has_pk ? fx__pk_int(rec->pk_key) : -1;
         if (pk >= 0)
             e->flags |= FX__INTPK;
         if (pk > id->maxpk[e->model])

@@ -62,6 +62,10 @@ void fx__ident_free(fx__ident *id);
 int fx__ident_key(fx__ident *id, const fx_record *rec, uint64_t *key, int *bypk,
                   fx_buf *text);
 
+/* The integer value of a pk's text (fx_record.pk_key), or -1 when it is
+** not a plain integer (or NULL). */
+int64_t fx__pk_int(const char *s);
+
 /* Model id of a label, added when new.  FX__NONE when out of memory. */
 uint32_t fx__ident_model(fx__ident *id, const char *label);
 

@@ -51,12 +51,7 @@
 typedef enum { LIT_NULL, LIT_BOOL, LIT_NUMBER, LIT_DATE, LIT_STRING } lit_kind;
 typedef enum { OP_EQ, OP_NE, OP_LT, OP_LE, OP_GT, OP_GE } op_kind;
 
-/* A date, datetime or time normalised to text that compares lexically. */
-typedef struct when {
-    int kind;              /* 1 date, 2 datetime, 3 time */
-    char s[32];            /* "YYYY-MM-DD", "YYYY-MM-DDTHH:MM:SS.ffffff",
-                              "HH:MM:SS.ffffff" */
-} when;
+typedef fx__when when;
 
 struct fx_where {
     char *label;           /* qualified: lower-case "app.model"; else NULL */
@@ -82,10 +77,8 @@ static int num2(const char *p)
     return (p[0] - '0') * 10 + (p[1] - '0');
 }
 
-/* Parse s[0..n) as an ISO date, datetime or time; 1 and *w when it is one,
-** 0 when it is not, -1 when it looks like one but is out of range (with
-** *why set). */
-static int parse_when(const char *s, size_t n, when *w, const char **why)
+/* See internal.h: also what fxmerge's guards compare timestamps with. */
+int fx__parse_when(const char *s, size_t n, when *w, const char **why)
 {
     int y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0, off = 0, has_date = 0,
         has_time = 0, has_off = 0;
@@ -467,7 +460,7 @@ int fx_where_parse(fx_where **out, const char *expr, fx_error *err)
         w->truth = *p == 't';
     } else if (is_number(p, n)) {
         w->kind = LIT_NUMBER;
-    } else if ((k = parse_when(p, n, &w->date, &why)) != 0) {
+    } else if ((k = fx__parse_when(p, n, &w->date, &why)) != 0) {
         if (k < 0) {
             fx_where_free(w);
             return perr(err, expr, v0, "not a valid date or time: %s", why);
@@ -557,7 +550,7 @@ int fx_where_match(const fx_where *w, const fx_record *rec)
     } else if (w->kind == LIT_DATE) {
         when d;
         const char *why;
-        if (v.type == FX_STRING && parse_when(s, n, &d, &why) == 1) {
+        if (v.type == FX_STRING && fx__parse_when(s, n, &d, &why) == 1) {
             const when *l = &w->date;
             if ((l->kind == 3) != (d.kind == 3))
                 c = 3;

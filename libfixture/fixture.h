@@ -709,6 +709,9 @@ typedef struct fx_merge_opts {
     void *diag_ctx;
     fx_merge_event_fn event;    /* may be NULL */
     void *event_ctx;
+    int allow_mass_delete;      /* do not stop on a side that lost a whole
+                                   model, most of the file or everything, or
+                                   on a BASE newer than OURS */
 } fx_merge_opts;
 
 typedef struct fx_merge_stats {
@@ -733,8 +736,13 @@ typedef struct fx_merge_stats {
 ** block in the indented layout (jsonl: one line each) unless the strategy
 ** resolves them; an id collision that cannot be renumbered and a clash of
 ** unique values between both sides' new records stay conflicts whatever
-** the strategy.  stats may be NULL.  Returns the number of conflicts left
-** (0: merged cleanly), or a negative FX_E* code with err set. */
+** the strategy.  Before anything is decided,
+** a side that lost every record of a model, most of the records, or all
+** of them, and an OURS older than BASE, stop the merge (FX_EUSAGE, nothing
+** written) unless opts->allow_mass_delete; a THEIRS older than BASE (a
+** stale export) is a warning.  stats may be NULL.  Returns the number of
+** conflicts left (0: merged cleanly), or a negative FX_E* code with err
+** set. */
 int fx_merge(const char *base, const char *ours, const char *theirs, fx_output *o,
              const fx_merge_opts *opts, fx_merge_stats *stats, fx_error *err);
 

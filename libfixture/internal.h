@@ -66,6 +66,17 @@ unsigned fx__utf8_at(const char *s, const char *e, int *len);
 int fx__value_key(fx_buf *out, const fx_field_schema *f, const fx_schema *s, fx_value v,
                   int alt);
 
+/* A date, datetime or time normalised to text that compares lexically:
+** kind 1 "YYYY-MM-DD", 2 "YYYY-MM-DDTHH:MM:SS.ffffff" (in UTC when an
+** offset is given), 3 "HH:MM:SS.ffffff".  fx__parse_when() parses s[0..n)
+** as ISO 8601 (filter.c): 1 and *w when it is one, 0 when it is not, -1
+** when it looks like one but is out of range (with *why set). */
+typedef struct fx__when {
+    int kind;
+    char s[32];
+} fx__when;
+int fx__parse_when(const char *s, size_t n, fx__when *w, const char **why);
+
 /* Skip JSON whitespace. */
 static inline const char *fx__skip_ws(const char *p, const char *end)
 {

@@ -21,15 +21,12 @@
 ** too.  Only then are the records read again, by seeking, to be written:
 ** records taken whole are copied verbatim when the layouts agree.
 */
-#include "ctypes.h"
-#include "diff_int.h"
+#include "merge_int.h"
 
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <xxhash.h>
-
-enum { SB = 0, SO = 1, ST = 2 };
 
 enum {
     ACT_OURS = 1,       /* ours's record */
@@ -40,53 +37,71 @@ enum {
     ACT_UNIQUE          /* new records of both sides share a unique value */
 };
 
-typedef struct mitem {
+struct mitem {
     uint32_t rank, group, ord;
     uint32_t e[3];             /* entries in base, ours, theirs */
     uint32_t act;
-} mitem;
+};
 
-typedef struct renum {
+struct renum {
     uint32_t entry;            /* on the renumbered side */
     int64_t pk;
-} renum;
+};
 
-typedef struct uval {
+struct uval {
     uint64_t h;                /* model, constraint and values */
     uint32_t entry;
     uint32_t cons;
-} uval;
-
-typedef struct merge {
-    const fx_merge_opts *opts;
-    fx__ident id;
-    fx__kfile kf[3];
-    int rs;                    /* side renumbered: SO or ST */
-    fx__index *rix;            /* renumbered key -> index in ren */
-    renum *ren;
-    size_t nren;
-    uval *uv[3];               /* new records' unique values, per side */
-    size_t nuv[3];
-    fx__index *pairs;          /* ours entry -> theirs entry (unique clash) */
-    mitem *items;
-    size_t nitems, cap;
-    fx_writer *w;
-    uint64_t written;          /* records given to the writer */
-    fx_layout block;           /* layout of records in conflict blocks */
-    fx_buf tmp, key, key2;
-    fx_merge_stats st;
-    fx__ctrefs *ct;            /* references by pk to Django-made rows */
-    fx_error *err;
-} merge;
+};
 
 static int nomem(merge *m)
 {
     return fx_error_set(m->err, FX_ENOMEM, NULL, 0, 0, 0, "out of memory");
 }
 
+int fx__merge_nomem(merge *m)
+{
+    return nomem(m);
+}
+
 static const char *side_name(int s)
 {
     return s == SO ? "ours" : s == ST ? "theirs" : "base";
+}
+
+const char *fx__merge_side(int s)
+{
+    return side_name(s);
+}
+
+const char *fx__merge_side_up(int s)
+{
+    return s == SO ? "OURS" : s == ST ? "THEIRS" : "BASE";
+}
+
+/* Looked up once a model: fx_schema_model() is a linear search, and this
+** is asked for every record. */
+const fx_model_schema *fx__merge_model(merge *m, uint32_t model)
+{
+    if (!m->opts->schema || model >= m->id.nlabels)
+        return NULL;
+    if (model >= m->nmsch) {
+        size_t n = m->id.nlabels + 16;
+        const fx_model_schema **ms = realloc(m->msch, n * sizeof *ms);
+        if (ms)
+            m->msch = ms;
+        unsigned char *lk = ms ? realloc(m->mlooked, n) : NULL;
+        if (!lk)        /* out of memory: answer without the cache */
+            return fx_schema_model(m->opts->schema, m->id.labels[model]);
+        memset(lk + m->nmsch, 0, n - m->nmsch);
+        m->mlooked = lk;
+        m->nmsch = n;
+    }
+    if (!m->mlooked[model]) {
+        m->msch[model] = fx_schema_model(m->opts->schema, m->id.labels[model]);
+        m->mlooked[model] = 1;
+    }
+    return m->msch[model];
 }
 
 /* ---------------------------------------------------------------- loading */
@@ -101,6 +116,11 @@ static int ref_key(merge *m, const fx_model_schema *to, fx_value v, uint64_t *ou
         return FX_ENOMEM;
     *out = fx__key_hash(to->label, m->tmp.data ? m->tmp.data : "", m->tmp.len);
     return 1;
+}
+
+int fx__merge_ref_key(merge *m, const fx_model_schema *to, fx_value v, uint64_t *out)
+{
+    return ref_key(m, to, v, out);
 }
 
 static int flag_new_ref(void *ctx, const fx_record *rec, const fx_model_schema *mm,
@@ -152,11 +172,72 @@ static int add_uvals(merge *m, int side, uint32_t i, const fx_record *rec)
     return 0;
 }
 
+/* What the guards and the deletes need of every record: its integer pk
+** (base), the largest pk a file has of each model, the records a side added
+** above base's largest pk, and the natural keys (when the model has one). */
+static int remember(merge *m, int side, uint32_t i, const fx_record *rec)
+{
+    uint32_t model = m->kf[side].e[i].model;
+    int64_t pk = rec->has_pk ? fx__pk_int(rec->pk_key) : -1;
+    if (model >= m->nmaxpk) {
+        size_t n = m->id.nlabels + 16;
+        for (int s = 0; s < 3; s++) {
+            int64_t *v = realloc(m->maxpk[s], n * sizeof *v);
+            if (!v)
+                return FX_ENOMEM;
+            for (size_t k = m->nmaxpk; k < n; k++)
+                v[k] = -1;
+            m->maxpk[s] = v;
+        }
+        m->nmaxpk = n;
+    }
+    if (side == SB) {
+        if (i >= m->nbpk) {
+            size_t n = m->nbpk ? m->nbpk * 2 : 1024;
+            int64_t *v = realloc(m->bpk, n * sizeof *v);
+            if (!v)
+                return FX_ENOMEM;
+            m->bpk = v;
+            m->nbpk = n;
+        }
+        m->bpk[i] = pk;
+    } else if (pk > m->maxpk[SB][model] &&
+               fx__kfile_find(&m->kf[SB], m->kf[side].e[i].key) == FX__NONE) {
+        m->newer[side]++;
+    }
+    if (pk > m->maxpk[side][model])
+        m->maxpk[side][model] = pk;
+    const fx_model_schema *ms = fx__merge_model(m, model);
+    if (!ms || !ms->natural_key.n)
+        return 0;
+    fx_value vals[16];
+    size_t n = 0;
+    if (ms->natural_key.n > 16)
+        return 0;
+    for (; n < ms->natural_key.n; n++) {
+        const fx_field *f = fx_record_field(rec, ms->natural_key.names[n]);
+        if (!f)
+            return 0;
+        vals[n] = f->value;
+    }
+    if (!m->nat[side] && fx__index_new(&m->nat[side], sizeof(uint32_t)))
+        return FX_ENOMEM;
+    int existed;
+    uint32_t *slot = fx__index_put(m->nat[side], fx__natural_hash(&m->tmp, ms->label, vals, n),
+                                   &existed);
+    if (!slot)
+        return FX_ENOMEM;
+    *slot = i;
+    return 0;
+}
+
 static int on_record(void *ctx, fx__kfile *kf, uint32_t i, const fx_record *rec)
 {
     merge *m = ctx;
-    int side = kf == &m->kf[SO] ? SO : ST;
-    if (!m->opts->schema)
+    int side = kf == &m->kf[SO] ? SO : kf == &m->kf[ST] ? ST : SB;
+    if (remember(m, side, i, rec) < 0)
+        return nomem(m);
+    if (side == SB || !m->opts->schema)
         return 0;
     /* A record as base has it refers to nothing new. */
     uint32_t b = fx__kfile_find(&m->kf[SB], kf->e[i].key);
@@ -173,13 +254,13 @@ static int on_record(void *ctx, fx__kfile *kf, uint32_t i, const fx_record *rec)
 }
 
 /* Every record of the three files: references by pk to content types and
-** permissions, then on_record() for ours's and theirs's. */
+** permissions, then on_record(). */
 static int on_any(void *ctx, fx__kfile *kf, uint32_t i, const fx_record *rec)
 {
     merge *m = ctx;
     if (fx__ctrefs_add(m->ct, rec) < 0)
         return nomem(m);
-    return kf == &m->kf[SB] ? 0 : on_record(ctx, kf, i, rec);
+    return on_record(ctx, kf, i, rec);
 }
 
 /* ---------------------------------------------------------------- rewriting */
@@ -278,26 +359,41 @@ static int rewrite(merge *m, const fx_record *rec, uint32_t ren, fx_record **out
     return 0;
 }
 
-/* Read entry i of side s as it is to be written; *own is set when the
-** record is a rewritten copy (to be freed), and *rec points at it then. */
-static int get(merge *m, int s, uint32_t i, const fx_record **rec, fx_record **own)
+/* Read entry i of side s as it is to be written: on the side renumbered,
+** with its pk and its references to renumbered records rewritten; with
+** what a delete decided applied (merge_del.c).  *own is set when the record
+** is a changed copy (to be freed), and *rec points at it then.  With report
+** set, the consequences of deletes applied are reported. */
+static int get_as(merge *m, int s, uint32_t i, const fx_record **rec, fx_record **own,
+                  int report)
 {
     *own = NULL;
     int rc = fx__kfile_fetch(&m->kf[s], i, rec, m->err);
-    if (rc < 0 || s != m->rs || !m->nren)
+    if (rc < 0)
         return rc;
     const fx__kentry *e = &m->kf[s].e[i];
-    uint32_t ren = (e->flags & FX__BYPK) ? renumbered(m, e->key) : FX__NONE;
-    /* A key renumbered on this side belongs to its added record only. */
-    if (ren != FX__NONE && m->ren[ren].entry != i)
-        ren = FX__NONE;
-    if (ren == FX__NONE && !(e->flags & FX__REFS_NEW))
-        return 0;
-    if (rewrite(m, *rec, ren, own) < 0)
-        return nomem(m);
-    if (*own)
-        *rec = *own;
+    if (s == m->rs && m->nren) {
+        uint32_t ren = (e->flags & FX__BYPK) ? renumbered(m, e->key) : FX__NONE;
+        /* A key renumbered on this side belongs to its added record only. */
+        if (ren != FX__NONE && m->ren[ren].entry != i)
+            ren = FX__NONE;
+        if ((ren != FX__NONE || (e->flags & FX__REFS_NEW)) && rewrite(m, *rec, ren, own) < 0)
+            return nomem(m);
+        if (*own)
+            *rec = *own;
+    }
+    (void)report;
     return 0;
+}
+
+static int get(merge *m, int s, uint32_t i, const fx_record **rec, fx_record **own)
+{
+    return get_as(m, s, i, rec, own, 1);
+}
+
+int fx__merge_get(merge *m, int s, uint32_t i, const fx_record **rec, fx_record **own)
+{
+    return get_as(m, s, i, rec, own, 0);
 }
 
 /* ---------------------------------------------------------------- renumbering */
@@ -535,6 +631,12 @@ static void event(merge *m, fx_merge_event_kind kind, const char *label, const c
     m->opts->event(m->opts->event_ctx, &ev);
 }
 
+void fx__merge_event(merge *m, const fx_merge_event *ev)
+{
+    if (m->opts->event)
+        m->opts->event(m->opts->event_ctx, ev);
+}
+
 static const char *key_of(merge *m, const fx_record *rec, fx_buf *b)
 {
     uint64_t k;
@@ -543,6 +645,11 @@ static const char *key_of(merge *m, const fx_record *rec, fx_buf *b)
     if (fx__ident_key(&m->id, rec, &k, &bypk, b) < 0 || !b->data)
         return "";
     return b->data;
+}
+
+const char *fx__merge_key_of(merge *m, const fx_record *rec, fx_buf *b)
+{
+    return key_of(m, rec, b);
 }
 
 static int put_record(merge *m, const fx_record *rec)
@@ -715,12 +822,12 @@ static int field_groups(const fx_record *const recs[3], fgroup **out, size_t *n,
     return 0;
 }
 
-static int merge_fields(merge *m, const fx_record *rb, const fx_record *ro,
+static int merge_fields(merge *m, uint32_t b, const fx_record *rb, const fx_record *ro,
                         const fx_record *rt, int more)
 {
     const fx_value none = {FX_NULL, NULL, 0};
     const char **conf = NULL, **auto_ = NULL;
-    size_t nconf = 0, nauto = 0, nnames = 0, nres = 0;
+    size_t nconf = 0, nauto = 0, nnames = 0, nres = 0, nforced = 0;
     fgroup *names = NULL;
     fent *ents = NULL;
     unsigned char *drop = NULL;     /* fields of res (ours) to drop */
@@ -729,6 +836,7 @@ static int merge_fields(merge *m, const fx_record *rb, const fx_record *ro,
     fx_buf val = FX_BUF_INIT;
     int rc = FX_ENOMEM;
     const fx_record *const recs[3] = {ro, rt, rb};
+    (void)b;
     if (field_groups(recs, &names, &nnames, &ents) < 0 ||
         !(conf = malloc((nnames + 1) * sizeof *conf)) ||
         !(auto_ = malloc((nnames + 1) * sizeof *auto_)) ||
@@ -747,8 +855,10 @@ static int merge_fields(merge *m, const fx_record *rb, const fx_record *ro,
         fx_value three[3] = {vb, vo, vt};
         int m2m = fx__is_m2m(m->opts->schema, ro->label, g->name, three, 3);
         const fx_field_schema *fs = ms ? fx_model_field(ms, g->name) : NULL;
-        if (veq(m, fs, vo, vt, m2m) || veq(m, fs, vt, vb, m2m))
+        if (veq(m, fs, vo, vt, m2m))
             continue;                               /* ours holds it */
+        if (veq(m, fs, vt, vb, m2m))
+            continue;
         int take = 0;                               /* 1: theirs, 2: set merge */
         if (veq(m, fs, vo, vb, m2m)) {
             take = 1;
@@ -787,7 +897,12 @@ static int merge_fields(merge *m, const fx_record *rb, const fx_record *ro,
     const char *key = key_of(m, ro, &m->key);
     if (nconf) {
         event(m, FX_MERGE_CONFLICT, ro->label, key, "field", conf, nconf, NULL,
-              "keep one side's value in the record, delete the other sides and the markers");
+              nforced == nconf
+                  ? "one side removed this reference when it deleted the record it names, "
+                    "and that delete is a conflict: keep the side that matches how you "
+                    "decide it, delete the other sides and the markers"
+                  : "keep one side's value in the record, delete the other sides and the "
+                    "markers");
         rc = put_block(m, ro, rb, rt, more);
         goto done;
     }
@@ -862,13 +977,14 @@ static int write_item(merge *m, const mitem *it, int more)
         break;
     }
     case ACT_MERGE:
-        rc = merge_fields(m, r[SB], r[SO], r[ST], more);
+        rc = merge_fields(m, e[SB], r[SB], r[SO], r[ST], more);
         break;
     case ACT_DELMOD: {
         const fx_record *x = r[SO] ? r[SO] : r[ST];
-        event(m, FX_MERGE_CONFLICT, x->label, key_of(m, x, &m->key),
-              r[SO] ? "modify/delete" : "delete/modify", NULL, 0, NULL,
-              "keep the changed record or delete it, and the markers");
+        const char *what = r[SO] ? "modify/delete" : "delete/modify";
+        const char *hint = NULL;
+        event(m, FX_MERGE_CONFLICT, x->label, key_of(m, x, &m->key), what, NULL, 0, NULL,
+              hint ? hint : "keep the changed record or delete it, and the markers");
         rc = put_block(m, r[SO], r[SB], r[ST], more);
         break;
     }
@@ -936,6 +1052,8 @@ int fx_merge(const char *base, const char *ours, const char *theirs, fx_output *
         if (fx__ctrefs_end(m->ct, opts->diag, opts->diag_ctx) < 0)   /* each file */
             goto oom;
     }
+    if ((rc = fx__merge_guard(m)) < 0)
+        goto done;
     if (opts->schema && opts->renumber != FX_RENUMBER_NONE && (rc = renumber(m)) < 0)
         goto done;
     if ((rc = unique_clashes(m)) < 0)
@@ -975,7 +1093,12 @@ done:
     for (int s = 0; s < 3; s++) {
         fx__kfile_free(&m->kf[s]);
         free(m->uv[s]);
+        free(m->maxpk[s]);
+        fx__index_free(m->nat[s]);
     }
+    free(m->bpk);
+    free(m->msch);
+    free(m->mlooked);
     fx_writer_free(m->w);
     fx__ctrefs_free(m->ct);
     fx__index_free(m->rix);

@@ -20,7 +20,7 @@
 #include "fixture.h"
 
 static char dir[64];
-static fx_schema *schema;
+static fx_schema *schema, *dschema;
 
 static const char schema_json[] =
     "{\"fx_schema\": 1, \"models\": {"
@@ -38,6 +38,24 @@ static const char schema_json[] =
     "   \"natural_key\": [\"code\"]}"
     "}}";
 
+/* With on_delete, as a schema file gives it: a customer's orders go to
+** null with it, an order's lines go with it, an item referred to by a line
+** cannot go. */
+static const char dschema_json[] =
+    "{\"fx_schema\": 1, \"models\": {"
+    " \"shop.cust\": {\"fields\": {\"name\": {\"kind\": \"char\"}}},"
+    " \"shop.order\": {\"fields\": {\"n\": {\"kind\": \"char\"},"
+    "   \"cust\": {\"kind\": \"fk\", \"to\": \"shop.cust\", \"null\": true,"
+    "     \"on_delete\": \"SET_NULL\"}}},"
+    " \"shop.tag\": {\"fields\": {\"code\": {\"kind\": \"char\"}}},"
+    " \"shop.item\": {\"fields\": {\"name\": {\"kind\": \"char\"},"
+    "   \"tags\": {\"kind\": \"m2m\", \"to\": \"shop.tag\"}}},"
+    " \"shop.line\": {\"fields\": {\"order\": {\"kind\": \"fk\", \"to\": \"shop.order\","
+    "     \"on_delete\": \"CASCADE\"},"
+    "   \"item\": {\"kind\": \"fk\", \"to\": \"shop.item\", \"on_delete\": \"PROTECT\"},"
+    "   \"q\": {\"kind\": \"int\"}}}"
+    "}}";
+
 static int setup(void **state)
 {
     fx_error err;
@@ -45,7 +63,8 @@ static int setup(void **state)
     strcpy(dir, "/tmp/fxmerge-test-XXXXXX");
     if (!mkdtemp(dir))
         return -1;
-    if (fx_schema_parse(&schema, schema_json, strlen(schema_json), "test", &err) < 0) {
+    if (fx_schema_parse(&schema, schema_json, strlen(schema_json), "test", &err) < 0 ||
+        fx_schema_parse(&dschema, dschema_json, strlen(dschema_json), "dtest", &err) < 0) {
         fprintf(stderr, "schema: %s\n", err.msg);
         return -1;
     }
@@ -57,6 +76,7 @@ static int teardown(void **state)
     char cmd[128];
     (void)state;
     fx_schema_free(schema);
+    fx_schema_free(dschema);
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     return system(cmd) == 0 ? 0 : -1;
 }
@@ -93,13 +113,14 @@ typedef struct run {
     int rc;
     fx_merge_stats st;
     char *out;
-    char events[2048];        /* "conflict field shop.prod 1 [price]; ..." */
+    char events[4096];        /* "conflict field shop.prod 1 [price]; ..." */
 } run;
 
 static void on_event(void *ctx, const fx_merge_event *e)
 {
     run *r = ctx;
-    static const char *const kinds[] = {"", "conflict", "resolved", "auto", "renumber"};
+    static const char *const kinds[] = {"", "conflict", "resolved", "auto", "renumber",
+                                        "follow"};
     size_t n = strlen(r->events);
     n += (size_t)snprintf(r->events + n, sizeof r->events - n, "%s %s %s %s", kinds[e->kind],
                           e->what ? e->what : "-", e->label, e->key);
@@ -539,6 +560,95 @@ static void test_mixed(void **state)
                  REC("shop.prod", 2, "\"name\": \"b\",\"price\": \"2.00\",\"tags\": []"));
 }
 
+
+/* ---------------------------------------------------------------- guards */
+
+#define CU(pk, name) REC("shop.cust", pk, "\"name\": \"" name "\"")
+#define OR(pk, n, cust) REC("shop.order", pk, "\"n\": \"" n "\",\"cust\": " #cust)
+#define LI(pk, order, item, q) REC("shop.line", pk, "\"order\": " #order ",\"item\": " #item ",\"q\": " #q)
+#define IT(pk, name, tags) REC("shop.item", pk, "\"name\": \"" name "\",\"tags\": " tags)
+
+static const char dbase[] = CU(1, "Kone") CU(2, "Bamba") OR(1, "A", 1) OR(2, "B", 1)
+    OR(3, "C", 2) IT(5, "rice", "[]") LI(1, 1, 5, 1) LI(2, 1, 5, 2) LI(3, 2, 5, 3);
+
+
+static int merge_fails(const char *b, const char *o, const char *t, int allow, char *msg)
+{
+    fx_error err;
+    fx_output *out;
+    fx_merge_opts mo;
+    memset(&mo, 0, sizeof mo);
+    mo.schema = dschema;
+    mo.allow_mass_delete = allow;
+    put("b.jsonl", b);
+    put("o.jsonl", o);
+    put("t.jsonl", t);
+    assert_int_equal(fx_output_open(&out, path("m.jsonl"), &err), 0);
+    int rc = fx_merge(path("b.jsonl"), path("o.jsonl"), path("t.jsonl"), out, &mo, NULL, &err);
+    fx_output_free(out);
+    strcpy(msg, rc < 0 ? err.msg : "");
+    return rc;
+}
+
+static void test_guard_mass_delete(void **state)
+{
+    char msg[1024];
+    (void)state;
+    /* A side without any record of a model base has. */
+    const char *o = CU(1, "Kone") CU(2, "Bamba") OR(1, "A", 1) OR(2, "B", 1) OR(3, "C", 2)
+        IT(5, "rice", "[]");
+    assert_int_equal(merge_fails(dbase, o, dbase, 0, msg), FX_EUSAGE);
+    assert_string_equal(msg, "OURS has no record of shop.line (3 in BASE): was it exported "
+                             "with other --exclude options than BASE? A merge would delete "
+                             "them all; export again with the same options as BASE (dumpdata "
+                             "--exclude, app labels), or pass --allow-mass-delete if they "
+                             "were really deleted");
+    assert_int_equal(merge_fails(dbase, dbase, o, 0, msg), FX_EUSAGE);
+    assert_non_null(strstr(msg, "THEIRS has no record of shop.line (3 in BASE)"));
+    assert_int_equal(merge_fails(dbase, o, dbase, 1, msg), 0);
+    /* Empty. */
+    assert_int_equal(merge_fails(dbase, "[]", dbase, 0, msg), FX_EUSAGE);
+    assert_non_null(strstr(msg, "OURS holds no record and BASE has 9: an export that failed "
+                                "or was cut short?"));
+    /* Most of the file. */
+    char b[8192], t[8192];
+    size_t n = 0, k = 0;
+    for (int i = 1; i <= 20; i++)
+        n += (size_t)snprintf(b + n, sizeof b - n, REC("shop.tag", %d, "\"code\": \"t%d\""),
+                              i, i);
+    for (int i = 1; i <= 9; i++)
+        k += (size_t)snprintf(t + k, sizeof t - k, REC("shop.tag", %d, "\"code\": \"t%d\""),
+                              i, i);
+    assert_int_equal(merge_fails(b, b, t, 0, msg), FX_EUSAGE);
+    assert_non_null(strstr(msg, "THEIRS lacks 11 of BASE's 20 records: an export of part of "
+                                "the database?"));
+    /* Half is not most. */
+    k += (size_t)snprintf(t + k, sizeof t - k, REC("shop.tag", 20, "\"code\": \"t20\""));
+    assert_int_equal(merge_fails(b, b, t, 0, msg), 0);
+}
+
+static void test_guard_order(void **state)
+{
+    char msg[1024];
+    (void)state;
+    /* The local export given as BASE: its new orders (3, 4) are newer than
+    ** anything in OURS, OURS adds nothing, THEIRS never saw them. */
+    const char *realbase = CU(1, "Kone") OR(1, "A", 1) OR(2, "B", 1);
+    const char *local = CU(1, "Kone") OR(1, "A", 1) OR(2, "B", 1) OR(3, "L1", 1) OR(4, "L2", 1);
+    const char *online = CU(1, "Kone") OR(1, "A", 1) OR(2, "B-paid", 1) OR(3, "O1", 1);
+    assert_int_equal(merge_fails(local, realbase, online, 0, msg), FX_EUSAGE);
+    assert_string_equal(msg, "BASE and OURS look swapped: BASE has 2 records OURS lacks, all "
+                             "newer than anything OURS has (by their ids, above OURS's "
+                             "largest of their model: shop.order 3, shop.order 4), and OURS "
+                             "adds none: give the last common export first (fxmerge BASE OURS "
+                             "THEIRS); a merge would delete them, so pass --allow-mass-delete "
+                             "if OURS really deleted them");
+    assert_int_equal(merge_fails(realbase, local, online, 0, msg), 0);   /* the right order */
+    /* Ours deleted its two newest orders and made none: THEIRS still has
+    ** them as they were, so no mistake. */
+    assert_int_equal(merge_fails(local, realbase, local, 0, msg), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -562,6 +672,8 @@ int main(void)
         cmocka_unit_test(test_keyspec),
         cmocka_unit_test(test_order),
         cmocka_unit_test(test_mixed),
+        cmocka_unit_test(test_guard_mass_delete),
+        cmocka_unit_test(test_guard_order),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

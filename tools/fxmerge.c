@@ -28,6 +28,8 @@ static const char help[] =
     "                            theirs (default), ours, none\n"
     "      --strategy SIDE       resolve field and delete/modify conflicts with\n"
     "                            ours or theirs instead of leaving markers\n"
+    "      --allow-mass-delete   merge even when a side lost a whole model, most\n"
+    "                            records, or all, or BASE looks newer than OURS\n"
     "      --report FILE         conflicts, merges and renumberings as JSON\n"
     "  -q, --quiet               no summary on stderr\n"
     "  -h, --help                this help\n"
@@ -38,7 +40,7 @@ static const char help[] =
     "\n"
     "Exit status: 0 merged cleanly, 1 conflicts remain, 2 trouble.\n";
 
-enum { OPT_RENUMBER = 256, OPT_STRATEGY, OPT_REPORT, OPT_VERSION };
+enum { OPT_RENUMBER = 256, OPT_STRATEGY, OPT_REPORT, OPT_VERSION, OPT_MASS };
 
 /* A usage mistake found while reading the options: say so, clean up. */
 #define USAGE(...) do { status = tool_usage_error(synopsis, __VA_ARGS__); goto done; } while (0)
@@ -50,6 +52,7 @@ static const struct option longopts[] = {
     {"renumber", required_argument, NULL, OPT_RENUMBER},
     {"strategy", required_argument, NULL, OPT_STRATEGY},
     {"report", required_argument, NULL, OPT_REPORT},
+    {"allow-mass-delete", no_argument, NULL, OPT_MASS},
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, OPT_VERSION},
@@ -193,6 +196,7 @@ int main(int argc, char **argv)
             mo.strategy = side == 1 ? FX_STRATEGY_THEIRS : FX_STRATEGY_OURS;
             break;
         case OPT_REPORT: report_path = optarg; break;
+        case OPT_MASS: mo.allow_mass_delete = 1; break;
         case 'q': quiet = 1; break;
         case 'h': fputs(synopsis, stdout); fputs(help, stdout); status = 0; goto done;
         case OPT_VERSION: status = tool_version(); goto done;

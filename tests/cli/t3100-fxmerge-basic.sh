@@ -395,4 +395,38 @@ fxmerge -q -s "$SCHEMA" -o ./ours.json base.json ours.json theirs.jsonl &&
 test_cmp "$FX_TRASH/merged.expect" ours.json
 EOT
 
+test_expect 'a side that lost a whole model, or everything: exit 2, nothing written' <<\EOT
+make_files &&
+grep -v lignecommande theirs.jsonl >t2.jsonl &&
+test_expect_code 2 fxmerge -s "$SCHEMA" -o out.json base.json ours.json t2.jsonl 2>err &&
+echo "t2.jsonl: error: THEIRS has no record of supermarket.lignecommande (1 in BASE): was it exported with other --exclude options than BASE? A merge would delete them all; export again with the same options as BASE (dumpdata --exclude, app labels), or pass --allow-mass-delete if they were really deleted" >expect &&
+test_cmp expect err &&
+! test -e out.json &&
+fxmerge -q -s "$SCHEMA" --allow-mass-delete -o out.json base.json ours.json t2.jsonl &&
+test $(grep -c lignecommande out.json) = 1 && grep -q '"quantite": "2.000"' out.json &&
+echo "[]" >empty.json &&
+test_expect_code 2 fxmerge -s "$SCHEMA" -o ours.json base.json empty.json theirs.jsonl 2>err &&
+echo "empty.json: error: OURS holds no record and BASE has 5: an export that failed or was cut short? A merge would delete every record; export again with the same options as BASE (dumpdata --exclude, app labels), or pass --allow-mass-delete if they were really deleted" >expect &&
+test_cmp expect err &&
+test_cmp empty.json - <<\EOF
+[]
+EOF
+EOT
+
+test_expect 'BASE and OURS swapped: exit 2; a stale THEIRS: a warning' <<\EOT
+make_files &&
+test_expect_code 2 fxmerge -s "$SCHEMA" -o out.json ours.json base.json theirs.jsonl 2>err &&
+echo "base.json: error: BASE and OURS look swapped: BASE has 2 records OURS lacks, all newer than anything OURS has (by their ids, above OURS's largest of their model: supermarket.commande 2, supermarket.lignecommande 2), and OURS adds none: give the last common export first (fxmerge BASE OURS THEIRS); a merge would delete them, so pass --allow-mass-delete if OURS really deleted them" >expect &&
+test_cmp expect err &&
+! test -e out.json &&
+# The next sync with the online export already merged: it lacks what ours
+# made last time (now order 3 and its line, renumbered) and adds nothing.
+cp "$FX_TRASH/merged.expect" last-sync.json &&
+cp last-sync.json local.json &&
+fxmerge -s "$SCHEMA" -o out.json last-sync.json local.json theirs.jsonl 2>err &&
+echo "theirs.jsonl: warning: THEIRS looks older than BASE: BASE has 2 records THEIRS lacks, all newer than anything THEIRS has (by their ids, above THEIRS's largest of their model: supermarket.commande 3, supermarket.lignecommande 3), and THEIRS adds none: is it an export from before the last sync, merged then already? Merged again, it deletes them: export it again [stale]" >expect &&
+head -n 1 err >first &&
+test_cmp expect first
+EOT
+
 test_done

@@ -3,7 +3,8 @@
 ** separator) into base, ours and theirs (missing parts are empty files),
 ** diffed (base against ours) and merged three ways with schemas/erp.json,
 ** which turns on id-collision renumbering; the merge is written to
-** /dev/null.  The strategy comes from the input's length.
+** /dev/null.  The strategy comes from the input's length, and so does
+** --allow-mass-delete (half the inputs go past the guards).
 */
 #include "fuzz.h"
 
@@ -55,7 +56,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fx_output *o;
     fuzz_assert(fx_output_open(&o, "/dev/null", &err) == 0, "%s", err.msg);
     fx_merge_opts mopts = {schema, NULL, FX_RENUMBER_THEIRS, (fx_strategy)(size % 3),
-                           on_diag, NULL, on_event, NULL};
+                           on_diag, NULL, on_event, NULL, (int)(size / 3 % 2)};
     fx_merge_stats st;
     if (fx_merge(path[0], path[1], path[2], o, &mopts, &st, &err) >= 0)
         fuzz_assert(fx_output_commit(o, &err) == 0, "%s", err.msg);

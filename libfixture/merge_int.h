@@ -1,0 +1,80 @@
+/*
+** merge_int.h: what the parts of fx_merge() share: merge.c (loading,
+** renumbering, deciding, writing) and merge_guard.c (stopping a merge that
+** is almost certainly a mistake before it deletes anything).  Not part of
+** the public API.
+*/
+#ifndef FX_MERGE_INT_H
+#define FX_MERGE_INT_H
+
+#include "ctypes.h"
+#include "diff_int.h"
+
+enum { SB = 0, SO = 1, ST = 2 };
+
+typedef struct mitem mitem;         /* merge.c */
+typedef struct renum renum;
+typedef struct uval uval;
+
+typedef struct merge {
+    const fx_merge_opts *opts;
+    fx__ident id;
+    fx__kfile kf[3];
+    int rs;                    /* side renumbered: SO or ST */
+    fx__index *rix;            /* renumbered key -> index in ren */
+    renum *ren;
+    size_t nren;
+    uval *uv[3];               /* new records' unique values, per side */
+    size_t nuv[3];
+    fx__index *pairs;          /* ours entry -> theirs entry (unique clash) */
+    mitem *items;
+    size_t nitems, cap;
+    fx_writer *w;
+    uint64_t written;          /* records given to the writer */
+    fx_layout block;           /* layout of records in conflict blocks */
+    fx_buf tmp, key, key2;
+    fx_merge_stats st;
+    fx__ctrefs *ct;            /* references by pk to Django-made rows */
+    fx_error *err;
+    /* Seen while loading, for the guards and the deletes: */
+    int64_t *bpk;              /* base entry -> its integer pk, -1 if none */
+    size_t nbpk;
+    int64_t *maxpk[3];         /* per file: model id -> largest integer pk */
+    size_t nmaxpk;             /* models the arrays hold */
+    uint64_t newer[3];         /* records a side added with a pk above base's
+                                  largest of their model */
+    fx__index *nat[3];         /* per file: natural-key hash (fx__natural_hash)
+                                  -> entry, for models with a natural key */
+    const fx_model_schema **msch;   /* model id -> schema model (cached) */
+    unsigned char *mlooked;         /* model id -> msch[] is set */
+    size_t nmsch;
+} merge;
+
+/* merge.c, for the other parts. */
+int fx__merge_nomem(merge *m);
+const char *fx__merge_side(int s);            /* "base", "ours", "theirs" */
+const char *fx__merge_side_up(int s);         /* "BASE", "OURS", "THEIRS" */
+
+/* rec's key as text (pk, or natural key as a JSON list) in b; borrowed. */
+const char *fx__merge_key_of(merge *m, const fx_record *rec, fx_buf *b);
+
+/* Read entry i of side s as it is to be written (renumbered, references
+** rewritten): *rec, and *own set when it is a copy the caller frees. */
+int fx__merge_get(merge *m, int s, uint32_t i, const fx_record **rec, fx_record **own);
+
+/* The identity hash of the record a pk reference v names in model to: 1
+** and *out, 0 when v is no pk (a natural key, null), or FX_ENOMEM. */
+int fx__merge_ref_key(merge *m, const fx_model_schema *to, fx_value v, uint64_t *out);
+
+/* Report an event (NULL-safe on the callback). */
+void fx__merge_event(merge *m, const fx_merge_event *ev);
+
+/* The schema model of a model id, or NULL (cached). */
+const fx_model_schema *fx__merge_model(merge *m, uint32_t model);
+
+/* merge_guard.c: after loading, before anything is decided.  0, or
+** FX_EUSAGE with a message naming the side, the models and the likely
+** cause; warnings go through the diag callback. */
+int fx__merge_guard(merge *m);
+
+#endif
