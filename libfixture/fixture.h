@@ -680,7 +680,12 @@ typedef enum {
     FX_MERGE_CONFLICT = 1,   /* left in the output between markers */
     FX_MERGE_RESOLVED,       /* a conflict --strategy decided */
     FX_MERGE_AUTO,           /* changed on both sides, merged field by field */
-    FX_MERGE_RENUMBER        /* an added record moved to a fresh pk */
+    FX_MERGE_RENUMBER,       /* an added record moved to a fresh pk */
+    FX_MERGE_FOLLOW          /* what a delete took with it, kept or carried
+                                over: what "restored", "reverted",
+                                "relinked", "nulled", "unlinked",
+                                "deleted", "protected" or "depends"
+                                (see fxmerge(1)) */
 } fx_merge_event_kind;
 
 typedef struct fx_merge_event {
@@ -695,6 +700,8 @@ typedef struct fx_merge_event {
     size_t nfields;
     const char *new_key;      /* renumbering: the new pk */
     const char *hint;         /* what to do; NULL when nothing to say */
+    const char *cause_label;  /* FX_MERGE_FOLLOW: the deleted record it */
+    const char *cause_key;    /* follows; NULL otherwise */
 } fx_merge_event;
 
 typedef void (*fx_merge_event_fn)(void *ctx, const fx_merge_event *e);
@@ -722,6 +729,14 @@ typedef struct fx_merge_stats {
     uint64_t renumbered;
     uint64_t conflicts;         /* left in the output */
     uint64_t resolved;          /* decided by the strategy */
+    uint64_t restored;          /* deleted by a side with a record the merge
+                                   keeps, kept with it */
+    uint64_t reverted;          /* references a side set to null (or links it
+                                   removed) with a record the merge keeps */
+    uint64_t nulled;            /* references to a record the merge deletes
+                                   set to null (or links removed) */
+    uint64_t cascaded;          /* records a side added, deleted with the
+                                   record they belong to (in deleted too) */
 } fx_merge_stats;
 
 /* Three-way merge of fixtures: the changes from base to ours and from base
@@ -736,7 +751,11 @@ typedef struct fx_merge_stats {
 ** block in the indented layout (jsonl: one line each) unless the strategy
 ** resolves them; an id collision that cannot be renumbered and a clash of
 ** unique values between both sides' new records stay conflicts whatever
-** the strategy.  Before anything is decided,
+** the strategy.  With the schema, a record one side deleted and the other
+** still has is decided together with what the delete took with it (the
+** records deleted with it, the references set to null), and when the merge
+** deletes it, the other side's records that refer to it follow on_delete
+** (FX_MERGE_FOLLOW events say what was done).  Before anything is decided,
 ** a side that lost every record of a model, most of the records, or all
 ** of them, and an OURS older than BASE, stop the merge (FX_EUSAGE, nothing
 ** written) unless opts->allow_mass_delete; a THEIRS older than BASE (a

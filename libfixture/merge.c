@@ -382,8 +382,7 @@ static int get_as(merge *m, int s, uint32_t i, const fx_record **rec, fx_record 
         if (*own)
             *rec = *own;
     }
-    (void)report;
-    return 0;
+    return m->del && s != SB ? fx__mdel_apply(m, s, i, rec, own, report) : 0;
 }
 
 static int get(merge *m, int s, uint32_t i, const fx_record **rec, fx_record **own)
@@ -560,10 +559,35 @@ static int decide(merge *m, uint32_t *rank)
             if (act == ACT_THEIRS && m->opts->keys && !(e->flags & FX__BYPK) &&
                 (O->e[o].flags & FX__INTPK))
                 act = ACT_MERGE;
+            /* A reference a delete set to null, the delete a conflict. */
+            if (ho != ht && m->del && fx__mdel_forced_any(m, i))
+                act = ACT_MERGE;
+            /* The same once a delete's consequences are applied to ours:
+            ** theirs's record keeps its bytes. */
+            if (act == ACT_OURS && ho == ht && fx__mdel_fixed(m, SO, o) &&
+                !fx__mdel_fixed(m, ST, t)) {
+                const fx_record *rec;
+                fx_record *own;
+                act = ACT_THEIRS;
+                if ((rc = get(m, SO, o, &rec, &own)) < 0)    /* reported all the same */
+                    return rc;
+                fx_record_free(own);
+            }
         } else if (o != FX__NONE || t != FX__NONE) {
             int s = o != FX__NONE ? SO : ST;
             uint32_t x = s == SO ? o : t;
-            if (m->kf[s].e[x].hash == hb) {
+            int fate = m->del ? fx__mdel_fate(m, i) : FX__FATE_NONE;
+            if (fate != FX__FATE_NONE) {
+                /* Decided with what the delete took with it. */
+                if (fate == FX__FATE_KEEP)
+                    act = s == SO ? ACT_OURS : ACT_THEIRS;
+                else if (fate == FX__FATE_CONFLICT)
+                    act = ACT_DELMOD;
+                else
+                    m->st.deleted++;
+                if ((rc = fx__mdel_decided(m, i)) < 0)
+                    return rc;
+            } else if (m->kf[s].e[x].hash == hb) {
                 m->st.deleted++;              /* unchanged here, deleted there */
             } else if (!strat) {
                 act = ACT_DELMOD;
@@ -593,6 +617,11 @@ static int decide(merge *m, uint32_t *rank)
                 continue;
             if (s == ST && (e->flags & FX__SKIP))
                 continue;
+            if (m->del && fx__mdel_killed(m, s, i)) {    /* deleted with its record */
+                if ((rc = fx__mdel_report_killed(m, s, i)) < 0)
+                    return rc;
+                continue;
+            }
             uint32_t j = fx__kfile_find(Y, e->key), act = s == SO ? ACT_OURS : ACT_THEIRS;
             uint32_t o = s == SO ? i : j, t = s == SO ? j : i;
             if (j != FX__NONE && renumbered(m, e->key) == FX__NONE) {
@@ -627,7 +656,7 @@ static void event(merge *m, fx_merge_event_kind kind, const char *label, const c
 {
     if (!m->opts->event)
         return;
-    fx_merge_event ev = {kind, label, key, what, fields, nfields, new_key, hint};
+    fx_merge_event ev = {kind, label, key, what, fields, nfields, new_key, hint, NULL, NULL};
     m->opts->event(m->opts->event_ctx, &ev);
 }
 
@@ -836,7 +865,6 @@ static int merge_fields(merge *m, uint32_t b, const fx_record *rb, const fx_reco
     fx_buf val = FX_BUF_INIT;
     int rc = FX_ENOMEM;
     const fx_record *const recs[3] = {ro, rt, rb};
-    (void)b;
     if (field_groups(recs, &names, &nnames, &ents) < 0 ||
         !(conf = malloc((nnames + 1) * sizeof *conf)) ||
         !(auto_ = malloc((nnames + 1) * sizeof *auto_)) ||
@@ -857,6 +885,11 @@ static int merge_fields(merge *m, uint32_t b, const fx_record *rb, const fx_reco
         const fx_field_schema *fs = ms ? fx_model_field(ms, g->name) : NULL;
         if (veq(m, fs, vo, vt, m2m))
             continue;                               /* ours holds it */
+        if (b != FX__NONE && m->del && fx__mdel_forced(m, b, g->name)) {
+            conf[nconf++] = g->name;                /* set to null by a delete */
+            nforced++;                              /* that is a conflict */
+            continue;
+        }
         if (veq(m, fs, vt, vb, m2m))
             continue;
         int take = 0;                               /* 1: theirs, 2: set merge */
@@ -982,7 +1015,7 @@ static int write_item(merge *m, const mitem *it, int more)
     case ACT_DELMOD: {
         const fx_record *x = r[SO] ? r[SO] : r[ST];
         const char *what = r[SO] ? "modify/delete" : "delete/modify";
-        const char *hint = NULL;
+        const char *hint = m->del ? fx__mdel_block_hint(m, e[SB], &what) : NULL;
         event(m, FX_MERGE_CONFLICT, x->label, key_of(m, x, &m->key), what, NULL, 0, NULL,
               hint ? hint : "keep the changed record or delete it, and the markers");
         rc = put_block(m, r[SO], r[SB], r[ST], more);
@@ -1058,6 +1091,8 @@ int fx_merge(const char *base, const char *ours, const char *theirs, fx_output *
         goto done;
     if ((rc = unique_clashes(m)) < 0)
         goto done;
+    if ((rc = fx__mdel_plan(m)) < 0)
+        goto done;
     rc = FX_ENOMEM;
     if (!(rank = malloc((m->id.nlabels + 1) * sizeof *rank)))
         goto oom;
@@ -1099,6 +1134,7 @@ done:
     free(m->bpk);
     free(m->msch);
     free(m->mlooked);
+    fx__mdel_free(m->del);
     fx_writer_free(m->w);
     fx__ctrefs_free(m->ct);
     fx__index_free(m->rix);

@@ -1,8 +1,10 @@
 /*
-** merge_int.h: what the parts of fx_merge() share: merge.c (loading,
-** renumbering, deciding, writing) and merge_guard.c (stopping a merge that
-** is almost certainly a mistake before it deletes anything).  Not part of
-** the public API.
+** merge_int.h: what the three parts of fx_merge() share: merge.c (loading,
+** renumbering, deciding, writing), merge_guard.c (stopping a merge that is
+** almost certainly a mistake before it deletes anything) and merge_del.c
+** (what a delete took with it: the records Django deleted with it and the
+** references it set to null, kept or carried over as the merge decides).
+** Not part of the public API.
 */
 #ifndef FX_MERGE_INT_H
 #define FX_MERGE_INT_H
@@ -15,6 +17,7 @@ enum { SB = 0, SO = 1, ST = 2 };
 typedef struct mitem mitem;         /* merge.c */
 typedef struct renum renum;
 typedef struct uval uval;
+typedef struct fx__mdel fx__mdel;   /* merge_del.c */
 
 typedef struct merge {
     const fx_merge_opts *opts;
@@ -48,6 +51,7 @@ typedef struct merge {
     const fx_model_schema **msch;   /* model id -> schema model (cached) */
     unsigned char *mlooked;         /* model id -> msch[] is set */
     size_t nmsch;
+    fx__mdel *del;
 } merge;
 
 /* merge.c, for the other parts. */
@@ -59,7 +63,8 @@ const char *fx__merge_side_up(int s);         /* "BASE", "OURS", "THEIRS" */
 const char *fx__merge_key_of(merge *m, const fx_record *rec, fx_buf *b);
 
 /* Read entry i of side s as it is to be written (renumbered, references
-** rewritten): *rec, and *own set when it is a copy the caller frees. */
+** rewritten, a delete's consequences applied): *rec, and *own set when it
+** is a copy the caller frees. */
 int fx__merge_get(merge *m, int s, uint32_t i, const fx_record **rec, fx_record **own);
 
 /* The identity hash of the record a pk reference v names in model to: 1
@@ -76,5 +81,49 @@ const fx_model_schema *fx__merge_model(merge *m, uint32_t model);
 ** FX_EUSAGE with a message naming the side, the models and the likely
 ** cause; warnings go through the diag callback. */
 int fx__merge_guard(merge *m);
+
+/* merge_del.c.  fx__mdel_plan() (after renumbering, before deciding) finds
+** the records each side deleted that the other still has, groups them with
+** the records deleted with them and the references set to null because of
+** them, and decides each group: deleted, kept, or a conflict.  0 or a
+** negative code. */
+int fx__mdel_plan(merge *m);
+
+/* Fates of a base record one side deleted and the other has. */
+enum { FX__FATE_NONE = 0, FX__FATE_DELETE, FX__FATE_KEEP, FX__FATE_CONFLICT };
+
+/* The fate of base entry b (FX__FATE_NONE when no plan covers it). */
+int fx__mdel_fate(const merge *m, uint32_t b);
+
+/* For decide(): report what the plan did to base entry b, deleted by one
+** side, and now decided (restored, or deleted though changed). */
+int fx__mdel_decided(merge *m, uint32_t b);
+
+/* Is side s's entry i deleted with a record the merge deletes (a record
+** that side added, which refers to it with on_delete CASCADE)? */
+int fx__mdel_killed(const merge *m, int s, uint32_t i);
+
+/* Report the records fx__mdel_killed() holds, once each (from decide()). */
+int fx__mdel_report_killed(merge *m, int s, uint32_t i);
+
+/* Must the record of base entry b be merged field by field (a field a
+** delete set to null is a conflict)?  And is field name one of those? */
+int fx__mdel_forced_any(const merge *m, uint32_t b);
+int fx__mdel_forced(const merge *m, uint32_t b, const char *name);
+
+/* The conflict kind and hint for base entry b's delete/modify block, when
+** the plan has more to say than the plain one; NULL otherwise. */
+const char *fx__mdel_block_hint(merge *m, uint32_t b, const char **what);
+
+/* Apply the decided consequences to side s's entry i, read as *rec: *own
+** is a changed copy (freeing what it held) when any applies.  With
+** report set, each one is reported as an event. */
+int fx__mdel_apply(merge *m, int s, uint32_t i, const fx_record **rec, fx_record **own,
+                   int report);
+
+/* Does side s's entry i read differently once applied (fixes)? */
+int fx__mdel_fixed(const merge *m, int s, uint32_t i);
+
+void fx__mdel_free(fx__mdel *d);
 
 #endif

@@ -561,16 +561,186 @@ static void test_mixed(void **state)
 }
 
 
-/* ---------------------------------------------------------------- guards */
+/* ---------------------------------------------------------------- deletes */
 
 #define CU(pk, name) REC("shop.cust", pk, "\"name\": \"" name "\"")
 #define OR(pk, n, cust) REC("shop.order", pk, "\"n\": \"" n "\",\"cust\": " #cust)
 #define LI(pk, order, item, q) REC("shop.line", pk, "\"order\": " #order ",\"item\": " #item ",\"q\": " #q)
 #define IT(pk, name, tags) REC("shop.item", pk, "\"name\": \"" name "\",\"tags\": " tags)
+#define TG(pk, code) REC("shop.tag", pk, "\"code\": \"" code "\"")
 
 static const char dbase[] = CU(1, "Kone") CU(2, "Bamba") OR(1, "A", 1) OR(2, "B", 1)
     OR(3, "C", 2) IT(5, "rice", "[]") LI(1, 1, 5, 1) LI(2, 1, 5, 2) LI(3, 2, 5, 3);
 
+static void test_delete_takes_lines(void **state)
+{
+    (void)state;
+    /* Ours deleted order 1, and Django its lines; theirs changed it. */
+    const char *o = CU(1, "Kone") CU(2, "Bamba") OR(2, "B", 1) OR(3, "C", 2) IT(5, "rice", "[]")
+        LI(3, 2, 5, 3);
+    const char *t = CU(1, "Kone") CU(2, "Bamba") OR(1, "A-paid", 1) OR(2, "B", 1) OR(3, "C", 2)
+        IT(5, "rice", "[]") LI(1, 1, 5, 1) LI(2, 1, 5, 2) LI(3, 2, 5, 3);
+    run r = both_ways(dbase, o, t, dschema, 0);
+    assert_int_equal(r.rc, 3);
+    assert_string_equal(r.events, "conflict delete/modify shop.order 1; "
+                                  "conflict cascade shop.line 1; conflict cascade shop.line 2; ");
+    /* Each block: ours's side empty, theirs's the record; keeping one side
+    ** of every block keeps the order and its lines, or none of them. */
+    assert_non_null(strstr(r.out, "<<<<<<< ours\n||||||| base\n" LI(1, 1, 5, 1) "=======\n"
+                                  LI(1, 1, 5, 1) ">>>>>>> theirs\n"));
+    free(r.out);
+    /* Theirs wins: the order is kept with its lines. */
+    r = both_ways(dbase, o, t, dschema, FX_STRATEGY_THEIRS);
+    assert_int_equal(r.st.restored, 2);
+    assert_int_equal(r.st.resolved, 1);
+    assert_non_null(strstr(r.events, "follow restored shop.line 1; follow restored shop.line 2; "));
+    expect(r, 0, t);
+    /* Ours wins: the three go. */
+    r = both_ways(dbase, o, t, dschema, FX_STRATEGY_OURS);
+    assert_int_equal(r.st.deleted, 3);
+    expect(r, 0, o);
+    /* Theirs changed a line only: the order and both lines are kept. */
+    t = CU(1, "Kone") CU(2, "Bamba") OR(1, "A", 1) OR(2, "B", 1) OR(3, "C", 2)
+        IT(5, "rice", "[]") LI(1, 1, 5, 1) LI(2, 1, 5, 7) LI(3, 2, 5, 3);
+    r = both_ways(dbase, o, t, dschema, FX_STRATEGY_THEIRS);
+    assert_int_equal(r.st.restored, 2);
+    expect(r, 0, t);
+    /* Unchanged on theirs: a plain delete, nothing to decide. */
+    r = both_ways(dbase, o, dbase, dschema, 0);
+    assert_string_equal(r.events, "");
+    expect(r, 0, o);
+}
+
+static void test_delete_nulls(void **state)
+{
+    (void)state;
+    /* Ours deleted customer 1, and Django set its orders' cust to null;
+    ** theirs changed the customer. */
+    const char *o = CU(2, "Bamba") OR(1, "A", null) OR(2, "B", null) OR(3, "C", 2)
+        IT(5, "rice", "[]") LI(1, 1, 5, 1) LI(2, 1, 5, 2) LI(3, 2, 5, 3);
+    const char *t = CU(1, "Kone Ali") CU(2, "Bamba") OR(1, "A", 1) OR(2, "B", 1) OR(3, "C", 2)
+        IT(5, "rice", "[]") LI(1, 1, 5, 1) LI(2, 1, 5, 2) LI(3, 2, 5, 3);
+    run r = both_ways(dbase, o, t, dschema, FX_STRATEGY_THEIRS);
+    assert_int_equal(r.st.reverted, 2);
+    assert_non_null(strstr(r.events, "follow reverted shop.order 1 [cust]; "
+                                     "follow reverted shop.order 2 [cust]; "));
+    char *h1 = hashes(r.out), *h2 = hashes(t);
+    assert_string_equal(h1, h2);
+    free(h1);
+    free(h2);
+    free(r.out);
+    r = both_ways(dbase, o, t, dschema, FX_STRATEGY_OURS);
+    expect(r, 0, o);
+    /* No strategy: the delete and the two nulls are conflicts. */
+    r = both_ways(dbase, o, t, dschema, 0);
+    assert_string_equal(r.events, "conflict delete/modify shop.cust 1; "
+                                  "conflict field shop.order 1 [cust]; "
+                                  "conflict field shop.order 2 [cust]; ");
+    expect(r, 3, "<<<<<<< ours\n||||||| base\n" CU(1, "Kone") "=======\n" CU(1, "Kone Ali")
+                 ">>>>>>> theirs\n" CU(2, "Bamba")
+                 "<<<<<<< ours\n" OR(1, "A", null) "||||||| base\n" OR(1, "A", 1) "=======\n"
+                 OR(1, "A", 1) ">>>>>>> theirs\n"
+                 "<<<<<<< ours\n" OR(2, "B", null) "||||||| base\n" OR(2, "B", 1) "=======\n"
+                 OR(2, "B", 1) ">>>>>>> theirs\n"
+                 OR(3, "C", 2) IT(5, "rice", "[]") LI(1, 1, 5, 1) LI(2, 1, 5, 2) LI(3, 2, 5, 3));
+}
+
+static void test_delete_other_sides_records(void **state)
+{
+    (void)state;
+    /* Ours deleted order 1 with its lines; theirs added a line to it. */
+    const char *o = CU(1, "Kone") CU(2, "Bamba") OR(2, "B", 1) OR(3, "C", 2) IT(5, "rice", "[]")
+        LI(3, 2, 5, 3);
+    char t[2048];
+    snprintf(t, sizeof t, "%s%s", dbase, LI(9, 1, 5, 9));
+    run r = both_ways(dbase, o, t, dschema, 0);
+    assert_int_equal(r.rc, 3);
+    assert_non_null(strstr(r.events, "follow depends shop.line 9 [order]; "));
+    assert_non_null(strstr(r.events, "conflict cascade shop.order 1; "));
+    free(r.out);
+    /* Ours wins: the line theirs added goes with the order (CASCADE). */
+    r = both_ways(dbase, o, t, dschema, FX_STRATEGY_OURS);
+    assert_int_equal(r.st.cascaded, 1);
+    assert_int_equal(r.st.deleted, 4);
+    assert_non_null(strstr(r.events, "follow deleted shop.line 9 [order]; "));
+    expect(r, 0, o);
+    r = both_ways(dbase, o, t, dschema, FX_STRATEGY_THEIRS);
+    assert_int_equal(r.st.restored, 3);
+    expect(r, 0, t);
+
+    /* Ours deleted customer 2, and Django set order 3's cust to null;
+    ** theirs added an order for it: no conflict, its cust goes to null. */
+    const char *o2 = CU(1, "Kone") OR(1, "A", 1) OR(2, "B", 1) OR(3, "C", null)
+        IT(5, "rice", "[]") LI(1, 1, 5, 1) LI(2, 1, 5, 2) LI(3, 2, 5, 3);
+    snprintf(t, sizeof t, "%s%s", dbase, OR(9, "N", 2));
+    r = both_ways(dbase, o2, t, dschema, 0);
+    assert_int_equal(r.st.nulled, 1);
+    assert_string_equal(r.events, "follow nulled shop.order 9 [cust]; ");
+    expect(r, 0, CU(1, "Kone") OR(1, "A", 1) OR(2, "B", 1) OR(3, "C", null)
+                 "{\"model\": \"shop.order\",\"pk\": 9,\"fields\": {\"n\": \"N\",\"cust\": null}}\n"
+                 IT(5, "rice", "[]") LI(1, 1, 5, 1) LI(2, 1, 5, 2) LI(3, 2, 5, 3));
+
+    /* Ours deleted item 6, which nothing used; theirs added a line with
+    ** it (PROTECT): whatever the strategy, the item stays. */
+    char b3[2048], o3[2048];
+    snprintf(b3, sizeof b3, "%s%s", dbase, IT(6, "oil", "[]"));
+    snprintf(o3, sizeof o3, "%s", dbase);
+    snprintf(t, sizeof t, "%s%s%s", dbase, IT(6, "oil", "[]"), LI(9, 3, 6, 1));
+    r = both_ways(b3, o3, t, dschema, FX_STRATEGY_OURS);
+    assert_non_null(strstr(r.events, "follow protected shop.item 6; "));
+    char *h1 = hashes(r.out), *h2 = hashes(t);
+    assert_string_equal(h1, h2);
+    free(h1);
+    free(h2);
+    free(r.out);
+    r = both_ways(b3, o3, t, dschema, 0);
+    assert_int_equal(r.rc, 1);
+    free(r.out);
+}
+
+static void test_delete_unknown_on_delete(void **state)
+{
+    (void)state;
+    /* The schema gives no on_delete: the export shows the cascade (the
+    ** lines went with the order), so a kept order keeps its lines; a line
+    ** theirs added cannot be carried over by --strategy ours. */
+    const char *b = O(1, "A") O(2, "B") L(1, 1, 1) L(2, 1, 2) L(3, 2, 3);
+    const char *o = O(2, "B") L(3, 2, 3);
+    const char *t = REC("shop.order", 1, "\"n\": \"A\",\"s\": \"paid\"") O(2, "B") L(1, 1, 1)
+        L(2, 1, 2) L(3, 2, 3);
+    run r = both_ways(b, o, t, schema, FX_STRATEGY_THEIRS);
+    assert_int_equal(r.st.restored, 2);
+    expect(r, 0, t);
+    t = O(1, "A") O(2, "B") L(1, 1, 1) L(2, 1, 2) L(3, 2, 3) L(9, 1, 9);
+    r = both_ways(b, o, t, schema, FX_STRATEGY_OURS);
+    assert_int_equal(r.rc, 3);
+    assert_non_null(strstr(r.events, "conflict cascade shop.order 1; "));
+    free(r.out);
+    r = both_ways(b, o, t, schema, FX_STRATEGY_THEIRS);
+    expect(r, 0, t);
+}
+
+static void test_delete_m2m(void **state)
+{
+    (void)state;
+    /* Ours deleted tag 3, and Django its links; theirs renamed it. */
+    const char *b = TG(2, "x") TG(3, "y") IT(5, "rice", "[2, 3]") IT(6, "oil", "[3]");
+    const char *o = TG(2, "x") IT(5, "rice", "[2]") IT(6, "oil", "[]");
+    const char *t = TG(2, "x") TG(3, "yy") IT(5, "rice", "[2, 3]") IT(6, "oil", "[3]");
+    run r = both_ways(b, o, t, dschema, FX_STRATEGY_THEIRS);
+    assert_int_equal(r.st.reverted, 2);
+    expect(r, 0, t);
+    r = both_ways(b, o, t, dschema, FX_STRATEGY_OURS);
+    expect(r, 0, o);
+    /* Theirs added a link to it: the link goes with the tag. */
+    t = TG(2, "x") TG(3, "y") IT(5, "rice", "[2, 3]") IT(6, "oil", "[3]") IT(7, "salt", "[2, 3]");
+    r = both_ways(b, o, t, dschema, 0);
+    assert_string_equal(r.events, "follow unlinked shop.item 7 [tags]; ");
+    expect(r, 0, TG(2, "x") IT(5, "rice", "[2]") IT(6, "oil", "[]")
+                 "{\"model\": \"shop.item\",\"pk\": 7,\"fields\": {\"name\": \"salt\",\"tags\": [2]}}\n");
+}
+
+/* ---------------------------------------------------------------- guards */
 
 static int merge_fails(const char *b, const char *o, const char *t, int allow, char *msg)
 {
@@ -672,6 +842,11 @@ int main(void)
         cmocka_unit_test(test_keyspec),
         cmocka_unit_test(test_order),
         cmocka_unit_test(test_mixed),
+        cmocka_unit_test(test_delete_takes_lines),
+        cmocka_unit_test(test_delete_nulls),
+        cmocka_unit_test(test_delete_other_sides_records),
+        cmocka_unit_test(test_delete_unknown_on_delete),
+        cmocka_unit_test(test_delete_m2m),
         cmocka_unit_test(test_guard_mass_delete),
         cmocka_unit_test(test_guard_order),
     };

@@ -59,7 +59,7 @@ static const struct option longopts[] = {
     {NULL, 0, NULL, 0}};
 
 typedef struct report {
-    json_object *conflicts, *merged, *resolved, *renumbered;
+    json_object *conflicts, *merged, *resolved, *renumbered, *followed;
     int quiet;
 } report;
 
@@ -102,6 +102,24 @@ static void on_event(void *ctx, const fx_merge_event *e)
         json_object_object_add(o, "new_key", json_object_new_string(e->new_key));
         json_object_array_add(r->renumbered, o);
         break;
+    case FX_MERGE_FOLLOW:       /* what a delete took with it: always said */
+        json_object_object_add(o, "action", json_object_new_string(e->what));
+        if (e->nfields)
+            json_object_object_add(o, "fields", str_array(e->fields, e->nfields));
+        if (e->cause_label) {
+            json_object *c = json_object_new_object();
+            json_object_object_add(c, "model", json_object_new_string(e->cause_label));
+            json_object_object_add(c, "key", json_object_new_string(e->cause_key));
+            json_object_object_add(o, "because", c);
+        }
+        if (e->hint)
+            json_object_object_add(o, "note", json_object_new_string(e->hint));
+        json_object_array_add(r->followed, o);
+        if (!r->quiet)
+            fprintf(stderr, "%s: %s: %s %s%s%s%s: %s\n", tool_prog, e->what, e->label, e->key,
+                    e->nfields ? " (" : "", e->nfields ? e->fields[0] : "",
+                    e->nfields ? ")" : "", e->hint ? e->hint : "");
+        break;
     }
 }
 
@@ -119,11 +137,16 @@ static int write_report(const char *path, report *r, const fx_merge_stats *st, i
     json_object_object_add(s, "renumbered", json_object_new_int64((int64_t)st->renumbered));
     json_object_object_add(s, "conflicts", json_object_new_int64((int64_t)st->conflicts));
     json_object_object_add(s, "resolved", json_object_new_int64((int64_t)st->resolved));
+    json_object_object_add(s, "restored", json_object_new_int64((int64_t)st->restored));
+    json_object_object_add(s, "reverted", json_object_new_int64((int64_t)st->reverted));
+    json_object_object_add(s, "nulled", json_object_new_int64((int64_t)st->nulled));
+    json_object_object_add(s, "cascaded", json_object_new_int64((int64_t)st->cascaded));
     json_object_object_add(j, "summary", s);
     json_object_object_add(j, "conflicts", json_object_get(r->conflicts));
     json_object_object_add(j, "resolved", json_object_get(r->resolved));
     json_object_object_add(j, "merged", json_object_get(r->merged));
     json_object_object_add(j, "renumbered", json_object_get(r->renumbered));
+    json_object_object_add(j, "followed", json_object_get(r->followed));
     const char *text = json_object_to_json_string_ext(j, JSON_C_TO_STRING_PRETTY |
                                                              JSON_C_TO_STRING_NOSLASHESCAPE);
     int ret = fx_output_open(&o, path, &err) < 0 ||
@@ -167,7 +190,7 @@ int main(int argc, char **argv)
     fx_error err;
     fx_schema *schema = NULL;
     fx_output *o = NULL;
-    report r = {NULL, NULL, NULL, NULL, 0};
+    report r = {NULL, NULL, NULL, NULL, NULL, 0};
     int c, side, quiet = 0, status = EXIT_TROUBLE;
     memset(&mo, 0, sizeof mo);
     tool_init(argv[0]);
@@ -229,7 +252,7 @@ int main(int argc, char **argv)
     }
     tool_diags t = {.max_errors = TOOL_MAX_ERRORS};
     r = (report){json_object_new_array(), json_object_new_array(), json_object_new_array(),
-                 json_object_new_array(), quiet};
+                 json_object_new_array(), json_object_new_array(), quiet};
     mo.schema = schema;
     mo.keys = keys;
     mo.diag = tool_diag;
@@ -267,6 +290,7 @@ done:
     json_object_put(r.merged);
     json_object_put(r.resolved);
     json_object_put(r.renumbered);
+    json_object_put(r.followed);
     fx_schema_free(schema);
     fx_keyspec_free(keys);
     return status;

@@ -1,7 +1,8 @@
 # Run through `manage.py shell -c "exec(open(PATH).read())"` with SIDE set
 # to local, online or check: the edits each side makes after the last
 # common export, and the assertions on the database loaded from the merge.
-# Used by t3120-fxmerge-django.sh.
+# Used by t3120-fxmerge-django.sh; the del-* sides (below) by
+# t3140-fxmerge-deletes.sh.
 import os
 from decimal import Decimal
 from django.utils import timezone
@@ -36,7 +37,7 @@ elif side == "online":
     Client.objects.filter(pk=5).update(email="online@example.ci")
     MouvementStock.objects.filter(pk=10).update(motif="inventaire corrigé")
     Produit.objects.get(pk=3).fournisseurs.add(Fournisseur.objects.get(pk=21))
-else:
+elif side == "check":
     import json
     base = json.loads(os.environ["BASE_STATE"])
     lines = sorted((l.commande.numero, str(l.quantite)) for l in
@@ -54,3 +55,75 @@ else:
     got = set(Produit.objects.get(pk=3).fournisseurs.values_list("pk", flat=True))
     assert got == want, (got, want)
     print("merge scenario: every change present, every line in its own order")
+
+
+# ---- Deletes and what went with them (t3140-fxmerge-deletes.sh): SIDE is
+# del-pick (print the records the scenario works on, from the base), del-local,
+# del-online, or del-check with STRATEGY (ours or theirs) and PICKS.
+#   local:  deletes order X (Django deletes its lines), customer K (its orders'
+#           client goes to null) and customer M; adds a line to order Z;
+#   online: marks order X paid, changes K's phone, deletes order Z (and its
+#           lines), creates an order for M.
+def picks():
+    from django.db.models import Count
+    busy = Client.objects.annotate(n=Count("commande")).filter(n__gte=2).order_by("pk")
+    k, m = busy[0].pk, busy[1].pk
+    orders = (Commande.objects.annotate(n=Count("lignes")).filter(n__gte=2)
+              .exclude(client__in=[k, m]).order_by("pk"))
+    x, z = orders[0].pk, orders[1].pk
+    return {"x": x, "z": z, "k": k, "m": m,
+            "x_lines": sorted(LigneCommande.objects.filter(commande=x).values_list("pk", flat=True)),
+            "z_lines": sorted(LigneCommande.objects.filter(commande=z).values_list("pk", flat=True)),
+            "k_orders": sorted(Commande.objects.filter(client=k).values_list("pk", flat=True)),
+            "m_orders": sorted(Commande.objects.filter(client=m).values_list("pk", flat=True))}
+
+
+if side == "del-pick":
+    import json
+    print(json.dumps(picks()))
+elif side == "del-local":
+    p = picks()
+    Commande.objects.get(pk=p["x"]).delete()
+    Client.objects.get(pk=p["k"]).delete()
+    Client.objects.get(pk=p["m"]).delete()
+    LigneCommande.objects.create(commande=Commande.objects.get(pk=p["z"]), produit=Produit.objects.get(pk=4),
+                                 quantite=Decimal("7.000"), prix_unitaire=Decimal("10.00"))
+elif side == "del-online":
+    p = picks()
+    Commande.objects.filter(pk=p["x"]).update(statut="payee")
+    Client.objects.filter(pk=p["k"]).update(telephone="+225 11 22 33 44")
+    Commande.objects.get(pk=p["z"]).delete()
+    Commande.objects.filter(pk=new_order("ONLINE-M", ["1.000"]).pk).update(client=p["m"])
+elif side == "del-check":
+    import json
+    p = json.loads(os.environ["PICKS"])
+    theirs = os.environ["STRATEGY"] == "theirs"
+    lines = lambda o: sorted(LigneCommande.objects.filter(commande=o).values_list("pk", flat=True))
+    assert not Client.objects.filter(pk=p["m"]).exists()
+    assert list(Commande.objects.filter(pk__in=p["m_orders"]).values_list("client", flat=True)) == \
+        [None] * len(p["m_orders"])
+    assert Commande.objects.get(numero="ONLINE-M").client is None
+    assert not LigneCommande.objects.filter(quantite=Decimal("7.000"), commande__isnull=True).exists()
+    if theirs:
+        # online kept order X and customer K: X keeps its lines, K its orders
+        assert Commande.objects.get(pk=p["x"]).statut == "payee"
+        assert lines(p["x"]) == p["x_lines"], (lines(p["x"]), p["x_lines"])
+        assert Client.objects.get(pk=p["k"]).telephone == "+225 11 22 33 44"
+        got = sorted(Commande.objects.filter(client=p["k"]).values_list("pk", flat=True))
+        assert got == p["k_orders"], (got, p["k_orders"])
+        # online deleted order Z: its lines went, and the line local added too
+        assert not Commande.objects.filter(pk=p["z"]).exists()
+        assert not LigneCommande.objects.filter(pk__in=p["z_lines"]).exists()
+        assert not LigneCommande.objects.filter(quantite=Decimal("7.000")).exists()
+    else:
+        # local deleted X and K: X's lines went, K's orders have no client
+        assert not Commande.objects.filter(pk=p["x"]).exists()
+        assert not LigneCommande.objects.filter(pk__in=p["x_lines"]).exists()
+        assert not Client.objects.filter(pk=p["k"]).exists()
+        assert list(Commande.objects.filter(pk__in=p["k_orders"]).values_list("client", flat=True)) == \
+            [None] * len(p["k_orders"])
+        # local added a line to Z, which online deleted: Z is kept, with all its lines
+        z_lines = lines(p["z"])
+        assert z_lines[:-1] == p["z_lines"] and len(z_lines) == len(p["z_lines"]) + 1, z_lines
+        assert LigneCommande.objects.get(pk=z_lines[-1]).quantite == Decimal("7.000")
+    print("delete scenario (%s wins): every record with what went with it" % os.environ["STRATEGY"])

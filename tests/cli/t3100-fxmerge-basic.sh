@@ -195,7 +195,11 @@ cat >expect <<\EOF &&
     "deleted":0,
     "renumbered":2,
     "conflicts":0,
-    "resolved":0
+    "resolved":0,
+    "restored":0,
+    "reverted":0,
+    "nulled":0,
+    "cascaded":0
   },
   "conflicts":[
   ],
@@ -223,6 +227,8 @@ cat >expect <<\EOF &&
       "side":"theirs",
       "new_key":"3"
     }
+  ],
+  "followed":[
   ]
 }
 EOF

@@ -24,6 +24,8 @@ static void on_event(void *ctx, const fx_merge_event *e)
 {
     (void)ctx;
     fuzz_assert(e->label && e->key, "a merge event without label or key");
+    fuzz_assert(e->kind != FX_MERGE_FOLLOW || (e->what && e->hint),
+                "a delete's consequence without what or note");
 }
 
 static int on_change(void *ctx, const fx_change *c)
