@@ -435,4 +435,18 @@ head -n 1 err >first &&
 test_cmp expect first
 EOT
 
+test_expect 'BASE and OURS swapped, told by timestamps when the records have no pk' <<\EOF_T
+user () {    # user NAME DATE_JOINED
+    echo "{\"model\": \"auth.user\", \"fields\": {\"username\": \"$1\", \"password\": \"!\", \"date_joined\": \"$2\"}}"
+}
+{ user ama 2024-03-01T08:00:00Z; user kofi 2024-06-01T08:00:00.250Z; } >base.jsonl &&
+{ cat base.jsonl; user awa 2025-01-05T14:30:00+02:00; user yao 2025-01-06T09:00:00Z; } >local.jsonl &&
+{ cat base.jsonl; user ali 2025-01-04T10:00:00Z; } >online.jsonl &&
+test_expect_code 2 fxmerge -s "$SCHEMA" -o out.jsonl local.jsonl base.jsonl online.jsonl 2>err &&
+echo "base.jsonl: error: BASE and OURS look swapped: BASE has 2 records OURS lacks, all newer than anything OURS has (by their timestamps: up to 2025-01-06T09:00:00, and OURS's latest is 2024-06-01T08:00:00), and OURS adds none: give the last common export first (fxmerge BASE OURS THEIRS); a merge would delete them, so pass --allow-mass-delete if OURS really deleted them" >expect &&
+test_cmp expect err &&
+fxmerge -q -s "$SCHEMA" -o out.jsonl base.jsonl local.jsonl online.jsonl &&
+test $(wc -l <out.jsonl) = 5
+EOF_T
+
 test_done
