@@ -151,22 +151,42 @@ int fx_value_canon(fx_buf *out, fx_value v);
 
 typedef enum { FX_FORMAT_JSON = 0, FX_FORMAT_JSONL = 1 } fx_format;
 
-/* How a file is laid out, as Django writes it.
+/* How a file is laid out: what the file holds, found in its first record,
+** not one of a fixed list.  Records read from a file are written back as
+** they were; the layout says how to write what is new in it (a record
+** taken from another file, a field added, a value replaced by a list) so
+** that it looks like its neighbours.  Django's dumpdata writes
 **   json, indent -1: compact: [{...}, {...}]           (dumpdata, no --indent)
 **   json, indent N:  [\n{...},\n{...}\n]\n, N spaces a level (--indent N)
 **   jsonl:           one compact object a line, separators "," and ": "
+** and every field after crlf is 0 (or "") for those; a layout made in
+** code, {.format = FX_FORMAT_JSON, .indent = 2}, is dumpdata's.  People
+** write others: tabs, records indented inside the array as Python's
+** json.dump(records, indent=2) does (depth 1), "pk" before "model",
+** separators without spaces.  The three strings are NUL-padded (compared
+** whole).
 ** crlf: lines end with \r\n (a file that went through a Windows editor). */
 typedef struct fx_layout {
     fx_format format;
-    int indent;
+    int indent;       /* json: -1 records on one line, else N characters a level */
     int crlf;
+    int tabs;         /* the characters of a level are tabs, not spaces */
+    int depth;        /* levels before a record's own: 0 (records start in
+                         column 0), 1 (json.dump's list, indented) */
+    char order[4];    /* "model", "pk", "fields" as 'm', 'p', 'f' in their
+                         order: "" is dumpdata's "mpf"; e.g. "pmf" */
+    char colon[4];    /* between a key and its value: "" is ": " */
+    char comma[4];    /* after a member (before the line end when indented):
+                         "" is dumpdata's: ", " compact, "," otherwise */
 } fx_layout;
 
 /* Parse a layout name: "json" (same as "indent=2"), "compact", "indent=N",
 ** "jsonl".  Returns 0, or FX_EUSAGE for anything else. */
 int fx_layout_parse(fx_layout *out, const char *s);
 
-/* Name a layout ("compact", "indent=2", "jsonl") into buf[0..n); returns buf. */
+/* Name a layout ("compact", "indent=2", "jsonl", what is not dumpdata's in
+** parentheses: "indent=1 (CRLF, tabs, depth 1, keys pk model fields,
+** separators ',' ':')") into buf[0..n); returns buf. */
 const char *fx_layout_name(fx_layout l, char *buf, size_t n);
 
 /* ---------------------------------------------------------------- records */
@@ -196,6 +216,12 @@ typedef struct fx_record {
     size_t nfields;
     uint64_t ordinal;       /* 0-based index of the record in its input */
     fx_layout layout;       /* layout of the file it came from */
+    const char *lead;       /* the bytes between the record before (or the
+                               opening '[', or the start of a jsonl file)
+                               and this one, as read: ",\n", ", ", "\n  ",
+                               "\r\n"; NULL when not known (after an error,
+                               or a seek without the lead's length) */
+    size_t lead_len;
     int changed;            /* fields changed since read: text is stale */
     void *priv;             /* library-private storage */
 } fx_record;
@@ -280,8 +306,43 @@ int fx_reader_next(fx_reader *r, const fx_record **out, fx_error *err);
 int fx_reader_seek(fx_reader *r, uint64_t offset, unsigned long line,
                    unsigned long col, fx_error *err);
 
+/* fx_reader_seek(), and the record at offset gets back its lead: the
+** lead_len bytes before offset, as its fx_record.lead_len said when it was
+** first read (after a plain seek its lead is NULL).  0, or an error. */
+int fx_reader_seek_lead(fx_reader *r, uint64_t offset, size_t lead_len,
+                        unsigned long line, unsigned long col, fx_error *err);
+
 /* The layout detected (valid once fx_reader_next() returned anything). */
 fx_layout fx_reader_layout(const fx_reader *r);
+
+/* A file's frame: what stands around its records, so that a file written
+** with it (fx_writer_frame) looks like the one read.  For
+** "\xEF\xBB\xBF[\n{...},\n{...}\n]\n": bom 1, head "[", first "\n",
+** sep ",\n", tail "\n]\n"; for a jsonl file: head "", first the blank
+** lines before its first record, sep its second record's lead, tail its
+** last line end (or "").  A record's own lead is in fx_record.lead.
+** Pointers are NULL (and lengths 0) for what is not known: head and first
+** until the first record (or the end) was read, sep until the second (or
+** the first lead between two records known after an error),
+** tail until fx_reader_next() returned 0; and for what could not be kept
+** (after a syntax error, or white space longer than a megabyte). */
+typedef struct fx_frame {
+    int bom;                   /* the text began with a UTF-8 BOM */
+    const char *head;          /* before the first record's lead: white
+                                  space and '[' (json), "" (jsonl) */
+    size_t head_len;
+    const char *first;         /* the first record's lead */
+    size_t first_len;
+    const char *sep;           /* a lead between two records: the second's */
+    size_t sep_len;
+    const char *tail;          /* after the last record ("\n]\n", "]", "\n",
+                                  ""); a file without records: after '[' */
+    size_t tail_len;
+} fx_frame;
+
+/* The frame of what r has read so far into *out (borrowed from r: valid
+** until the next call on r). */
+void fx_reader_frame(const fx_reader *r, fx_frame *out);
 
 /* Bytes of decoded text consumed so far, and the compressed input size
 ** when known (0 otherwise), for progress lines. */
@@ -312,11 +373,22 @@ void fx_output_free(fx_output *o);   /* aborts an output not committed */
 
 /* ---------------------------------------------------------------- writer */
 
-/* Writes records in one of Django's layouts.  A record read from a file of
-** the same layout and not changed since is copied byte for byte; any other
-** is laid out anew, each value keeping its original text (numbers and
-** string escapes as written), so that for a file dumpdata wrote, reading
-** and writing back in its layout gives the same bytes. */
+/* Writes records in a layout.  A record read from a file of the same
+** layout (fx_layout fields all equal) and not marked changed is copied
+** byte for byte; any other is laid out anew, each value keeping its
+** original text (numbers and string escapes as written), so that for a
+** file dumpdata wrote, reading and writing back in its layout gives the
+** same bytes.
+**
+** Between records the writer puts Django's separators, unless it was
+** given a frame (fx_writer_frame): then it writes the file that frame came
+** from as a person would have edited it.  The frame's head and first lead
+** go before the first record written, its tail after the last; each other
+** record keeps its own lead (fx_record.lead) when it has the writer's
+** layout and the lead is a separator (json: holds the comma; jsonl: the
+** line end), else gets the frame's sep.  So every record of a file, written in order with its
+** frame, gives the file back byte for byte; leaving records out leaves
+** them out with their own separators. */
 typedef struct fx_writer fx_writer;
 
 /* Write to o (borrowed; the caller commits and frees it after
@@ -325,16 +397,27 @@ typedef struct fx_writer fx_writer;
 int fx_writer_new(fx_writer **out, fx_output *o, fx_layout layout);
 int fx_writer_write(fx_writer *w, const fx_record *rec, fx_error *err);
 
+/* Write the file around the records as f says (copied: f may go
+** afterwards), the UTF-8 BOM too when f->bom is set.  What f does not know
+** (NULL) is made up from the layout, as dumpdata would write it.  Call it
+** before the first fx_writer_write(); calling it again, up to
+** fx_writer_finish(), gives what was not known yet (sep, tail: a reader
+** knows the tail at the end) and leaves what was written alone.
+** Returns 0 or FX_ENOMEM. */
+int fx_writer_frame(fx_writer *w, const fx_frame *f);
+
 /* Write text verbatim between records, on lines of its own (conflict
-** markers).  Commas stay right: the next record still gets its separator. */
+** markers).  Commas stay right: the next record still gets its separator
+** (with a frame: the indentation of its own lead, no blank line). */
 int fx_writer_write_text(fx_writer *w, const char *text, size_t n, fx_error *err);
 
-/* Close the array (json format).  Call once, before fx_output_commit(). */
+/* Close the array (json format), or write the frame's tail.  Call once,
+** before fx_output_commit(). */
 int fx_writer_finish(fx_writer *w, fx_error *err);
 void fx_writer_free(fx_writer *w);
 
 /* Lay out one record alone, as it would appear in the layout (no
-** separators), appending to out. */
+** separators, no indentation before its '{'), appending to out. */
 int fx_record_format(fx_buf *out, const fx_record *rec, fx_layout layout);
 
 /* ---------------------------------------------------------------- select */

@@ -77,6 +77,20 @@ typedef struct fx__when {
 } fx__when;
 int fx__parse_when(const char *s, size_t n, fx__when *w, const char **why);
 
+/* Do records of layout a look like those of layout b (writer.c)? */
+int fx__layout_same(const fx_layout *a, const fx_layout *b);
+
+/* Append v laid out in l (writer.c): with lines set and l indented, the
+** members of a list or object on lines of their own, each line starting
+** with pfx[0..plen) then the levels of indentation; else on one line,
+** with the separators of one line. */
+int fx__value_format(fx_buf *out, fx_value v, fx_layout l, int lines, const char *pfx,
+                     size_t plen);
+
+/* Append s[0..n) as a JSON string, as Python's json.dumps(ensure_ascii=False)
+** writes it (writer.c). */
+int fx__json_string(fx_buf *b, const char *s, size_t n);
+
 /* Skip JSON whitespace. */
 static inline const char *fx__skip_ws(const char *p, const char *end)
 {

@@ -13,6 +13,13 @@
 ** After a syntax error the reader reports the place, then resynchronises on
 ** the next record start ({ "model") so that fxvalidate can go on; leftover
 ** git conflict markers get their own message and only their line skipped.
+**
+** The bytes between records are kept too, so that a file can be written
+** back as it was: the gap (white space and the comma after a record, or
+** after the opening '[') becomes the next record's lead, and the frame
+** notes what comes before the first record and after the last.  The
+** layout, found in the first record, is what that record holds (indent
+** unit, tabs, depth, key order, separators), not one of a list.
 */
 #define _GNU_SOURCE             /* memrchr */
 #include "input.h"
@@ -23,6 +30,9 @@
 
 #define BUF_INIT (1024 * 1024)
 #define MAX_PENDING 16
+#define SKIM_SEARCH (256 * 1024)   /* how far the skimmer searches for an end */
+#define NOGAP ((size_t)-1)
+#define GAP_MAX (1024 * 1024)   /* longer white space between records: not kept */
 
 enum state {
     ST_START,        /* nothing read yet */
@@ -78,6 +88,12 @@ struct fx_reader {
     int named;                /* fx__input_name_verdict() was called */
     int (*want)(void *ctx, const char *label);
     void *want_ctx;
+    size_t gap;               /* buffer index where the bytes since the last
+                                 record (or '[') begin; NOGAP: not known */
+    uint64_t since;           /* records met since the start of the text */
+    fx_buf head, first, sep, tail;        /* the frame */
+    int have_head, have_first, have_sep, have_tail;
+    int no_search;            /* the skimmer's search failed once: not again */
 };
 
 /* ------------------------------------------------------------ positions */
@@ -195,6 +211,12 @@ static int err_at(fx_reader *r, fx_error *err, int code, size_t at, const char *
 ** caller shift by the returned amount.  Returns the shift, or < 0. */
 static long refill(fx_reader *r, size_t keep, fx_error *err)
 {
+    if (r->gap != NOGAP && r->gap < keep) {   /* keep the gap, unless huge */
+        if (keep - r->gap > GAP_MAX)
+            r->gap = NOGAP;
+        else
+            keep = r->gap;
+    }
     if (keep > 0)
         keep--;
     track(r, r->base + keep > r->t_off ? r->base + keep : r->t_off);
@@ -205,6 +227,8 @@ static long refill(fx_reader *r, size_t keep, fx_error *err)
     r->len -= shift;
     r->pos -= shift;
     r->base += shift;
+    if (r->gap != NOGAP)
+        r->gap -= shift;
     if (r->len > r->cap / 2) {
         size_t cap = r->cap * 2;
         char *b = realloc(r->buf, cap);
@@ -739,6 +763,7 @@ static int marker_error(fx_reader *r, size_t at, fx_error *err)
     r->pos = nl ? (size_t)(nl - r->buf) + 1 : r->len;
     r->st = ST_LENIENT;
     r->after_marker = 1;
+    r->gap = NOGAP;
     return rc;
 }
 
@@ -751,27 +776,165 @@ static size_t marker_in(fx_reader *r, size_t from, size_t to)
     return (size_t)-1;
 }
 
+/* ------------------------------------------------------------ layout */
+
+static int blank(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (s[i] != ' ' && s[i] != '\t')
+            return 0;
+    return 1;
+}
+
+/* The byte after the JSON string whose opening quote is at p, or NULL
+** when it does not end before e. */
+static const char *str_end(const char *p, const char *e)
+{
+    for (p++; p < e; p++) {
+        if (*p == '\\')
+            p++;
+        else if (*p == '"')
+            return p + 1;
+    }
+    return NULL;
+}
+
+/* Note the separator s[0..n) in dst unless it is dflt (then "" says so),
+** too long, or not on one line. */
+static void note_sep(char dst[4], const char *s, size_t n, const char *dflt)
+{
+    if (n > 3 || memchr(s, '\n', n) || (strlen(dflt) == n && memcmp(s, dflt, n) == 0))
+        return;
+    memcpy(dst, s, n);
+    dst[n] = '\0';
+}
+
+/* The layout is what the first record holds: walk its top level (the
+** text is not trusted: the skimmer calls this on a record it did not
+** parse) for the order of its keys, the separators after its first key
+** and value, and, when its first key starts a line, the indentation of
+** that line and of the closing '}' line, which give the unit and the
+** depth.  Anything unusual leaves dumpdata's choice. */
 static void detect_layout(fx_reader *r, size_t start, size_t end)
 {
     if (r->layout_known)
         return;
     r->layout_known = 1;
-    r->layout.format = r->json ? FX_FORMAT_JSON : FX_FORMAT_JSONL;
-    r->layout.indent = -1;
-    const char *nl = memchr(r->buf + start, '\n', end - start);
+    fx_layout *l = &r->layout;
+    memset(l, 0, sizeof *l);
+    l->format = r->json ? FX_FORMAT_JSON : FX_FORMAT_JSONL;
+    l->indent = -1;
+    const char *b = r->buf + start, *e = r->buf + end;
+    const char *nl = memchr(b, '\n', (size_t)(e - b));
     if (!r->json) {
-        const char *e = memchr(r->buf + end, '\n', r->len - end);
-        r->layout.crlf = e && e > r->buf && e[-1] == '\r';
+        const char *le = memchr(e, '\n', (size_t)(r->buf + r->len - e));
+        l->crlf = le && le > r->buf && le[-1] == '\r';
+    } else if (nl) {
+        l->crlf = nl > b && nl[-1] == '\r';
+    }
+    char order[4] = "";
+    size_t no = 0;
+    const char *p = b + 1, *w1 = NULL, *comma = NULL, *colon = NULL;
+    size_t w1n = 0, comman = 0, colonn = 0;
+    for (int first = 1;; first = 0) {
+        const char *q = p;
+        while (q < e && (*q == ' ' || *q == '\t' || *q == '\r' || *q == '\n' || *q == ','))
+            q++;
+        if (q >= e || *q != '"')
+            break;
+        const char *nlr = memrchr(p, '\n', (size_t)(q - p));
+        if (first && nlr) {
+            w1 = nlr + 1;
+            w1n = (size_t)(q - w1);
+        } else if (!first && !comma) {
+            const char *ce = p;
+            while (ce < q && *ce != '\r' && *ce != '\n')
+                ce++;
+            comma = p;
+            comman = (size_t)(ce - p);
+        }
+        const char *ke = str_end(q, e);
+        if (!ke)
+            break;
+        size_t kn = (size_t)(ke - q);
+        char k = kn == 7 && memcmp(q, "\"model\"", 7) == 0 ? 'm'
+               : kn == 4 && memcmp(q, "\"pk\"", 4) == 0 ? 'p'
+               : kn == 8 && memcmp(q, "\"fields\"", 8) == 0 ? 'f' : 0;
+        if (k && no < 3 && !memchr(order, k, no))
+            order[no++] = k;
+        const char *v = ke;
+        while (v < e && (*v == ' ' || *v == '\t' || *v == '\r' || *v == '\n' || *v == ':'))
+            v++;
+        if (!colon) {
+            colon = ke;
+            colonn = (size_t)(v - ke);
+        }
+        if (v >= e)
+            break;
+        p = fx__skip_value(v, e);
+    }
+    if (no == 2 && order[0] != 'p' && order[1] != 'p') {  /* no pk: after model */
+        char *m = strchr(order, 'm');
+        if (m) {
+            memmove(m + 2, m + 1, strlen(m + 1) + 1);
+            m[1] = 'p';
+            no = 3;
+        }
+    }
+    if (no == 3 && strcmp(order, "mpf") != 0)
+        memcpy(l->order, order, 4);
+    if (colon)
+        note_sep(l->colon, colon, colonn, ": ");
+    if (comma)
+        note_sep(l->comma, comma, comman,
+                 r->json && !w1 ? ", " : ",");
+    if (!r->json || !w1 || !blank(w1, w1n))
         return;
+    /* Indented: the first key's line is the unit deeper than the closing
+    ** brace's, which is depth units deep. */
+    const char *cl = memrchr(b, '\n', (size_t)(e - 1 - b));
+    const char *c = cl ? cl + 1 : e - 1;
+    size_t cn = (size_t)(e - 1 - c);
+    if (blank(c, cn) && w1n >= cn && memcmp(w1, c, cn) == 0) {
+        const char *u = w1 + cn;
+        size_t un = w1n - cn, i;
+        for (i = 1; i < un && u[i] == u[0]; i++)
+            ;
+        if (i >= un && un <= 64) {
+            l->indent = (int)un;
+            l->tabs = un > 0 && u[0] == '\t';
+            if (un > 0 && cn % un == 0 && cn / un <= 16 &&
+                (cn == 0 || (c[0] == u[0] && c[cn - 1] == u[0] &&
+                             memchr(c, u[0] == ' ' ? '\t' : ' ', cn) == NULL)))
+                l->depth = (int)(cn / un);
+            return;
+        }
     }
-    if (nl) {
-        int n = 0;
-        const char *q = nl + 1;
-        while (q < r->buf + end && *q == ' ')
-            q++, n++;
-        r->layout.indent = n;
-        r->layout.crlf = nl > r->buf && nl[-1] == '\r';
+    size_t n = 0;                       /* else: the spaces of that line */
+    while (n < w1n && n < 64 && w1[n] == ' ')
+        n++;
+    l->indent = (int)n;
+}
+
+/* Does a record start in [p, e): a '{' whose first key is "model"?  (So
+** the skimmer's search went past a record's end.  A nested object whose
+** first key is "model" says so too: the nesting is followed then.) */
+static int record_start_in(const char *p, const char *e)
+{
+    while ((p = memchr(p, '{', (size_t)(e - p))) != NULL) {
+        p++;
+        while (p < e && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
+            p++;
+        if (e - p >= 7 && memcmp(p, "\"model\"", 7) == 0)
+            return 1;
     }
+    return 0;
+}
+
+/* Is l a layout dumpdata writes (for the skimmer's searches)? */
+static int dumpdata_layout(const fx_layout *l)
+{
+    return !l->tabs && !l->depth && !l->order[0] && !l->colon[0] && !l->comma[0];
 }
 
 /*
@@ -815,10 +978,19 @@ static int skim(fx_reader *r, size_t start, size_t *end)
     ** no JSON string holds a raw newline or an unescaped quote: with an
     ** indent, the record ends at the first '}' in column 0 (what it nests
     ** is indented); compact, the next record starts at '}, {"model"'; jsonl
-    ** ends at the line's end.  What follows the end is checked, and any
-    ** surprise falls back to following the nesting. */
-    if (r->layout_known) {
+    ** ends at the line's end.  What follows the end is checked, and so is
+    ** that no other record started before it (one written otherwise than
+    ** its neighbours would else be skipped with the one it hides);
+    ** any surprise falls back to following the nesting; no end within
+    ** SKIM_SEARCH bytes, and it does for the rest of the file (the first
+    ** record looked like dumpdata's, the others are not).  Other layouts
+    ** always follow the nesting. */
+    if (r->layout_known && !r->no_search &&
+        (r->layout.format == FX_FORMAT_JSONL || dumpdata_layout(&r->layout))) {
         const char *b = r->buf + start, *f = NULL;
+        int far = e - p > SKIM_SEARCH;   /* give up past it */
+        if (far)
+            e = p + SKIM_SEARCH;
         if (r->layout.format == FX_FORMAT_JSONL) {
             const char *nl = memchr(p, '\n', (size_t)(e - p));
             if (nl) {
@@ -826,29 +998,32 @@ static int skim(fx_reader *r, size_t start, size_t *end)
                 while (f > b && (f[-1] == '\r' || f[-1] == ' ' || f[-1] == '\t'))
                     f--;
                 f = f > b && f[-1] == '}' ? f - 1 : NULL;
-            } else if (!r->eof) {
+            } else if (!r->eof && !far) {
                 return -1;
             }
         } else if (r->layout.indent > 0) {
             const char *m = p;          /* a '}' right after a newline */
             while ((m = memchr(m, '}', (size_t)(e - m))) && m[-1] != '\n')
                 m++;
-            if (m && m + 1 < e && (m[1] == ',' || m[1] == '\n' || m[1] == '\r'))
+            if (m && m + 1 < e && (m[1] == ',' || m[1] == '\n' || m[1] == '\r') &&
+                !record_start_in(p, m))
                 f = m;
-            else if (!m && !r->eof)
+            else if (!m && !r->eof && !far)
                 return -1;
         } else {
             const char *m = memmem(p, (size_t)(e - p), "}, {\"model\"", 11);
-            if (m)
+            if (m && !record_start_in(p, m))
                 f = m;
-            else if (!r->eof)
+            else if (!m && !r->eof && !far)
                 return -1;
         }
         if (f) {
             *end = (size_t)(f + 1 - r->buf);
             return 1;
         }
+        r->no_search = far;
     }
+    e = r->buf + r->len;
     /* Else find the matching '}', jumping from one byte that matters
     ** to the next (table lookups: much faster than comparing each byte). */
     static const unsigned char structural[256] = {
@@ -895,6 +1070,35 @@ static int skim(fx_reader *r, size_t start, size_t *end)
 
 #define SKIPPED 2
 
+/* Keep s[0..n) in b, and say so in *have.  0 or FX_ENOMEM. */
+static int keep_bytes(fx_buf *b, int *have, const char *s, size_t n)
+{
+    fx_buf_reset(b);
+    if (fx_buf_add(b, s, n))
+        return FX_ENOMEM;
+    *have = 1;
+    return 0;
+}
+
+/* A record met at buffer index start that ends at end: its lead is the
+** gap before it (the frame keeps the first record's, and the first one
+** known between two records), and the gap starts again after it.  Sets
+** *lead to the lead's index (NOGAP: not known). */
+static int met_record(fx_reader *r, size_t start, size_t end, size_t *lead, fx_error *err)
+{
+    if (r->gap != NOGAP && start - r->gap > GAP_MAX)
+        r->gap = NOGAP;
+    *lead = r->gap;
+    int rc = 0;
+    if (r->gap != NOGAP && r->since == 0)
+        rc = keep_bytes(&r->first, &r->have_first, r->buf + r->gap, start - r->gap);
+    else if (r->gap != NOGAP && !r->have_sep)
+        rc = keep_bytes(&r->sep, &r->have_sep, r->buf + r->gap, start - r->gap);
+    r->since++;
+    r->gap = end;
+    return rc ? fx_error_set(err, FX_ENOMEM, r->name, 0, 0, 0, "out of memory") : 0;
+}
+
 /* Parse the record at r->pos.  1 with r->rec set, SKIPPED when skimmed
 ** past, or a negative code. */
 static int read_record(fx_reader *r, fx_error *err)
@@ -911,9 +1115,10 @@ static int read_record(fx_reader *r, fx_error *err)
                 continue;
             }
             if (k == 1) {
+                size_t lead;
                 r->pos = end;
                 r->ordinal++;
-                return SKIPPED;
+                return met_record(r, start, end, &lead, err) < 0 ? FX_ENOMEM : SKIPPED;
             }
         }
         pctx c = {r, r->buf, r->buf + r->len, 0, NULL, "", 0};
@@ -958,16 +1163,23 @@ static int read_record(fx_reader *r, fx_error *err)
                             excerpt(r, at, ex, sizeof ex));
             r->pos = at;
             r->st = ST_RESYNC;
+            r->gap = NOGAP;
             return rc;
         }
-        size_t end = (size_t)(e - r->buf);
+        size_t end = (size_t)(e - r->buf), lead;
         r->pos = end;
         track(r, r->base + start);
+        if (met_record(r, start, end, &lead, err) < 0)
+            return FX_ENOMEM;
         /* Fill in the record. */
         fx_record *rec = &r->rec;
         memset(rec, 0, sizeof *rec);
         rec->text = r->buf + start;
         rec->len = end - start;
+        if (lead != NOGAP) {
+            rec->lead = r->buf + lead;
+            rec->lead_len = start - lead;
+        }
         rec->file = r->name;
         rec->offset = r->base + start;
         rec->line = r->t_line;
@@ -1076,6 +1288,7 @@ int fx_reader_open(fx_reader **out, const char *path, const fx_reader_opts *opts
     }
     r->cap = BUF_INIT;
     r->t_line = r->t_col = 1;
+    r->gap = 0;
     if (opts) {
         r->diag = opts->diag;
         r->ctx = opts->diag_ctx;
@@ -1123,6 +1336,15 @@ static int lookahead(fx_reader *r, size_t n, fx_error *err)
     return 0;
 }
 
+/* At the end: what follows the last record is the frame's tail. */
+static int keep_tail(fx_reader *r, fx_error *err)
+{
+    if (r->gap != NOGAP && r->gap <= r->len && r->len - r->gap <= GAP_MAX &&
+        keep_bytes(&r->tail, &r->have_tail, r->buf + r->gap, r->len - r->gap))
+        return fx_error_set(err, FX_ENOMEM, r->name, 0, 0, 0, "out of memory");
+    return 0;
+}
+
 static int fatal(fx_reader *r, int rc, fx_error *err)
 {
     r->fatal = rc;
@@ -1139,6 +1361,7 @@ static int syntax(fx_reader *r, fx_error *err, const char *what)
     int rc = err_at(r, err, FX_ESYNTAX, at, "%s, near '%s'", what,
                     excerpt(r, at, ex, sizeof ex));
     r->st = ST_RESYNC;
+    r->gap = NOGAP;
     return rc;
 }
 
@@ -1261,6 +1484,8 @@ static int next_record(fx_reader *r, const fx_record **out, fx_error *err)
                 track(r, r->base + r->pos);
                 r->t_col = 1;
                 r->bom = 1;
+                if (r->gap != NOGAP)
+                    r->gap = r->pos;
                 continue;
             }
             if (ch == -1)
@@ -1279,11 +1504,19 @@ static int next_record(fx_reader *r, const fx_record **out, fx_error *err)
                 r->json = 1;
                 r->pos++;
                 r->st = ST_ARRAY_FIRST;
+                if (r->gap != NOGAP) {
+                    if (keep_bytes(&r->head, &r->have_head, r->buf + r->gap, r->pos - r->gap))
+                        return fatal(r, fx_error_set(err, FX_ENOMEM, r->name, 0, 0, 0,
+                                                     "out of memory"), err);
+                    r->gap = r->pos;
+                }
                 continue;
             }
             if (ch == '{') {
                 r->json = 0;
                 r->st = ST_JSONL;
+                r->have_head = 1;
+                fx_buf_reset(&r->head);
                 continue;
             }
             if (ch == '<')
@@ -1315,7 +1548,7 @@ static int next_record(fx_reader *r, const fx_record **out, fx_error *err)
                                   "not closed with ']' (the file is truncated?)");
                 }
                 r->st = ST_DONE;
-                return 0;
+                return r->json ? 0 : keep_tail(r, err);
             }
             if (r->st == ST_LENIENT && r->after_marker && ch != '{' && ch != ',' &&
                 ch != ']' && ch != -1) {
@@ -1387,7 +1620,7 @@ static int next_record(fx_reader *r, const fx_record **out, fx_error *err)
         case ST_TRAILER:
             if (ch == -1) {
                 r->st = ST_DONE;
-                return 0;
+                return keep_tail(r, err);
             }
             {
                 int rc = syntax(r, err, "unexpected text after the closing ']'");
@@ -1417,10 +1650,37 @@ int fx_reader_seek(fx_reader *r, uint64_t offset, unsigned long line,
     r->t_off = offset;
     r->t_line = line;
     r->t_col = col;
-    if (offset == 0)
+    if (offset == 0) {              /* from the start: the frame again */
         r->st = ST_START;
-    else
+        r->gap = 0;
+        r->since = 0;
+        r->bom = 0;
+        r->no_search = 0;
+        r->have_head = r->have_first = r->have_sep = r->have_tail = 0;
+    } else {
         r->st = r->json ? ST_LENIENT : ST_JSONL;
+        r->gap = NOGAP;
+        r->since = 2;
+    }
+    return 0;
+}
+
+int fx_reader_seek_lead(fx_reader *r, uint64_t offset, size_t lead_len,
+                        unsigned long line, unsigned long col, fx_error *err)
+{
+    if (offset == 0)
+        return fx_reader_seek(r, offset, line, col, err);
+    if (lead_len > offset)
+        return fx_error_set(err, FX_EUSAGE, r->name, line, col, offset,
+                            "a lead of %zu bytes before offset %llu", lead_len,
+                            (unsigned long long)offset);
+    int rc = fx_reader_seek(r, offset, line, col, err);
+    if (rc < 0 || (rc = fx__input_seek(r->in, offset - lead_len, err)) < 0)
+        return rc;
+    /* The text starts at the lead; positions are known from the record on
+    ** (nothing is reported inside a lead that read well before). */
+    r->base = offset - lead_len;
+    r->gap = 0;
     return 0;
 }
 
@@ -1433,6 +1693,21 @@ fx_layout fx_reader_layout(const fx_reader *r)
         l.crlf = 0;
     }
     return l;
+}
+
+static void frame_part(const fx_buf *b, int have, const char **p, size_t *n)
+{
+    *p = have ? (b->data ? b->data : "") : NULL;
+    *n = have ? b->len : 0;
+}
+
+void fx_reader_frame(const fx_reader *r, fx_frame *out)
+{
+    out->bom = r->bom;
+    frame_part(&r->head, r->have_head, &out->head, &out->head_len);
+    frame_part(&r->first, r->have_first, &out->first, &out->first_len);
+    frame_part(&r->sep, r->have_sep, &out->sep, &out->sep_len);
+    frame_part(&r->tail, r->have_tail, &out->tail, &out->tail_len);
 }
 
 uint64_t fx_reader_offset(const fx_reader *r)
@@ -1454,6 +1729,10 @@ void fx_reader_free(fx_reader *r)
     free(r->fields);
     free(r->noff);
     fx_buf_free(&r->names);
+    fx_buf_free(&r->head);
+    fx_buf_free(&r->first);
+    fx_buf_free(&r->sep);
+    fx_buf_free(&r->tail);
     free(r->name);
     free(r);
 }

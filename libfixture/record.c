@@ -12,6 +12,7 @@
 /* What a copied record owns.  Values point into text or into vals. */
 struct owned {
     char *text;          /* copy of the original text */
+    char *lead;          /* copy of the lead */
     fx_buf names;        /* model, label, pk_key and field names */
     char **vals;         /* JSON texts given to fx_record_set() */
     size_t nvals, cvals;
@@ -111,6 +112,13 @@ int fx_record_copy(fx_record **out, const fx_record *rec)
     memcpy(o->text, rec->text, rec->len);
     o->text[rec->len] = '\0';
     c->text = o->text;
+    if (rec->lead) {
+        if (!(o->lead = malloc(rec->lead_len + 1)))
+            goto nomem;
+        memcpy(o->lead, rec->lead, rec->lead_len);
+        o->lead[rec->lead_len] = '\0';
+        c->lead = o->lead;
+    }
     /* Values copied by fx_record_set() live outside text: copy them too. */
     size_t nfields = rec->nfields;
     c->fields = calloc(nfields ? nfields : 1, sizeof *c->fields);
@@ -283,6 +291,7 @@ void fx_record_free(fx_record *rec)
     struct owned *o = rec->priv;
     if (o) {
         free(o->text);
+        free(o->lead);
         fx_buf_free(&o->names);
         for (size_t i = 0; i < o->nvals; i++)
             free(o->vals[i]);
@@ -297,7 +306,7 @@ void fx_record_free(fx_record *rec)
 
 int fx_layout_parse(fx_layout *out, const char *s)
 {
-    fx_layout l = {FX_FORMAT_JSON, 2, 0};
+    fx_layout l = {.format = FX_FORMAT_JSON, .indent = 2};
     if (strcmp(s, "json") == 0) {
     } else if (strcmp(s, "compact") == 0) {
         l.indent = -1;
@@ -319,11 +328,35 @@ int fx_layout_parse(fx_layout *out, const char *s)
 
 const char *fx_layout_name(fx_layout l, char *buf, size_t n)
 {
+    char more[128] = "";
+    size_t k = 0;
+#define MORE(...) (k += (size_t)snprintf(more + k, sizeof more - k, "%s", k ? ", " : ""), \
+                   k += (size_t)snprintf(more + k, sizeof more - k, __VA_ARGS__))
+    if (l.crlf)
+        MORE("CRLF");
+    if (l.format == FX_FORMAT_JSON && l.indent >= 0 && l.tabs)
+        MORE("tabs");
+    if (l.format == FX_FORMAT_JSON && l.indent >= 0 && l.depth)
+        MORE("depth %d", l.depth);
+    if (l.order[0] && strcmp(l.order, "mpf") != 0) {
+        static const char *const key[] = {"model", "pk", "fields"};
+        MORE("keys");
+        for (const char *o = l.order; *o && k < sizeof more; o++)
+            k += (size_t)snprintf(more + k, sizeof more - k, " %s",
+                                  key[*o == 'm' ? 0 : *o == 'p' ? 1 : 2]);
+    }
+    if (l.comma[0] || l.colon[0])
+        MORE("separators '%s' '%s'", l.comma[0] ? l.comma
+             : l.format == FX_FORMAT_JSON && l.indent < 0 ? ", " : ",",
+             l.colon[0] ? l.colon : ": ");
+#undef MORE
+    char shape[32];
     if (l.format == FX_FORMAT_JSONL)
-        snprintf(buf, n, "jsonl%s", l.crlf ? " (CRLF)" : "");
+        snprintf(shape, sizeof shape, "jsonl");
     else if (l.indent < 0)
-        snprintf(buf, n, "compact");
+        snprintf(shape, sizeof shape, "compact");
     else
-        snprintf(buf, n, "indent=%d%s", l.indent, l.crlf ? " (CRLF)" : "");
+        snprintf(shape, sizeof shape, "indent=%d", l.indent);
+    snprintf(buf, n, k ? "%s (%s)" : "%s", shape, more);
     return buf;
 }

@@ -1400,9 +1400,231 @@ static void test_want_other_order(void **state)
     ct_unlink(path);
 }
 
+/* ------------------------------------------------------------ leads and frames */
+
+/* Read text to the end (seekable), keeping each record's lead as a string
+** ("(null)" when not known); the frame into *f (its strings copied to
+** parts[], which the caller frees).  Returns the number of records. */
+static size_t leads_of(const char *text, size_t n, char **leads, size_t max,
+                       fx_frame *f, char *parts[4])
+{
+    char *path = ct_write_n(text, n);
+    fx_reader_opts ro = {.seekable = 1};
+    fx_reader *r;
+    fx_error err;
+    const fx_record *rec;
+    size_t k = 0;
+    int rc;
+    assert_int_equal(fx_reader_open(&r, path, &ro, &err), 0);
+    while ((rc = fx_reader_next(r, &rec, &err)) != 0) {
+        if (rc < 0)
+            continue;
+        assert_true(k < max);
+        leads[k++] = rec->lead ? strndup(rec->lead, rec->lead_len) : strdup("(null)");
+    }
+    fx_reader_frame(r, f);
+    const char *const p[4] = {f->head, f->first, f->sep, f->tail};
+    const size_t pn[4] = {f->head_len, f->first_len, f->sep_len, f->tail_len};
+    for (int i = 0; i < 4; i++)
+        parts[i] = p[i] ? strndup(p[i], pn[i]) : strdup("(null)");
+    fx_reader_free(r);
+    ct_unlink(path);
+    return k;
+}
+
+static void free_strs(char **s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(s[i]);
+}
+
+static void test_leads_and_frames(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *text;
+        size_t nrec;
+        const char *leads[3];
+        int bom;
+        const char *head, *first, *sep, *tail;
+    } c[] = {
+        {"\xEF\xBB\xBF [\n{\"model\": \"a.b\", \"fields\": {}},\n  {\"model\": \"a.b\", "
+         "\"fields\": {}} ,\r\n{\"model\": \"a.b\", \"fields\": {}}\n]\n\n",
+         3, {"\n", ",\n  ", " ,\r\n"}, 1, " [", "\n", ",\n  ", "\n]\n\n"},
+        {"[{\"model\": \"a.b\", \"fields\": {}}, {\"model\": \"a.b\", \"fields\": {}}]",
+         2, {"", ", "}, 0, "[", "", ", ", "]"},
+        {"\n{\"model\": \"a.b\", \"fields\": {}}\r\n\n{\"model\": \"a.b\", \"fields\": {}}",
+         2, {"\n", "\r\n\n"}, 0, "", "\n", "\r\n\n", ""},
+        {"\xEF\xBB\xBF{\"model\": \"a.b\", \"fields\": {}}\n", 1, {""}, 1, "", "", "(null)",
+         "\n"},
+        {"\n[ ]", 0, {NULL}, 0, "\n[", "(null)", "(null)", " ]"},
+        {"[\n]\n", 0, {NULL}, 0, "[", "(null)", "(null)", "\n]\n"},
+        /* After an error the next lead is not known; a gap comes again after
+        ** the next record. */
+        {"[{\"model\": \"a.b\", \"fields\": {}}, {\"model\": 1 2}, {\"model\": \"a.b\", "
+         "\"fields\": {}}, {\"model\": \"a.b\", \"fields\": {}}]",
+         3, {"", "(null)", ", "}, 0, "[", "", ", ", "]"},
+        /* Before the end, no tail: a file cut short has none. */
+        {"[{\"model\": \"a.b\", \"fields\": {}},", 1, {""}, 0, "[", "", "(null)", "(null)"},
+    };
+    for (size_t i = 0; i < sizeof c / sizeof *c; i++) {
+        char *leads[4], *parts[4];
+        fx_frame f;
+        size_t n = leads_of(c[i].text, strlen(c[i].text), leads, 4, &f, parts);
+        assert_int_equal(n, c[i].nrec);
+        for (size_t k = 0; k < n; k++)
+            assert_string_equal(leads[k], c[i].leads[k]);
+        assert_int_equal(f.bom, c[i].bom);
+        assert_string_equal(parts[0], c[i].head);
+        assert_string_equal(parts[1], c[i].first);
+        assert_string_equal(parts[2], c[i].sep);
+        assert_string_equal(parts[3], c[i].tail);
+        free_strs(leads, n);
+        free_strs(parts, 4);
+    }
+}
+
+/* White space between records past a megabyte is not kept: that lead is
+** not known, the others are, and memory stays bounded. */
+static void test_lead_too_long(void **state)
+{
+    (void)state;
+    size_t big = 1536 * 1024;
+    const char *a = "[{\"model\": \"a.b\", \"fields\": {}},", *b = "{\"model\": \"a.b\", "
+                    "\"fields\": {}}, {\"model\": \"a.b\", \"fields\": {}}]";
+    char *text = malloc(strlen(a) + big + strlen(b) + 1);
+    assert_non_null(text);
+    strcpy(text, a);
+    memset(text + strlen(a), ' ', big);
+    strcpy(text + strlen(a) + big, b);
+    char *leads[3], *parts[4];
+    fx_frame f;
+    assert_int_equal(leads_of(text, strlen(text), leads, 3, &f, parts), 3);
+    assert_string_equal(leads[0], "");
+    assert_string_equal(leads[1], "(null)");
+    assert_string_equal(leads[2], ", ");
+    assert_string_equal(parts[2], ", ");         /* the first lead known */
+    assert_string_equal(parts[3], "]");
+    free_strs(leads, 3);
+    free_strs(parts, 4);
+    free(text);
+}
+
+/* After fx_reader_seek() a record's lead is not known; fx_reader_seek_lead()
+** gives it back; a seek to 0 reads the frame again. */
+static void test_seek_lead(void **state)
+{
+    (void)state;
+    const char *text = "[\n  {\"model\": \"a.b\", \"pk\": 1, \"fields\": {}},\n  "
+                       "{\"model\": \"a.b\", \"pk\": 2, \"fields\": {}},\n\n  "
+                       "{\"model\": \"a.b\", \"pk\": 3, \"fields\": {}}\n]";
+    char *path = ct_write_n(text, strlen(text));
+    fx_reader_opts ro = {.seekable = 1};
+    fx_reader *r;
+    fx_error err;
+    fx_frame f;
+    const fx_record *rec;
+    uint64_t off[3];
+    unsigned long line[3], col[3];
+    size_t lead[3];
+    assert_int_equal(fx_reader_open(&r, path, &ro, &err), 0);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(fx_reader_next(r, &rec, &err), 1);
+        off[i] = rec->offset, line[i] = rec->line, col[i] = rec->col;
+        lead[i] = rec->lead_len;
+    }
+    assert_int_equal(fx_reader_next(r, &rec, &err), 0);
+    assert_int_equal(lead[2], 5);
+    assert_int_equal(fx_reader_seek(r, off[2], line[2], col[2], &err), 0);
+    assert_int_equal(fx_reader_next(r, &rec, &err), 1);
+    assert_string_equal(rec->pk_key, "3");
+    assert_null(rec->lead);
+    for (int i = 2; i >= 1; i--) {
+        assert_int_equal(fx_reader_seek_lead(r, off[i], lead[i], line[i], col[i], &err), 0);
+        assert_int_equal(fx_reader_next(r, &rec, &err), 1);
+        assert_int_equal(rec->offset, off[i]);
+        assert_int_equal(rec->line, line[i]);
+        assert_int_equal(rec->col, col[i]);
+        assert_int_equal(rec->lead_len, lead[i]);
+        assert_memory_equal(rec->lead, i == 2 ? ",\n\n  " : ",\n  ", lead[i]);
+    }
+    assert_int_equal(fx_reader_next(r, &rec, &err), 1);   /* reads on after it */
+    assert_string_equal(rec->pk_key, "3");
+    assert_int_equal(rec->lead_len, 5);
+    assert_int_equal(fx_reader_seek_lead(r, 4, 9, 1, 1, &err), FX_EUSAGE);
+    assert_int_equal(fx_reader_seek(r, 0, 1, 1, &err), 0);
+    fx_reader_frame(r, &f);
+    assert_null(f.head);
+    assert_int_equal(fx_reader_next(r, &rec, &err), 1);
+    assert_memory_equal(rec->lead, "\n  ", 3);
+    fx_reader_frame(r, &f);
+    assert_memory_equal(f.head, "[", f.head_len);
+    assert_int_equal(f.first_len, 3);
+    assert_null(f.tail);
+    fx_reader_free(r);
+    ct_unlink(path);
+}
+
+/* The layout is what the first record holds. */
+static void test_layout_detected(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *text;
+        fx_format format;
+        int indent, crlf, tabs, depth;
+        const char *order, *colon, *comma, *name;
+    } c[] = {
+        {"[\n  {\n    \"model\": \"a.b\",\n    \"pk\": 1,\n    \"fields\": {}\n  }\n]",
+         FX_FORMAT_JSON, 2, 0, 0, 1, "", "", "", "indent=2 (depth 1)"},
+        {"[\n\t{\r\n\t\t\"model\": \"a.b\",\r\n\t\t\"fields\": {}\r\n\t}\r\n]",
+         FX_FORMAT_JSON, 1, 1, 1, 1, "", "", "", "indent=1 (CRLF, tabs, depth 1)"},
+        {"[\n{\n\t\"pk\": 1,\n\t\"model\": \"a.b\",\n\t\"fields\": {}\n}\n]",
+         FX_FORMAT_JSON, 1, 0, 1, 0, "pmf", "", "", "indent=1 (tabs, keys pk model fields)"},
+        {"[{\"pk\":1,\"model\":\"a.b\",\"fields\":{}}]", FX_FORMAT_JSON, -1, 0, 0, 0,
+         "pmf", ":", ",", "compact (keys pk model fields, separators ',' ':')"},
+        {"[{\"fields\": {}, \"model\": \"a.b\"}]", FX_FORMAT_JSON, -1, 0, 0, 0, "fmp", "",
+         "", "compact (keys fields model pk)"},
+        {"[\n{\n   \"model\" : \"a.b\", \n   \"fields\": {}\n}\n]", FX_FORMAT_JSON, 3, 0, 0,
+         0, "", " : ", ", ", "indent=3 (separators ', ' ' : ')"},
+        {"{\"model\": \"a.b\", \"pk\": 1, \"fields\": {}}\n", FX_FORMAT_JSONL, -1, 0, 0, 0,
+         "", "", ", ", "jsonl (separators ', ' ': ')"},
+        {"{\"model\": \"a.b\",\"pk\": 1,\"fields\": {}}\r\n", FX_FORMAT_JSONL, -1, 1, 0, 0,
+         "", "", "", "jsonl (CRLF)"},
+        /* dumpdata's own: nothing beyond format, indent, crlf */
+        {"[\n{\n    \"model\": \"a.b\",\n    \"pk\": 1,\n    \"fields\": {}\n}\n]\n",
+         FX_FORMAT_JSON, 4, 0, 0, 0, "", "", "", "indent=4"},
+        {"[{\"model\": \"a.b\", \"pk\": 1, \"fields\": {}}]", FX_FORMAT_JSON, -1, 0, 0, 0,
+         "", "", "", "compact"},
+        /* a closing brace not where the first key says: the spaces only */
+        {"[\n{\n  \"model\": \"a.b\",\n  \"fields\": {}}\n]", FX_FORMAT_JSON, 2, 0, 0, 0,
+         "", "", "", "indent=2"},
+    };
+    for (size_t i = 0; i < sizeof c / sizeof *c; i++) {
+        ct_run t;
+        ct_read(&t, c[i].text);
+        assert_int_equal(t.nerr, 0);
+        fx_layout l = t.layout;
+        char name[128];
+        if (l.format != c[i].format || l.indent != c[i].indent || l.crlf != c[i].crlf ||
+            l.tabs != c[i].tabs || l.depth != c[i].depth || strcmp(l.order, c[i].order) ||
+            strcmp(l.colon, c[i].colon) || strcmp(l.comma, c[i].comma) ||
+            strcmp(fx_layout_name(l, name, sizeof name), c[i].name))
+            fail_msg("case %zu: got %s, want %s", i, fx_layout_name(l, name, sizeof name),
+                     c[i].name);
+        /* every record carries it */
+        assert_int_equal(t.ev[0].rec->layout.depth, c[i].depth);
+        ct_run_free(&t);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_leads_and_frames),
+        cmocka_unit_test(test_lead_too_long),
+        cmocka_unit_test(test_seek_lead),
+        cmocka_unit_test(test_layout_detected),
         cmocka_unit_test(test_layout_indent2),
         cmocka_unit_test(test_layout_indent4),
         cmocka_unit_test(test_layout_compact),

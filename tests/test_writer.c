@@ -125,7 +125,7 @@ static void test_corpus_natural_to_indent2(void **state)
 {
     (void)state;
     /* Natural-primary records (no pk) at indent 2: re-read, same records. */
-    fx_layout l = {FX_FORMAT_JSON, 2, 0};
+    fx_layout l = {.format = FX_FORMAT_JSON, .indent = 2, };
     const char *out = ct_path("nat2.json");
     rewrite(ct_corpus("base.natural.json"), out, &l, 0, NULL);
     ct_run a, b;
@@ -140,7 +140,7 @@ static void test_corpus_natural_to_indent2(void **state)
         assert_true(fx_record_hash(x) == fx_record_hash(y));
     }
     /* ... and written back at indent 4, the original bytes. */
-    fx_layout l4 = {FX_FORMAT_JSON, 4, 0};
+    fx_layout l4 = {.format = FX_FORMAT_JSON, .indent = 4, };
     const char *back = ct_path("nat4.json");
     rewrite(out, back, &l4, 0, NULL);
     assert_same_file(back, ct_corpus("base.natural.json"));
@@ -291,10 +291,10 @@ static void test_layouts_exact(void **state)
         fx_layout l;
         const char *want;
     } c[] = {
-        {{FX_FORMAT_JSON, -1, 0}, WANT_COMPACT},
-        {{FX_FORMAT_JSON, 2, 0}, WANT_INDENT2},
-        {{FX_FORMAT_JSONL, -1, 0}, WANT_JSONL},
-        {{FX_FORMAT_JSON, 0, 0}, WANT_INDENT0},
+        {{.format = FX_FORMAT_JSON, .indent = -1, }, WANT_COMPACT},
+        {{.format = FX_FORMAT_JSON, .indent = 2, }, WANT_INDENT2},
+        {{.format = FX_FORMAT_JSONL, .indent = -1, }, WANT_JSONL},
+        {{.format = FX_FORMAT_JSON, .indent = 0, }, WANT_INDENT0},
     };
     for (int force = 0; force < 2; force++) {
         for (size_t i = 0; i < n; i++)
@@ -304,13 +304,13 @@ static void test_layouts_exact(void **state)
             assert_string_equal(s, c[i].want);
             free(s);
         }
-        fx_layout crlf = {FX_FORMAT_JSON, 2, 1};
+        fx_layout crlf = {.format = FX_FORMAT_JSON, .indent = 2, .crlf = 1};
         char *s = write_all(crlf, recs, n, NULL, NULL);
         char *want = crlf_of(WANT_INDENT2);
         assert_string_equal(s, want);
         free(s);
         free(want);
-        fx_layout jcrlf = {FX_FORMAT_JSONL, -1, 1};
+        fx_layout jcrlf = {.format = FX_FORMAT_JSONL, .indent = -1, .crlf = 1};
         s = write_all(jcrlf, recs, n, NULL, NULL);
         want = crlf_of(WANT_JSONL);
         assert_string_equal(s, want);
@@ -326,11 +326,11 @@ static void test_record_format(void **state)
     fx_record *recs[4];
     size_t n = load(SRC, recs, 4);
     fx_buf b = FX_BUF_INIT;
-    fx_layout l4 = {FX_FORMAT_JSON, 4, 0};
+    fx_layout l4 = {.format = FX_FORMAT_JSON, .indent = 4, };
     assert_int_equal(fx_record_format(&b, recs[1], l4), 0);
     assert_string_equal(b.data, "{\n    \"model\": \"A.C\",\n    \"fields\": {}\n}");
     fx_buf_reset(&b);
-    fx_layout compact = {FX_FORMAT_JSON, -1, 0};
+    fx_layout compact = {.format = FX_FORMAT_JSON, .indent = -1, };
     assert_int_equal(fx_record_format(&b, recs[1], compact), 0);
     assert_string_equal(b.data, "{\"model\": \"A.C\", \"fields\": {}}");
     /* Appends. */
@@ -338,9 +338,9 @@ static void test_record_format(void **state)
     assert_int_equal(b.len, 2 * strlen("{\"model\": \"A.C\", \"fields\": {}}"));
     fx_buf_reset(&b);
     /* Bad layouts are refused. */
-    fx_layout bad = {FX_FORMAT_JSON, 65, 0};
+    fx_layout bad = {.format = FX_FORMAT_JSON, .indent = 65, };
     assert_int_equal(fx_record_format(&b, recs[1], bad), FX_EUSAGE);
-    fx_layout bad2 = {(fx_format)7, 2, 0};
+    fx_layout bad2 = {.format = (fx_format)7, .indent = 2, };
     assert_int_equal(fx_record_format(&b, recs[1], bad2), FX_EUSAGE);
     fx_writer *w = (fx_writer *)1;
     assert_int_equal(fx_writer_new(&w, NULL, bad), FX_EUSAGE);
@@ -359,11 +359,18 @@ static void test_verbatim_copy(void **state)
     assert_int_equal(n, 1);
     assert_int_equal(recs[0]->layout.format, FX_FORMAT_JSON);
     assert_int_equal(recs[0]->layout.indent, -1);
-    fx_layout compact = {FX_FORMAT_JSON, -1, 0};
-    char *s = write_all(compact, recs, n, NULL, NULL);
+    assert_string_equal(recs[0]->layout.colon, ":");
+    assert_string_equal(recs[0]->layout.comma, ",");
+    char *s = write_all(recs[0]->layout, recs, n, NULL, NULL);
     assert_string_equal(s, "[{\"model\":\"a.b\",\"pk\":1,\"fields\":{\"x\":[1,2]}}]");
     free(s);
-    recs[0]->changed = 1;
+    recs[0]->changed = 1;            /* laid out anew in its own layout */
+    s = write_all(recs[0]->layout, recs, n, NULL, NULL);
+    assert_string_equal(s, "[{\"model\":\"a.b\",\"pk\":1,\"fields\":{\"x\":[1,2]}}]");
+    free(s);
+    /* Dumpdata's compact layout is another: laid out anew in it. */
+    recs[0]->changed = 0;
+    fx_layout compact = {.format = FX_FORMAT_JSON, .indent = -1, };
     s = write_all(compact, recs, n, NULL, NULL);
     assert_string_equal(s, "[{\"model\": \"a.b\", \"pk\": 1, \"fields\": {\"x\": [1, 2]}}]");
     free(s);
@@ -372,16 +379,16 @@ static void test_verbatim_copy(void **state)
     /* An indent-2 record is not copied into an indent-0 or indent-4 file. */
     n = load("[\n{\n  \"model\": \"a.b\",\n  \"pk\": 1,\n  \"fields\": {}\n}\n]\n", recs, 2);
     assert_int_equal(recs[0]->layout.indent, 2);
-    fx_layout i0 = {FX_FORMAT_JSON, 0, 0};
+    fx_layout i0 = {.format = FX_FORMAT_JSON, .indent = 0, };
     s = write_all(i0, recs, n, NULL, NULL);
     assert_string_equal(s, "[{\n\"model\": \"a.b\",\n\"pk\": 1,\n\"fields\": {}\n}]");
     free(s);
-    fx_layout i4 = {FX_FORMAT_JSON, 4, 0};
+    fx_layout i4 = {.format = FX_FORMAT_JSON, .indent = 4, };
     s = write_all(i4, recs, n, NULL, NULL);
     assert_string_equal(s, "[\n{\n    \"model\": \"a.b\",\n    \"pk\": 1,\n    \"fields\": {}\n}\n]\n");
     free(s);
     /* Nor a LF record into a CRLF file. */
-    fx_layout crlf = {FX_FORMAT_JSON, 2, 1};
+    fx_layout crlf = {.format = FX_FORMAT_JSON, .indent = 2, .crlf = 1};
     s = write_all(crlf, recs, n, NULL, NULL);
     assert_string_equal(s, "[\r\n{\r\n  \"model\": \"a.b\",\r\n  \"pk\": 1,\r\n  \"fields\": {}\r\n}\r\n]\r\n");
     free(s);
@@ -414,12 +421,12 @@ static void test_empty_outputs(void **state)
         fx_layout l;
         const char *want;
     } c[] = {
-        {{FX_FORMAT_JSON, -1, 0}, "[]"},
-        {{FX_FORMAT_JSON, 2, 0}, "[\n]\n"},
-        {{FX_FORMAT_JSON, 4, 0}, "[\n]\n"},
-        {{FX_FORMAT_JSON, 0, 0}, "[]"},
-        {{FX_FORMAT_JSON, 2, 1}, "[\r\n]\r\n"},
-        {{FX_FORMAT_JSONL, -1, 0}, ""},
+        {{.format = FX_FORMAT_JSON, .indent = -1, }, "[]"},
+        {{.format = FX_FORMAT_JSON, .indent = 2, }, "[\n]\n"},
+        {{.format = FX_FORMAT_JSON, .indent = 4, }, "[\n]\n"},
+        {{.format = FX_FORMAT_JSON, .indent = 0, }, "[]"},
+        {{.format = FX_FORMAT_JSON, .indent = 2, .crlf = 1}, "[\r\n]\r\n"},
+        {{.format = FX_FORMAT_JSONL, .indent = -1, }, ""},
     };
     for (size_t i = 0; i < sizeof c / sizeof *c; i++) {
         char *s = write_all(c[i].l, NULL, 0, NULL, NULL);
@@ -470,12 +477,12 @@ static void test_set_and_drop(void **state)
     assert_string_equal(r->pk_key, "k1");
     assert_int_equal(r->pk.type, FX_STRING);
 
-    fx_layout compact = {FX_FORMAT_JSON, -1, 0};
+    fx_layout compact = {.format = FX_FORMAT_JSON, .indent = -1, };
     char *s = write_all(compact, recs, 1, NULL, NULL);
     assert_string_equal(s, "[{\"model\": \"a.b\", \"pk\": \"k\\u0031\", \"fields\": {\"x\": 1, "
                            "\"a\": \"s\", \"x\": [3, 4], \"new\": \"caf\xc3\xa9\"}}]");
     free(s);
-    fx_layout ind = {FX_FORMAT_JSON, 2, 0};
+    fx_layout ind = {.format = FX_FORMAT_JSON, .indent = 2, };
     s = write_all(ind, recs, 1, NULL, NULL);
     assert_string_equal(s, "[\n{\n  \"model\": \"a.b\",\n  \"pk\": \"k\\u0031\",\n  \"fields\": {\n"
                            "    \"x\": 1,\n    \"a\": \"s\",\n    \"x\": [\n      3,\n      4\n"
@@ -485,7 +492,7 @@ static void test_set_and_drop(void **state)
     /* Dropping a duplicated name drops every one of them. */
     assert_int_equal(fx_record_drop(r, "x"), 1);
     assert_null(fx_record_field(r, "x"));
-    fx_layout jl = {FX_FORMAT_JSONL, -1, 0};
+    fx_layout jl = {.format = FX_FORMAT_JSONL, .indent = -1, };
     s = write_all(jl, recs, 1, NULL, NULL);
     assert_string_equal(s, "{\"model\": \"a.b\",\"pk\": \"k\\u0031\",\"fields\": {\"a\": \"s\","
                            "\"new\": \"caf\xc3\xa9\"}}\n");
@@ -568,14 +575,14 @@ static void test_write_text(void **state)
         fx_layout l;
         const char *want;
     } c[] = {
-        {{FX_FORMAT_JSONL, -1, 0},
+        {{.format = FX_FORMAT_JSONL, .indent = -1, },
          "{\"model\": \"a.b\",\"pk\": 1,\"fields\": {}}\n"
          "<<<<<<< ours\n"
          "{\"model\": \"a.b\",\"pk\": 2,\"fields\": {}}\n"
          "=======\n"
          "{\"model\": \"a.b\",\"pk\": 3,\"fields\": {}}\n"
          ">>>>>>> theirs\n"},
-        {{FX_FORMAT_JSON, 2, 0},
+        {{.format = FX_FORMAT_JSON, .indent = 2, },
          "[\n"
          "{\n  \"model\": \"a.b\",\n  \"pk\": 1,\n  \"fields\": {}\n},\n"
          "<<<<<<< ours\n"
@@ -584,7 +591,7 @@ static void test_write_text(void **state)
          "{\n  \"model\": \"a.b\",\n  \"pk\": 3,\n  \"fields\": {}\n},\n"
          ">>>>>>> theirs\n"
          "]\n"},
-        {{FX_FORMAT_JSON, -1, 0},
+        {{.format = FX_FORMAT_JSON, .indent = -1, },
          "[{\"model\": \"a.b\", \"pk\": 1, \"fields\": {}},\n"
          "<<<<<<< ours\n"
          "{\"model\": \"a.b\", \"pk\": 2, \"fields\": {}},\n"
@@ -610,16 +617,204 @@ static void test_write_text(void **state)
     }
     /* Text first, before any record. */
     const char *first[2] = {"<<<<<<< ours\n", NULL};
-    fx_layout ind = {FX_FORMAT_JSON, 2, 0};
+    fx_layout ind = {.format = FX_FORMAT_JSON, .indent = 2, };
     char *s = write_all(ind, recs, 1, first, NULL);
     assert_string_equal(s, "[\n<<<<<<< ours\n{\n  \"model\": \"a.b\",\n  \"pk\": 1,\n"
                            "  \"fields\": {}\n}\n]\n");
     free(s);
-    fx_layout compact = {FX_FORMAT_JSON, -1, 0};
+    fx_layout compact = {.format = FX_FORMAT_JSON, .indent = -1, };
     s = write_all(compact, recs, 2, first, NULL);
     assert_string_equal(s, "[\n<<<<<<< ours\n{\"model\": \"a.b\", \"pk\": 1, \"fields\": {}}, "
                            "{\"model\": \"a.b\", \"pk\": 2, \"fields\": {}}]");
     free(s);
+    free_all(recs, n);
+}
+
+/* ------------------------------------------------------------ frames */
+
+/* Read text, write the records whose pk keep() accepts with the text's
+** frame (the frame given at the first record and again at the end, as
+** fxfilter does; bom kept), texts[i] before the i-th record written when
+** given; the output, malloc'd. */
+static char *framed(const char *text, const char *keep, const char *const *texts)
+{
+    char *in = ct_write(text);
+    const char *out = ct_path("framed.out");
+    fx_reader *r;
+    fx_output *o;
+    fx_writer *w = NULL;
+    fx_error e;
+    fx_frame f;
+    const fx_record *rec;
+    size_t k = 0;
+    int rc;
+    assert_int_equal(fx_reader_open(&r, in, NULL, &e), 0);
+    assert_int_equal(fx_output_open(&o, out, &e), 0);
+    while ((rc = fx_reader_next(r, &rec, &e)) == 1) {
+        if (!w) {
+            assert_int_equal(fx_writer_new(&w, o, fx_reader_layout(r)), 0);
+            fx_reader_frame(r, &f);
+            assert_int_equal(fx_writer_frame(w, &f), 0);
+        }
+        if (!strchr(keep, rec->pk_key[0]))
+            continue;
+        if (texts && texts[k])
+            assert_int_equal(fx_writer_write_text(w, texts[k], strlen(texts[k]), &e), 0);
+        k++;
+        assert_int_equal(fx_writer_write(w, rec, &e), 0);
+    }
+    assert_int_equal(rc, 0);
+    if (!w)
+        assert_int_equal(fx_writer_new(&w, o, fx_reader_layout(r)), 0);
+    fx_reader_frame(r, &f);
+    assert_int_equal(fx_writer_frame(w, &f), 0);
+    if (texts && texts[k])
+        assert_int_equal(fx_writer_write_text(w, texts[k], strlen(texts[k]), &e), 0);
+    assert_int_equal(fx_writer_finish(w, &e), 0);
+    assert_int_equal(fx_output_commit(o, &e), 0);
+    fx_output_free(o);
+    fx_writer_free(w);
+    fx_reader_free(r);
+    ct_unlink(in);
+    char *s = ct_slurp(out, NULL);
+    assert_non_null(s);
+    return s;
+}
+
+static void test_frames(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *text, *keep, *want;
+    } c[] = {
+        /* every record: the file itself */
+        {"\xEF\xBB\xBF [\n  {\"model\": \"a.b\", \"pk\": 1, \"fields\": {}},\n\n  {\"model\": "
+         "\"a.b\", \"pk\": 2, \"fields\": {}} ,\r\n{\"model\": \"a.b\", \"pk\": 3, \"fields\": "
+         "{}}\n] \n", "123",
+         "\xEF\xBB\xBF [\n  {\"model\": \"a.b\", \"pk\": 1, \"fields\": {}},\n\n  {\"model\": "
+         "\"a.b\", \"pk\": 2, \"fields\": {}} ,\r\n{\"model\": \"a.b\", \"pk\": 3, \"fields\": "
+         "{}}\n] \n"},
+        /* the first left out with the separator after it, the last with the
+        ** one before it, a middle one with the one before it */
+        {"[\n  {\"model\": \"a.b\", \"pk\": 1, \"fields\": {}},\n  {\"model\": \"a.b\", \"pk\": 2, "
+         "\"fields\": {}},\n\n  {\"model\": \"a.b\", \"pk\": 3, \"fields\": {}}\n]", "2",
+         "[\n  {\"model\": \"a.b\", \"pk\": 2, \"fields\": {}}\n]"},
+        {"[\n  {\"model\": \"a.b\", \"pk\": 1, \"fields\": {}},\n  {\"model\": \"a.b\", \"pk\": 2, "
+         "\"fields\": {}},\n\n  {\"model\": \"a.b\", \"pk\": 3, \"fields\": {}}\n]", "13",
+         "[\n  {\"model\": \"a.b\", \"pk\": 1, \"fields\": {}},\n\n  {\"model\": \"a.b\", \"pk\": 3, "
+         "\"fields\": {}}\n]"},
+        /* none: the frame alone */
+        {"[\n  {\"model\": \"a.b\", \"pk\": 1, \"fields\": {}}\n]", "", "[\n]"},
+        {"\n{\"model\": \"a.b\", \"pk\": 1, \"fields\": {}}\n", "", ""},
+        /* jsonl: line ends, blank lines, no final newline */
+        {"\n{\"model\": \"a.b\", \"pk\": 1, \"fields\": {}}\n\n{\"model\": \"a.b\", \"pk\": 2, "
+         "\"fields\": {}}\r\n{\"model\": \"a.b\", \"pk\": 3, \"fields\": {}}", "23",
+         "\n{\"model\": \"a.b\", \"pk\": 2, \"fields\": {}}\r\n{\"model\": \"a.b\", \"pk\": 3, "
+         "\"fields\": {}}"},
+        {"\n{\"model\": \"a.b\", \"pk\": 1, \"fields\": {}}\n\n{\"model\": \"a.b\", \"pk\": 2, "
+         "\"fields\": {}}\r\n{\"model\": \"a.b\", \"pk\": 3, \"fields\": {}}", "1",
+         "\n{\"model\": \"a.b\", \"pk\": 1, \"fields\": {}}"},
+    };
+    for (size_t i = 0; i < sizeof c / sizeof *c; i++) {
+        char *s = framed(c[i].text, c[i].keep, NULL);
+        if (strcmp(s, c[i].want))
+            fail_msg("case %zu: got '%s'", i, s);
+        free(s);
+    }
+}
+
+/* Text between records with a frame: on its own lines, commas right, the
+** next record indented as its lead says, no blank line. */
+static void test_frame_text(void **state)
+{
+    (void)state;
+    const char *text = "[\n  {\"model\": \"a.b\", \"pk\": 1, \"fields\": {}},\n  "
+                       "{\"model\": \"a.b\", \"pk\": 2, \"fields\": {}}\n]\n";
+    const char *const mid[] = {NULL, "<<<<<<< ours\n>>>>>>> theirs\n", NULL};
+    char *s = framed(text, "12", mid);
+    assert_string_equal(s, "[\n  {\"model\": \"a.b\", \"pk\": 1, \"fields\": {}},\n<<<<<<< ours\n"
+                           ">>>>>>> theirs\n  {\"model\": \"a.b\", \"pk\": 2, \"fields\": {}}\n]\n");
+    free(s);
+    const char *const ends[] = {"<<<<<<< ours\n", "=======\n", ">>>>>>> theirs"};
+    s = framed(text, "12", ends);
+    assert_string_equal(s, "[\n<<<<<<< ours\n  {\"model\": \"a.b\", \"pk\": 1, \"fields\": {}},\n"
+                           "=======\n  {\"model\": \"a.b\", \"pk\": 2, \"fields\": {}},\n"
+                           ">>>>>>> theirs\n]\n");      /* as without a frame: the comma */
+    free(s);
+    const char *jl = "{\"model\": \"a.b\", \"pk\": 1, \"fields\": {}}\n"
+                     "{\"model\": \"a.b\", \"pk\": 2, \"fields\": {}}\n";
+    s = framed(jl, "12", ends);
+    assert_string_equal(s, "<<<<<<< ours\n{\"model\": \"a.b\", \"pk\": 1, \"fields\": {}}\n"
+                           "=======\n{\"model\": \"a.b\", \"pk\": 2, \"fields\": {}}\n"
+                           ">>>>>>> theirs\n");
+    free(s);
+}
+
+/* A frame's parts not known are made up from the layout; records of
+** another layout are laid out in the frame's, with its separator. */
+static void test_frame_made_up(void **state)
+{
+    (void)state;
+    fx_record *recs[2];
+    size_t n = load("[{\"model\": \"a.b\", \"pk\": 1, \"fields\": {\"x\": [1]}}, "
+                    "{\"model\": \"a.b\", \"pk\": 2, \"fields\": {}}]", recs, 2);
+    assert_int_equal(n, 2);
+    fx_layout py = {.format = FX_FORMAT_JSON, .indent = 2, .depth = 1};
+    fx_frame nothing = {0, NULL, 0, NULL, 0, NULL, 0, NULL, 0};
+    const char *out = ct_path("made.out");
+    fx_output *o;
+    fx_writer *w;
+    fx_error e;
+    for (int pass = 0; pass < 2; pass++) {
+        fx_frame f = nothing;
+        if (pass) {
+            f.head = "[", f.head_len = 1;
+            f.first = "\n  ", f.first_len = 3;
+            f.sep = ",\n\n  ", f.sep_len = 5;
+            f.tail = "\n]", f.tail_len = 2;
+        }
+        assert_int_equal(fx_output_open(&o, out, &e), 0);
+        assert_int_equal(fx_writer_new(&w, o, py), 0);
+        assert_int_equal(fx_writer_frame(w, &f), 0);
+        assert_int_equal(fx_writer_write(w, recs[0], &e), 0);
+        assert_int_equal(fx_writer_write(w, recs[1], &e), 0);
+        assert_int_equal(fx_writer_finish(w, &e), 0);
+        assert_int_equal(fx_output_commit(o, &e), 0);
+        fx_output_free(o);
+        fx_writer_free(w);
+        char *s = ct_slurp(out, NULL);
+        assert_string_equal(s, pass ?
+            "[\n  {\n    \"model\": \"a.b\",\n    \"pk\": 1,\n    \"fields\": {\n      \"x\": [\n"
+            "        1\n      ]\n    }\n  },\n\n  {\n    \"model\": \"a.b\",\n    \"pk\": 2,\n"
+            "    \"fields\": {}\n  }\n]" :
+            "[\n  {\n    \"model\": \"a.b\",\n    \"pk\": 1,\n    \"fields\": {\n      \"x\": [\n"
+            "        1\n      ]\n    }\n  },\n  {\n    \"model\": \"a.b\",\n    \"pk\": 2,\n"
+            "    \"fields\": {}\n  }\n]\n");
+        free(s);
+    }
+    /* Without a frame, as with one made up: records indented as deep. */
+    char *s = write_all(py, recs, 2, NULL, NULL);
+    assert_string_equal(s,
+        "[\n  {\n    \"model\": \"a.b\",\n    \"pk\": 1,\n    \"fields\": {\n      \"x\": [\n"
+        "        1\n      ]\n    }\n  },\n  {\n    \"model\": \"a.b\",\n    \"pk\": 2,\n"
+        "    \"fields\": {}\n  }\n]\n");
+    free(s);
+    /* Another key order, tabs, other separators. */
+    fx_layout odd = {.format = FX_FORMAT_JSON, .indent = 1, .tabs = 1, .order = "pfm",
+                     .colon = ":"};
+    fx_buf b = FX_BUF_INIT;
+    assert_int_equal(fx_record_format(&b, recs[0], odd), 0);
+    assert_string_equal(b.data, "{\n\t\"pk\":1,\n\t\"fields\":{\n\t\t\"x\":[\n\t\t\t1\n\t\t]\n\t},\n"
+                                "\t\"model\":\"a.b\"\n}");
+    fx_buf_reset(&b);
+    fx_layout tight = {.format = FX_FORMAT_JSON, .indent = -1, .colon = ":", .comma = ","};
+    assert_int_equal(fx_record_format(&b, recs[0], tight), 0);
+    assert_string_equal(b.data, "{\"model\":\"a.b\",\"pk\":1,\"fields\":{\"x\":[1]}}");
+    fx_layout bad = {.format = FX_FORMAT_JSON, .indent = 2, .order = "mpx"};
+    assert_int_equal(fx_record_format(&b, recs[0], bad), FX_EUSAGE);
+    fx_layout deep = {.format = FX_FORMAT_JSON, .indent = 2, .depth = 17};
+    assert_int_equal(fx_record_format(&b, recs[0], deep), FX_EUSAGE);
+    fx_buf_free(&b);
     free_all(recs, n);
 }
 
@@ -642,7 +837,7 @@ static void test_layout_parse_name(void **state)
         {"indent=64", FX_FORMAT_JSON, 64, "indent=64"},
     };
     for (size_t i = 0; i < sizeof ok / sizeof *ok; i++) {
-        fx_layout l = {FX_FORMAT_JSONL, 99, 1};
+        fx_layout l = {.format = FX_FORMAT_JSONL, .indent = 99, .crlf = 1};
         assert_int_equal(fx_layout_parse(&l, ok[i].s), 0);
         assert_int_equal(l.format, ok[i].f);
         assert_int_equal(l.indent, ok[i].indent);
@@ -653,12 +848,12 @@ static void test_layout_parse_name(void **state)
     static const char *const bad[] = {"", "JSON", "indent=", "indent=-1", "indent=65",
                                       "indent=2x", "indent", "xml", "compact "};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
-        fx_layout l = {FX_FORMAT_JSONL, 99, 1};
+        fx_layout l = {.format = FX_FORMAT_JSONL, .indent = 99, .crlf = 1};
         if (fx_layout_parse(&l, bad[i]) != FX_EUSAGE)
             fail_msg("fx_layout_parse accepted '%s'", bad[i]);
         assert_int_equal(l.indent, 99);             /* untouched */
     }
-    fx_layout crlf = {FX_FORMAT_JSONL, -1, 1};
+    fx_layout crlf = {.format = FX_FORMAT_JSONL, .indent = -1, .crlf = 1};
     char b[32];
     assert_string_equal(fx_layout_name(crlf, b, sizeof b), "jsonl (CRLF)");
 }
@@ -678,6 +873,9 @@ int main(void)
         cmocka_unit_test(test_set_and_drop),
         cmocka_unit_test(test_set_errors),
         cmocka_unit_test(test_write_text),
+        cmocka_unit_test(test_frames),
+        cmocka_unit_test(test_frame_text),
+        cmocka_unit_test(test_frame_made_up),
         cmocka_unit_test(test_layout_parse_name),
     };
     return cmocka_run_group_tests_name("writer", tests, ct_setup, ct_teardown);

@@ -296,7 +296,7 @@ int main(int argc, char **argv)
         fx_reader *r;
         fx_reader_opts ro = {.diag = NULL};
         /* The delta keeps NEW's layout: peek at it. */
-        fx_layout l = {FX_FORMAT_JSON, 2, 0};
+        fx_layout l = {.format = FX_FORMAT_JSON, .indent = 2};
         const fx_record *rec;
         if (strcmp(argv[optind + 1], "-") && fx_reader_open(&r, argv[optind + 1], &ro, &err) == 0) {
             if (fx_reader_next(r, &rec, &err) > 0)

@@ -239,8 +239,8 @@ int main(int argc, char **argv)
     }
     if (indent != -2 || compact || format >= 0) {
         st.layout_set = 1;
-        st.layout = (fx_layout){format == 1 ? FX_FORMAT_JSONL : FX_FORMAT_JSON,
-                                indent == -2 ? -1 : indent, 0};
+        st.layout = (fx_layout){.format = format == 1 ? FX_FORMAT_JSONL : FX_FORMAT_JSON,
+                                .indent = indent == -2 ? -1 : indent};
     }
     if (schema_spec && fx_schema_load(&schema, schema_spec, &err) < 0) {
         status = tool_error(&err);

@@ -168,7 +168,7 @@ int main(int argc, char **argv)
             }
         }
         if (json) {
-            char lb[32];
+            char lb[128];
             json_object *f = json_object_new_object();
             json_object_object_add(f, "name", json_object_new_string(argv[i]));
             json_object_object_add(f, "records", json_object_new_int64((int64_t)n));

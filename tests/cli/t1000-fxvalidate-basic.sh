@@ -371,7 +371,7 @@ jq -c "[.valid, .records, .errors, .warnings, .complete, .diagnostics]" out >act
 echo "[true,3,0,0,true,[]]" >expect &&
 test_cmp expect actual &&
 jq -c ".files" out >actual &&
-echo "[{\"name\":\"two.json\",\"records\":2,\"layout\":\"indent=2\"},{\"name\":\"one.jsonl\",\"records\":1,\"layout\":\"jsonl\"}]" >expect &&
+echo "[{\"name\":\"two.json\",\"records\":2,\"layout\":\"indent=2\"},{\"name\":\"one.jsonl\",\"records\":1,\"layout\":\"jsonl (separators ', ' ': ')\"}]" >expect &&
 test_cmp expect actual
 EOT
 
@@ -395,7 +395,7 @@ bad.jsonl	2	43	88	warning	nan	a.b.x is NaN: Python and loaddata accept it, but P
 EOF
 test_cmp expect actual &&
 jq -c ".files" out >actual &&
-echo "[{\"name\":\"bad.jsonl\",\"records\":2,\"layout\":\"jsonl\"}]" >expect &&
+echo "[{\"name\":\"bad.jsonl\",\"records\":2,\"layout\":\"jsonl (separators ', ' ': ')\"}]" >expect &&
 test_cmp expect actual
 EOT
 
@@ -432,7 +432,7 @@ test_expect '--format json: stdin is named -' <<\EOT
 dups 1 >one.jsonl &&
 test_expect_code 0 fxvalidate --format json - <one.jsonl >out &&
 jq -c ".files" out >actual &&
-echo "[{\"name\":\"-\",\"records\":1,\"layout\":\"jsonl\"}]" >expect &&
+echo "[{\"name\":\"-\",\"records\":1,\"layout\":\"jsonl (separators ', ' ': ')\"}]" >expect &&
 test_cmp expect actual
 EOT
 
@@ -445,7 +445,7 @@ test_expect_code 1 fxvalidate --format json two.json compact.json four.json crlf
 jq -r ".files[] | [.name, .records, .layout] | @tsv" out >actual &&
 cat >expect <<\EOF &&
 two.json	2	indent=2
-compact.json	2	compact
+compact.json	2	compact (separators ',' ':')
 four.json	2	indent=4
 crlf.json	2	indent=2 (CRLF)
 EOF
