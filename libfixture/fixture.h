@@ -250,8 +250,15 @@ int fx_record_copy(fx_record **out, const fx_record *rec);
 /* On a record made by fx_record_copy(): set field `name` to the JSON text
 ** json[0..n) (copied), appending the field if it is absent; name "pk"
 ** with is_pk set changes the pk instead.  Removing: fx_record_drop().
-** The record's text no longer matches its fields afterwards, so writers
-** lay it out anew.  Returns 0, FX_ESYNTAX if json is not one JSON value. */
+** The record's text is edited as a person would edit it: only the bytes
+** of the value change (a list or object given is laid out as the one it
+** replaces, on one line or on lines, else as the record's layout lays
+** them, from the field's indentation); a field added goes after the last
+** one, indented and separated as the others; a field dropped goes with
+** its separator (the last one's: the one before it), an only field leaves
+** "{}".  On a record marked changed (its text stale) the
+** values are set alone and writers lay the record out anew.
+** Returns 0, FX_ESYNTAX if json is not one JSON value. */
 int fx_record_set(fx_record *rec, int is_pk, const char *name, const char *json,
                   size_t n);
 int fx_record_drop(fx_record *rec, const char *name);   /* 1 dropped, 0 absent */

@@ -453,11 +453,14 @@ static void test_set_and_drop(void **state)
     assert_int_equal(n, 1);
     fx_record *r = recs[0];
     assert_int_equal(r->changed, 0);
-    /* Replace the last "x", in place. */
+    /* Replace the last "x", in place: in the text too, the list laid out
+    ** as the record's layout lays lists. */
     assert_int_equal(fx_record_set(r, 0, "x", "[ 3,4 ]", 7), 0);
-    assert_int_equal(r->changed, 1);
+    assert_int_equal(r->changed, 0);
     assert_int_equal(r->nfields, 4);
-    assert_string_equal(ct_val(r, "x"), "[ 3,4 ]");
+    assert_string_equal(ct_val(r, "x"), "[3, 4]");
+    assert_memory_equal(r->text, "{\"model\": \"a.b\", \"pk\": 1, \"fields\": {\"x\": 1, "
+                        "\"a\": \"s\", \"x\": [3, 4], \"z\": null}}", r->len);
     assert_int_equal(fx_record_field(r, "x")->value.type, FX_ARRAY);
     assert_string_equal(r->fields[0].name, "x");   /* the first stays */
     assert_memory_equal(r->fields[0].value.text, "1", 1);
@@ -467,7 +470,10 @@ static void test_set_and_drop(void **state)
     assert_string_equal(r->fields[4].name, "new");
     assert_int_equal(r->fields[4].name_len, 3);
     assert_int_equal(r->fields[4].value.type, FX_STRING);
-    /* Drop. */
+    assert_memory_equal(r->text, "{\"model\": \"a.b\", \"pk\": 1, \"fields\": {\"x\": 1, "
+                        "\"a\": \"s\", \"x\": [3, 4], \"z\": null, \"new\": \"caf\xc3\xa9\"}}",
+                        r->len);
+    /* Drop: with its separator. */
     assert_int_equal(fx_record_drop(r, "z"), 1);
     assert_int_equal(fx_record_drop(r, "z"), 0);
     assert_int_equal(fx_record_drop(r, "nope"), 0);
@@ -476,6 +482,10 @@ static void test_set_and_drop(void **state)
     assert_int_equal(fx_record_set(r, 1, NULL, "\"k\\u0031\"", 9), 0);
     assert_string_equal(r->pk_key, "k1");
     assert_int_equal(r->pk.type, FX_STRING);
+    assert_memory_equal(r->text, "{\"model\": \"a.b\", \"pk\": \"k\\u0031\", \"fields\": {"
+                        "\"x\": 1, \"a\": \"s\", \"x\": [3, 4], \"new\": \"caf\xc3\xa9\"}}",
+                        r->len);
+    assert_int_equal(r->changed, 0);
 
     fx_layout compact = {.format = FX_FORMAT_JSON, .indent = -1, };
     char *s = write_all(compact, recs, 1, NULL, NULL);
@@ -502,7 +512,7 @@ static void test_set_and_drop(void **state)
     fx_record *c;
     assert_int_equal(fx_record_copy(&c, r), 0);
     free_all(recs, n);
-    assert_int_equal(c->changed, 1);
+    assert_int_equal(c->changed, 0);
     s = write_all(jl, &c, 1, NULL, NULL);
     assert_string_equal(s, "{\"model\": \"a.b\",\"pk\": \"k\\u0031\",\"fields\": {\"a\": \"s\","
                            "\"new\": \"caf\xc3\xa9\"}}\n");
@@ -818,6 +828,145 @@ static void test_frame_made_up(void **state)
     free_all(recs, n);
 }
 
+/* ------------------------------------------------------------ edits */
+
+/* The text of the first record of json after f(copy). */
+static void edit(const char *json, void (*f)(fx_record *), const char *want)
+{
+    fx_record *recs[1];
+    assert_int_equal(load(json, recs, 1), 1);
+    f(recs[0]);
+    if (recs[0]->changed || strlen(want) != recs[0]->len ||
+        memcmp(recs[0]->text, want, recs[0]->len))
+        fail_msg("got%s '%.*s'", recs[0]->changed ? " (changed)" : "", (int)recs[0]->len,
+                 recs[0]->text);
+    /* The text reads back as the record edited. */
+    fx_record *back[1];
+    char *t = malloc(recs[0]->len + 3);
+    snprintf(t, recs[0]->len + 3, "[%.*s]", (int)recs[0]->len, recs[0]->text);
+    assert_int_equal(load(t, back, 1), 1);
+    assert_int_equal(fx_record_hash(back[0]), fx_record_hash(recs[0]));
+    free(t);
+    free_all(back, 1);
+    free_all(recs, 1);
+}
+
+static void drop_a(fx_record *r) { assert_int_equal(fx_record_drop(r, "a"), 1); }
+static void drop_c(fx_record *r) { assert_int_equal(fx_record_drop(r, "c"), 1); }
+static void drop_abc(fx_record *r) { drop_a(r); drop_c(r);
+                                     assert_int_equal(fx_record_drop(r, "b"), 1); }
+static void set_b_list(fx_record *r) { assert_int_equal(fx_record_set(r, 0, "b", "[1,2]", 5), 0); }
+static void set_c_obj(fx_record *r) { assert_int_equal(fx_record_set(r, 0, "c", "{\"k\":[]}", 8), 0); }
+static void add_n(fx_record *r) { assert_int_equal(fx_record_set(r, 0, "n\"", " {\"k\": 1} ", 10), 0); }
+static void add_s(fx_record *r) { assert_int_equal(fx_record_set(r, 0, "s", "\"x\"", 3), 0); }
+static void set_pk(fx_record *r) { assert_int_equal(fx_record_set(r, 1, NULL, "\"k\"", 3), 0); }
+
+static void test_edits(void **state)
+{
+    (void)state;
+    /* json.dump(indent=2): records one level in */
+    const char *py = "[\n  {\n    \"model\": \"a.b\",\n    \"pk\": 1,\n    \"fields\": {\n"
+                     "      \"a\": 1,\n      \"b\": {\"x\": 1},\n      \"c\": [\n        3\n      ]\n"
+                     "    }\n  }\n]";
+    edit(py, drop_a, "{\n    \"model\": \"a.b\",\n    \"pk\": 1,\n    \"fields\": {\n"
+                     "      \"b\": {\"x\": 1},\n      \"c\": [\n        3\n      ]\n    }\n  }");
+    edit(py, drop_c, "{\n    \"model\": \"a.b\",\n    \"pk\": 1,\n    \"fields\": {\n"
+                     "      \"a\": 1,\n      \"b\": {\"x\": 1}\n    }\n  }");
+    edit(py, drop_abc, "{\n    \"model\": \"a.b\",\n    \"pk\": 1,\n    \"fields\": {}\n  }");
+    /* a list or object keeps the shape of the one it replaces */
+    edit(py, set_b_list, "{\n    \"model\": \"a.b\",\n    \"pk\": 1,\n    \"fields\": {\n"
+                         "      \"a\": 1,\n      \"b\": [1, 2],\n      \"c\": [\n        3\n"
+                         "      ]\n    }\n  }");
+    edit(py, set_c_obj, "{\n    \"model\": \"a.b\",\n    \"pk\": 1,\n    \"fields\": {\n"
+                        "      \"a\": 1,\n      \"b\": {\"x\": 1},\n      \"c\": {\n"
+                        "        \"k\": []\n      }\n    }\n  }");
+    edit(py, add_n, "{\n    \"model\": \"a.b\",\n    \"pk\": 1,\n    \"fields\": {\n"
+                    "      \"a\": 1,\n      \"b\": {\"x\": 1},\n      \"c\": [\n        3\n"
+                    "      ],\n      \"n\\\"\": {\n        \"k\": 1\n      }\n    }\n  }");
+    edit(py, set_pk, "{\n    \"model\": \"a.b\",\n    \"pk\": \"k\",\n    \"fields\": {\n"
+                     "      \"a\": 1,\n      \"b\": {\"x\": 1},\n      \"c\": [\n        3\n"
+                     "      ]\n    }\n  }");
+    /* into an empty "fields": on lines of their own (tabs, CRLF), or not */
+    edit("[\r\n{\r\n\t\"model\": \"a.b\",\r\n\t\"fields\": {}\r\n}\r\n]", add_n,
+         "{\r\n\t\"model\": \"a.b\",\r\n\t\"fields\": {\r\n\t\t\"n\\\"\": {\r\n\t\t\t\"k\": 1\r\n"
+         "\t\t}\r\n\t}\r\n}");
+    edit("[{\"model\":\"a.b\",\"fields\":{ }}]", add_n,
+         "{\"model\":\"a.b\",\"fields\":{\"n\\\"\":{\"k\":1}}}");
+    /* after an only field: the layout's separator */
+    edit("[{\"model\":\"a.b\",\"fields\":{\"a\":1}}]", add_s,
+         "{\"model\":\"a.b\",\"fields\":{\"a\":1,\"s\":\"x\"}}");
+    edit("{\"model\": \"a.b\", \"fields\": {\"a\": 1}}\n", add_s,
+         "{\"model\": \"a.b\", \"fields\": {\"a\": 1, \"s\": \"x\"}}");
+    edit("[{\"model\": \"a.b\", \"fields\": {\"a\": 1}}]", drop_a,
+         "{\"model\": \"a.b\", \"fields\": {}}");
+    /* the separator the fields have between them */
+    edit("[{\"model\": \"a.b\", \"fields\": {\"a\": 1 ,  \"c\": 2}}]", add_s,
+         "{\"model\": \"a.b\", \"fields\": {\"a\": 1 ,  \"c\": 2 ,  \"s\": \"x\"}}");
+    /* duplicates: every one */
+    edit("[{\"model\": \"a.b\", \"fields\": {\"a\": 1, \"c\": 2, \"a\": 3}}]", drop_a,
+         "{\"model\": \"a.b\", \"fields\": {\"c\": 2}}");
+}
+
+/* A record whose text is stale (marked changed) is set the old way. */
+static void test_edits_stale(void **state)
+{
+    (void)state;
+    fx_record *recs[1];
+    assert_int_equal(load("[{\"model\": \"a.b\", \"fields\": {\"a\": 1, \"b\": 2}}]", recs, 1), 1);
+    fx_record *r = recs[0];
+    r->changed = 1;
+    char *text = strndup(r->text, r->len);
+    assert_int_equal(fx_record_set(r, 0, "a", "[5]", 3), 0);
+    assert_int_equal(fx_record_drop(r, "b"), 1);
+    assert_memory_equal(r->text, text, r->len);        /* left alone */
+    assert_string_equal(ct_val(r, "a"), "[5]");
+    assert_int_equal(r->nfields, 1);
+    free(text);
+    free_all(recs, 1);
+}
+
+/* Edits copy the text: a record edited field by field past sixteen times
+** its size is set the old way from then on (marked changed), so that the
+** work stays linear; its values are right either way. */
+static void test_edits_budget(void **state)
+{
+    (void)state;
+    fx_buf b = FX_BUF_INIT, want = FX_BUF_INIT;
+    fx_buf_adds(&b, "[{\"model\": \"a.b\", \"fields\": {");
+    fx_buf_adds(&want, "[{\"model\": \"a.b\", \"fields\": {");
+    for (int i = 0; i < 4000; i++) {
+        fx_buf_printf(&b, "%s\"f%d\": 0", i ? ", " : "", i);
+        fx_buf_printf(&want, "%s\"f%d\": [%d]", i ? ", " : "", i, i);
+    }
+    fx_buf_adds(&b, "}}]");
+    fx_buf_adds(&want, "}}]");
+    fx_record *recs[1];
+    assert_int_equal(load(b.data, recs, 1), 1);
+    fx_record *r = recs[0];
+    char name[16], val[16];
+    int changed_at = -1;
+    for (int i = 0; i < 4000; i++) {
+        snprintf(name, sizeof name, "f%d", i);
+        snprintf(val, sizeof val, "[%d]", i);
+        assert_int_equal(fx_record_set(r, 0, name, val, strlen(val)), 0);
+        if (r->changed && changed_at < 0)
+            changed_at = i;
+    }
+    assert_true(changed_at > 10 && changed_at < 200);   /* about 16 + 1 MB worth */
+    for (int i = 0; i < 4000; i += 397) {
+        snprintf(name, sizeof name, "f%d", i);
+        snprintf(val, sizeof val, "[%d]", i);
+        assert_string_equal(ct_val(r, name), val);
+    }
+    fx_layout compact = {.format = FX_FORMAT_JSON, .indent = -1};
+    char *s = write_all(compact, recs, 1, NULL, NULL);
+    assert_string_equal(s, want.data);
+    free(s);
+    fx_buf_free(&b);
+    fx_buf_free(&want);
+    free_all(recs, 1);
+}
+
 /* ------------------------------------------------------------ layouts */
 
 static void test_layout_parse_name(void **state)
@@ -876,6 +1025,9 @@ int main(void)
         cmocka_unit_test(test_frames),
         cmocka_unit_test(test_frame_text),
         cmocka_unit_test(test_frame_made_up),
+        cmocka_unit_test(test_edits),
+        cmocka_unit_test(test_edits_stale),
+        cmocka_unit_test(test_edits_budget),
         cmocka_unit_test(test_layout_parse_name),
     };
     return cmocka_run_group_tests_name("writer", tests, ct_setup, ct_teardown);
