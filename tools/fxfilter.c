@@ -17,7 +17,7 @@ static const char synopsis[] =
     "usage: fxfilter [-m LABEL]... [-x LABEL]... [--pk LIST] [--where EXPR]...\n"
     "                [--with-deps --schema SPEC] [--redact FIELD[=VALUE]]...\n"
     "                [--drop-field FIELD]... [--count] [--indent N | --compact |\n"
-    "                --format json|jsonl] [-o FILE] [FILE...]\n";
+    "                --format json|jsonl] [--keep-bom] [-o FILE] [FILE...]\n";
 
 static const char help[] =
     "Write the records of Django fixture exports (stdin when no FILE; several\n"
@@ -39,17 +39,21 @@ static const char help[] =
     "      --indent N          write with dumpdata --indent N\n"
     "      --compact           write on one line, as dumpdata without --indent\n"
     "      --format FORMAT     json (compact unless --indent) or jsonl\n"
+    "      --keep-bom          start the output with the input's UTF-8 BOM\n"
+    "                          (loaddata refuses it: left out by default)\n"
     "  -o, --output FILE       write FILE atomically instead of stdout\n"
     "  -q, --quiet             no warnings\n"
     "  -h, --help              this help\n"
     "      --version           the version\n"
     "\n"
-    "The output keeps the first input's layout unless told otherwise; with no\n"
-    "selection it is the input, byte for byte.\n"
+    "The output keeps the first input's layout and bytes unless told otherwise:\n"
+    "with no selection it is the input, byte for byte (a UTF-8 BOM aside);\n"
+    "records left out go with their separators; --redact and --drop-field\n"
+    "change only the values and fields they touch.\n"
     "Exit status: 0 records written, 1 none matched, 2 trouble.\n";
 
 enum { OPT_PK = 256, OPT_REDACT, OPT_DROP, OPT_INDENT, OPT_COMPACT, OPT_FORMAT,
-       OPT_VERSION };
+       OPT_KEEP_BOM, OPT_VERSION };
 
 static const struct option longopts[] = {
     {"model", required_argument, NULL, 'm'},
@@ -64,6 +68,7 @@ static const struct option longopts[] = {
     {"indent", required_argument, NULL, OPT_INDENT},
     {"compact", no_argument, NULL, OPT_COMPACT},
     {"format", required_argument, NULL, OPT_FORMAT},
+    {"keep-bom", no_argument, NULL, OPT_KEEP_BOM},
     {"output", required_argument, NULL, 'o'},
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},
@@ -78,6 +83,8 @@ struct out {
     fx_redactor *red;
     fx_layout layout;
     int layout_set;            /* by an option, or from the first input */
+    int framed;                /* from the first input: written in its frame */
+    int keep_bom;
     uint64_t written;
 };
 
@@ -89,8 +96,6 @@ static int emit(struct out *st, const fx_record *rec, fx_error *err)
     if (st->tally)
         return fx_tally_add(st->tally, rec) ? fx_error_set(err, FX_ENOMEM, NULL, 0, 0, 0,
                                                            "out of memory") : 0;
-    if (!st->w && fx_writer_new(&st->w, st->o, st->layout) < 0)
-        return fx_error_set(err, FX_ENOMEM, NULL, 0, 0, 0, "out of memory");
     if ((rc = fx_redactor_apply(st->red, rec, &c, err)) < 0)
         return rc;
     rc = fx_writer_write(st->w, c ? c : rec, err);
@@ -116,6 +121,29 @@ static int finish(struct out *st, fx_error *err)
     return fx_writer_finish(st->w, err);
 }
 
+/* The output's layout is the first input's (when no option chose one),
+** and its frame too: the writer is made when the first record (or the
+** end) of that input is read, and is given the frame's tail at its end. */
+static int take_layout(struct out *st, fx_reader *r, size_t i, int end, fx_error *err)
+{
+    fx_frame fr;
+    if (!st->layout_set) {
+        st->layout = fx_reader_layout(r);
+        st->layout_set = st->framed = 1;
+    }
+    if (st->tally || (st->w && !(end && i == 0 && st->framed)))
+        return 0;
+    if (!st->w && fx_writer_new(&st->w, st->o, st->layout) < 0)
+        return fx_error_set(err, FX_ENOMEM, NULL, 0, 0, 0, "out of memory");
+    if (!st->framed)
+        return 0;
+    fx_reader_frame(r, &fr);
+    fr.bom &= st->keep_bom;
+    if (fx_writer_frame(st->w, &fr) < 0)
+        return fx_error_set(err, FX_ENOMEM, NULL, 0, 0, 0, "out of memory");
+    return 0;
+}
+
 /* Read input i (r) to the end, writing what pass 1 (deps == NULL or
 ** pass == 1) or pass 2 keeps. */
 static int pass(struct out *st, fx_reader *r, size_t i, fx_filter *f, fx_deps *deps,
@@ -124,10 +152,8 @@ static int pass(struct out *st, fx_reader *r, size_t i, fx_filter *f, fx_deps *d
     const fx_record *rec;
     int rc;
     while ((rc = fx_reader_next(r, &rec, err)) > 0) {
-        if (!st->layout_set) {
-            st->layout = fx_reader_layout(r);
-            st->layout_set = 1;
-        }
+        if (!st->w && !st->tally && (rc = take_layout(st, r, i, 0, err)) < 0)
+            return rc;
         if (second)
             rc = fx_deps_wanted(deps, i, rec) ? emit(st, rec, err) : 0;
         else if (deps)
@@ -137,10 +163,8 @@ static int pass(struct out *st, fx_reader *r, size_t i, fx_filter *f, fx_deps *d
         if (rc < 0)
             return rc;
     }
-    if (rc == 0 && !st->layout_set) {
-        st->layout = fx_reader_layout(r);
-        st->layout_set = 1;
-    }
+    if (rc == 0)
+        rc = take_layout(st, r, i, 1, err);
     return rc;
 }
 
@@ -189,6 +213,7 @@ int main(int argc, char **argv)
             break;
         case 'c': count = 1; break;
         case OPT_COMPACT: compact = 1; break;
+        case OPT_KEEP_BOM: st.keep_bom = 1; break;
         case 'o': output = optarg; break;
         case 'q': quiet = 1; break;
         case 'h': fputs(synopsis, stdout); fputs(help, stdout); status = 0; goto done;
