@@ -606,6 +606,12 @@ int fx_diff(const char *old_path, const char *new_path, const fx_diff_opts *opts
         (rc = fx__kfile_load(&B, &id, new_path, opts->diag, opts->diag_ctx, NULL, NULL,
                              err)) < 0)
         goto done;
+    if (opts->frame) {
+        fx_frame f;
+        fx_reader_frame(B.r, &f);
+        if ((rc = opts->frame(ctx, B.layout, &f)) != 0)
+            goto done;
+    }
     rc = FX_ENOMEM;
     if (!(rank = malloc((id.nlabels + 1) * sizeof *rank)))
         goto nomem;

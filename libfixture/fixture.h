@@ -749,6 +749,12 @@ typedef struct fx_diff_opts {
     size_t nignore;
     fx_diag_fn diag;               /* reader warnings; may be NULL */
     void *diag_ctx;
+    /* May be NULL.  Called once both files are read, before fn's first
+    ** call, with fn's ctx, NEW's layout and frame (borrowed: valid during
+    ** the call), for a caller that writes NEW's records as NEW has them
+    ** (fxdiff --format fixture).  A non-zero return stops fx_diff(), which
+    ** returns it. */
+    int (*frame)(void *ctx, fx_layout layout, const fx_frame *frame);
 } fx_diff_opts;
 
 /* Compare two fixtures record by record and call fn for each record added,

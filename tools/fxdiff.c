@@ -122,6 +122,20 @@ static json_object *members_json(const fx_value *v, size_t n)
     return a;
 }
 
+/* --format fixture: the delta is written as NEW is, in its layout and
+** frame, each record with its bytes (without a BOM: it is to be loaded). */
+static int on_frame(void *ctx, fx_layout l, const fx_frame *f)
+{
+    out *o = ctx;
+    fx_frame nobom = *f;
+    nobom.bom = 0;
+    if (fx_writer_new(&o->w, o->o, l) < 0 || fx_writer_frame(o->w, &nobom) < 0) {
+        fx_error_set(o->err, FX_ENOMEM, NULL, 0, 0, 0, "out of memory");
+        return -1;
+    }
+    return 0;
+}
+
 static int on_change(void *ctx, const fx_change *c)
 {
     out *o = ctx;
@@ -292,20 +306,8 @@ int main(int argc, char **argv)
         status = tool_error(&err);
         goto done;
     }
-    if (o.format == F_FIXTURE) {
-        fx_reader *r;
-        fx_reader_opts ro = {.diag = NULL};
-        /* The delta keeps NEW's layout: peek at it. */
-        fx_layout l = {.format = FX_FORMAT_JSON, .indent = 2};
-        const fx_record *rec;
-        if (strcmp(argv[optind + 1], "-") && fx_reader_open(&r, argv[optind + 1], &ro, &err) == 0) {
-            if (fx_reader_next(r, &rec, &err) > 0)
-                l = fx_reader_layout(r);
-            fx_reader_free(r);
-        }
-        if ((rc = fx_writer_new(&o.w, o.o, l)) < 0)
-            rc = fx_error_set(&err, rc, NULL, 0, 0, 0, "out of memory");
-    }
+    if (o.format == F_FIXTURE)
+        d.frame = on_frame;   /* the writer is made there, in NEW's frame */
     if (rc == 0)
         rc = fx_diff(argv[optind], argv[optind + 1], &d, on_change, &o, &err);
     if (rc >= 0 && t.errors)   /* e.g. invalid UTF-8: the comparison is not to be trusted */

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# fxfilter on fixtures laid out as people write them (testdata/layouts/):
-# the output keeps every byte an operation does not change.  Each expected file (testdata/layouts/expected/) was written
+# fxfilter and fxdiff --format fixture on fixtures laid out as people write
+# them (testdata/layouts/): the output keeps every byte an operation does
+# not change.  Each expected file (testdata/layouts/expected/) was written
 # by editing the input as a person would: records deleted with their own
 # separator, values replaced where they stand, fields deleted with theirs.
 
@@ -28,7 +29,7 @@ test_expect_success 'the corpus: eleven layouts, five records each, as loaddata 
     done &&
     test_expect_code 1 fxvalidate -q "$L/bom.json" 2>err &&
     grep "error: file starts with a UTF-8 byte-order mark: .* loaddata refuses it" err &&
-    test "$(ls "$E" | wc -l)" = 22
+    test "$(ls "$E" | wc -l)" = 33
 '
 
 test_expect_success 'no selection: the output is the input, byte for byte, in every layout' '
@@ -66,6 +67,16 @@ test_expect_success '--redact and --drop-field change only the values and fields
         fxfilter -q "${REDACT[@]}" "$L/$f" >out &&
         cmp "$(expected $f redact)" out || { echo "differs: $f"; return 1; }
     done
+'
+
+test_expect_success 'fxdiff --format fixture: the delta keeps the records bytes and NEW frame' '
+    for f in $LAYOUTS; do
+        test_expect_code 1 fxdiff --format fixture "$(expected $f select)" "$L/$f" >out 2>err &&
+        ! grep -v "UTF-8 byte-order mark" err &&
+        cmp "$(expected $f delta)" out || { echo "differs: $f"; return 1; }
+    done &&
+    test_expect_code 1 fxdiff --format fixture "$E/tabs.select.json" - <"$L/tabs.json" >out &&
+    cmp "$E/tabs.delta.json" out
 '
 
 test_expect_success 'nothing selected: the frame alone, as a person emptying the list' '

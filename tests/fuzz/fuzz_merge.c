@@ -52,7 +52,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         p = q < end ? q + 1 : end;
     }
 
-    fx_diff_opts dopts = {schema, NULL, NULL, NULL, 0, on_diag, NULL};
+    fx_diff_opts dopts = {.schema = schema, .diag = on_diag};
     fx_diff(path[0], path[1], &dopts, on_change, NULL, &err);
 
     fx_output *o;
