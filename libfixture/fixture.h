@@ -223,6 +223,10 @@ typedef struct fx_record {
                                or a seek without the lead's length) */
     size_t lead_len;
     int changed;            /* fields changed since read: text is stale */
+    unsigned errors;        /* errors the reader reported inside it and read
+                               past (invalid UTF-8, a lone surrogate): its
+                               text is not what was meant; fx_loader_add()
+                               refuses it */
     void *priv;             /* library-private storage */
 } fx_record;
 

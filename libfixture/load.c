@@ -790,6 +790,12 @@ int fx_loader_add(fx_loader *l, const fx_record *rec, fx_error *err)
             k = sizeof loc.pk - 1;
         memcpy(loc.pk, rec->pk_key, k);
     }
+    if (rec->errors)
+        return fx__load_fail(l, &loc, err, FX__EREJECT, "the record holds text the "
+                             "reader found wrong (invalid UTF-8 or a lone surrogate, "
+                             "reported above): a database would store it as it is "
+                             "and Django could not read it back; fix the file "
+                             "(fxvalidate lists every error), then load again");
     const fx_model_schema *m = record_model(l, rec->label);
     if (!m) {
         if (l->ignorenonexistent)

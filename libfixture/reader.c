@@ -79,6 +79,7 @@ struct fx_reader {
     uint64_t ordinal;
     struct pending pend[MAX_PENDING];
     int npend, utf8_seen;
+    unsigned nerr;            /* errors pend() was given for this record */
     int after_marker;         /* since the last conflict marker, no record */
     uint64_t diag_to;         /* diagnostics before this stream offset were
                                  given already: a record read again after a
@@ -281,6 +282,7 @@ static void pend(fx_reader *r, fx_severity sev, size_t at, const char *check,
 static void pend(fx_reader *r, fx_severity sev, size_t at, const char *check,
                  const char *fmt, ...)
 {
+    r->nerr += sev == FX_ERR;
     if (r->npend >= MAX_PENDING)
         return;
     struct pending *p = &r->pend[r->npend++];
@@ -1126,6 +1128,7 @@ static int read_record(fx_reader *r, fx_error *err)
         memset(&top, 0, sizeof top);
         r->nfields = 0;
         r->npend = 0;
+        r->nerr = 0;
         r->utf8_seen = 0;
         fx_buf_reset(&r->names);
         const char *e = parse_object(&c, r->buf + start, O_RECORD, &top);
@@ -1254,6 +1257,7 @@ static int read_record(fx_reader *r, fx_error *err)
         }
         detect_layout(r, start, end);
         rec->layout = r->layout;        /* lets writers copy it as it is */
+        rec->errors = r->nerr;
         flush_pending(r, end);
         if (code) {
             char ex[128];

@@ -331,6 +331,8 @@ static void test_invalid_utf8_cp1252(void **state)
     assert_int_equal(t.diags.d[1].line, 2);
     assert_has(t.diags.d[2].msg, "0xED");          /* a surrogate in UTF-8 */
     assert_int_equal(t.diags.d[2].line, 3);
+    for (size_t i = 0; i < 3; i++)                 /* each record knows */
+        assert_int_equal(t.ev[i].rec->errors, 1);
     ct_run_free(&t);
 }
 
@@ -351,6 +353,9 @@ static void test_lone_surrogate(void **state)
     assert_int_equal(t.diags.d[0].col, 43);
     assert_int_equal(t.diags.d[1].line, 3);
     assert_has(t.diags.d[1].msg, "\\udc00");
+    assert_int_equal(t.ev[0].rec->errors, 1);
+    assert_int_equal(t.ev[1].rec->errors, 0);    /* a pair: no error */
+    assert_int_equal(t.ev[2].rec->errors, 1);
     ct_run_free(&t);
 }
 
