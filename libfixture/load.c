@@ -8,10 +8,15 @@
 **
 ** loaddata's semantics, kept here: each record updates the row with its pk
 ** or inserts it; many-to-many links become exactly the listed members;
-** forward natural references (the target comes later) are written NULL
-** and set once every record is in, as Django's handle_forward_references.
+** forward natural references (a natural key no row has yet: its record
+** comes later, maybe in another file) wait until every file is in, as
+** Django's handle_forward_references: a nullable foreign key is written
+** without its column (NULL in a new row) and set then, a many-to-many
+** field with such a key is left as it is and set then, a NOT NULL foreign
+** key is refused at once (loaddata saves the record with NULL first).
 ** Memory: a small index entry per record (its file and line, for messages
-** at commit) and one per natural key resolved.
+** at commit), one per natural key resolved, and one per forward reference
+** (struct deferred: its row, field and key).
 */
 #include "load_int.h"
 
@@ -39,14 +44,22 @@ struct skipped {
     uint64_t last_ordinal;       /* given twice counts once) */
 };
 
+/* A forward natural reference, as Django's handle_forward_references: a
+** natural key no row had yet when its record was written.  Field fi of
+** model mi of the row pk is a foreign key, written without that column
+** (so NULL in a new row), or a many-to-many field, whose links were not
+** touched (Django defers the whole list when one key is not found); both
+** are resolved and written by fx_loader_finish(), after every file.  Only
+** this is kept, not the record. */
 struct deferred {
-    size_t mi, fi, tmi;         /* model, field, target model */
-    char *pk;                   /* the row's pk as text */
-    int pk_int;
+    uint32_t mi, fi;
+    uint32_t file, line, col;   /* the record: file is an index into l->files */
+    int result;                 /* the row's outcome (FX__INSERTED...) before */
+    int same;                   /* the same record as the entry before */
+    int pk_int;                 /* the pk: pki, else text's first string */
     int64_t pki;
-    char *nk;                   /* the natural key value (JSON text) */
-    size_t nklen;
-    fx__loc loc;
+    char *text;                 /* the pk as text, NUL, then the key (a list of
+                                ** keys for many-to-many) as compact JSON, NUL */
 };
 
 /* ---------------------------------------------------------------- errors */
@@ -90,6 +103,29 @@ const char *fx__bind_text(const fx__bind *b, char *buf, size_t n)
     case FX__B_TEXT: snprintf(buf, n, "%s", b->s); break;
     }
     return buf;
+}
+
+/* Append v's text without the blanks between tokens and with ", " between
+** the items, as Python prints a list: ["add_user", "auth", "user"]. */
+static int compact_json(fx_buf *out, fx_value v)
+{
+    int in = 0, esc = 0, bad = 0;
+    for (size_t i = 0; i < v.len && !bad; i++) {
+        char c = v.text[i];
+        if (in) {
+            bad = fx_buf_addc(out, c);
+            if (esc)
+                esc = 0;
+            else if (c == '\\')
+                esc = 1;
+            else if (c == '"')
+                in = 0;
+        } else if (c != ' ' && c != '\t' && c != '\n' && c != '\r') {
+            bad = fx_buf_addc(out, c) || (c == ',' && fx_buf_addc(out, ' '));
+            in = c == '"';
+        }
+    }
+    return bad ? FX_ENOMEM : 0;
 }
 
 static int nomem(fx_error *err)
@@ -451,11 +487,10 @@ void fx_loader_free(fx_loader *l)
         return;
     if (l->ops)
         l->ops->close(l);
-    for (size_t i = 0; i < l->ndeferred; i++) {
-        free(l->deferred[i].pk);
-        free(l->deferred[i].nk);
-    }
+    for (size_t i = 0; i < l->ndeferred; i++)
+        free(l->deferred[i].text);
     free(l->deferred);
+    free(l->tg);
     for (size_t i = 0; i < l->nfiles; i++)
         free(l->files[i]);
     free(l->files);
@@ -659,8 +694,12 @@ out:
     return rc;
 }
 
-static int defer(fx_loader *l, size_t mi, size_t fi, size_t tmi, fx_value nk,
-                 const fx__loc *loc)
+/* Keep a forward reference of field fi of the row pk (its binds fixed) of
+** model mi, whose record is at loc: v is the natural key (the list, for
+** many-to-many); result the row's outcome; same: another entry of the same
+** record came just before.  0, or FX_ENOMEM. */
+static int defer(fx_loader *l, size_t mi, size_t fi, const fx__bind *pk, fx_value v,
+                 const fx__loc *loc, int result, int same)
 {
     if (l->ndeferred == l->cdeferred) {
         size_t c = l->cdeferred ? l->cdeferred * 2 : 16;
@@ -670,18 +709,28 @@ static int defer(fx_loader *l, size_t mi, size_t fi, size_t tmi, fx_value nk,
         l->deferred = d;
         l->cdeferred = c;
     }
-    struct deferred *d = &l->deferred[l->ndeferred];
-    memset(d, 0, sizeof *d);
-    d->mi = mi;
-    d->fi = fi;
-    d->tmi = tmi;
-    d->loc = *loc;
-    if (!(d->nk = malloc(nk.len + 1)))
+    uint32_t file = file_index(l, loc->file ? loc->file : "");
+    if (file == UINT32_MAX)
         return FX_ENOMEM;
-    memcpy(d->nk, nk.text, nk.len);
-    d->nk[nk.len] = '\0';
-    d->nklen = nk.len;
-    l->ndeferred++;
+    fx_buf t = FX_BUF_INIT;
+    if ((pk->type == FX__B_TEXT && fx_buf_adds(&t, pk->s)) || fx_buf_addc(&t, '\0') ||
+        compact_json(&t, v) || fx_buf_addc(&t, '\0')) {
+        fx_buf_free(&t);
+        return FX_ENOMEM;
+    }
+    struct deferred *d = &l->deferred[l->ndeferred++];
+    memset(d, 0, sizeof *d);
+    d->mi = (uint32_t)mi;
+    d->fi = (uint32_t)fi;
+    d->file = file;
+    d->line = (uint32_t)loc->line;
+    d->col = (uint32_t)loc->col;
+    d->result = result;
+    d->same = same;
+    d->pk_int = pk->type == FX__B_INT;
+    d->pki = pk->i;
+    char *shrunk = realloc(t.data, t.len);   /* fx_buf keeps room to grow */
+    d->text = shrunk ? shrunk : t.data;
     return 0;
 }
 
@@ -731,6 +780,61 @@ static int field_value(fx_loader *l, const fx_field_schema *f, fx_value v, fx__b
     if (rc > 0)
         return fx__load_fail(l, loc, err, FX__EREJECT, "field '%s': %s", f->name, msg);
     return rc < 0 ? nomem(err) : 0;
+}
+
+/* Resolve the members of many-to-many field f (list, a JSON list) into
+** l->tg[0..*n), text in the arena, fixed.  Returns 0; 1 when a member is a
+** natural key that no row has yet (*missing is it); or a negative code. */
+static int m2m_targets(fx_loader *l, const fx_field_schema *f, fx_value list,
+                       const fx__loc *loc, size_t *n, fx_value *missing, fx_error *err)
+{
+    fx_field_schema tf;   /* each member as a foreign key to the target */
+    memset(&tf, 0, sizeof tf);
+    tf.name = f->name;
+    tf.kind = FX_K_FK;
+    tf.to = f->to;
+    size_t cnt = 0;
+    fx_iter it;
+    fx_value e;
+    fx_iter_init(&it, list);
+    while (fx_iter_next(&it, NULL, &e)) {
+        if (cnt == l->ctg) {
+            size_t c = l->ctg ? l->ctg * 2 : 16;
+            fx__bind *g = realloc(l->tg, c * sizeof *g);
+            if (!g)
+                return nomem(err);
+            l->tg = g;
+            l->ctg = c;
+        }
+        int lt, rc = field_value(l, &tf, e, &l->tg[cnt], loc, &lt, err);
+        if (rc < 0)
+            return rc;
+        if (lt) {
+            *missing = e;
+            return 1;
+        }
+        cnt++;
+    }
+    fx__bind_fix(l->tg, cnt, &l->arena);
+    *n = cnt;
+    return 0;
+}
+
+/* A deferred reference d changed its row: a row counted unchanged is now
+** updated, once (the entries of its record that follow say so). */
+static void deferred_changed(fx_loader *l, size_t i, const char *pk)
+{
+    struct deferred *d = &l->deferred[i];
+    fx__model_state *s = &l->ms[d->mi];
+    if (d->result != FX__UNCHANGED || s->replaced)   /* --replace: counted at the end */
+        return;
+    for (size_t j = i; j < l->ndeferred && (j == i || l->deferred[j].same); j++)
+        l->deferred[j].result = FX__UPDATED;
+    if (s->unchanged) {
+        s->unchanged--;
+        s->updated++;
+        report_change(l, d->mi, "update", pk);
+    }
 }
 
 /* Fill inv[i] (i < m->nfields) with the index in rec->fields of schema
@@ -853,9 +957,28 @@ int fx_loader_add(fx_loader *l, const fx_record *rec, fx_error *err)
         int lt;
         if ((rc = field_value(l, f, rf->value, &vals[n], &loc, &lt, err)) < 0)
             goto done;
-        if (lt)
-            later[nlater++] = i;
-        fidx[n++] = i;
+        if (!lt) {
+            fidx[n++] = i;
+            continue;
+        }
+        /* a forward reference: the row is written without the column, which
+        ** is set by fx_loader_finish(); loaddata saves the record with NULL
+        ** there first, which a NOT NULL column refuses at once */
+        if (!f->null) {
+            fx_buf key = FX_BUF_INIT;
+            const fx_model_schema *t = target_model(l, f->to);
+            rc = compact_json(&key, rf->value) ? nomem(err)
+                 : fx__load_fail(l, &loc, err, FX__EREJECT, "field '%s': no %s has the "
+                                 "natural key %s before this record, and the column %s is "
+                                 "NOT NULL: loaddata fails here too (NOT NULL constraint "
+                                 "failed), as it saves the record without the value before "
+                                 "it sets it; put that %s record before this one in the "
+                                 "files, or refer to it by pk", f->name, t->label,
+                                 key.data, f->column, t->label);
+            fx_buf_free(&key);
+            goto done;
+        }
+        later[nlater++] = i;
     }
     if (rec->has_pk) {
         char msg[300];
@@ -910,7 +1033,10 @@ int fx_loader_add(fx_loader *l, const fx_record *rec, fx_error *err)
         fx__bind_text(&pk, loc.pk, sizeof loc.pk);
 
     int result = 0;
-    if ((rc = l->ops->upsert(l, mi, &pk, fidx, vals, n, &loc, &result, &newpk, err)) < 0)
+    l->want_result = nlater > 0;   /* its deferred entries keep the outcome */
+    rc = l->ops->upsert(l, mi, &pk, fidx, vals, n, &loc, &result, &newpk, err);
+    l->want_result = 0;
+    if (rc < 0)
         goto done;
     if (pk.type == FX__B_NULL) {
         pk = newpk;
@@ -920,19 +1046,9 @@ int fx_loader_add(fx_loader *l, const fx_record *rec, fx_error *err)
         rc = nomem(err);
         goto done;
     }
+    size_t first_deferred = l->ndeferred;
     for (size_t i = 0; i < nlater; i++) {
-        const fx_field_schema *f = &m->fields[later[i]];
-        const fx_field *rf = &rec->fields[inv[later[i]]];
-        const fx_model_schema *t = target_model(l, f->to);
-        if (defer(l, mi, later[i], model_index(l, t), rf->value, &loc)) {
-            rc = nomem(err);
-            goto done;
-        }
-        struct deferred *d = &l->deferred[l->ndeferred - 1];
-        d->pk = strdup(loc.pk);
-        d->pk_int = pk.type == FX__B_INT;
-        d->pki = pk.i;
-        if (!d->pk) {
+        if (defer(l, mi, later[i], &pk, rec->fields[inv[later[i]]].value, &loc, result, i > 0)) {
             rc = nomem(err);
             goto done;
         }
@@ -950,12 +1066,6 @@ int fx_loader_add(fx_loader *l, const fx_record *rec, fx_error *err)
                                "values are lists of pks or natural keys", f->name);
             goto done;
         }
-        const fx_model_schema *t = target_model(l, f->to);
-        fx_field_schema tf;
-        memset(&tf, 0, sizeof tf);
-        tf.name = f->name;
-        tf.kind = FX_K_FK;
-        tf.to = f->to;
         fx_buf_reset(&l->arena);
         if (pk.type == FX__B_TEXT) {   /* keep the row's pk text in the arena */
             fx__bind p2;
@@ -964,46 +1074,23 @@ int fx_loader_add(fx_loader *l, const fx_record *rec, fx_error *err)
                 goto done;
             }
         }
-        size_t cnt = 0, cap = 16;
-        fx__bind *tg = malloc(cap * sizeof *tg);
-        fx_iter it;
-        fx_value k, e;
-        fx_iter_init(&it, rf->value);
-        while (tg && fx_iter_next(&it, &k, &e)) {
-            if (cnt == cap) {
-                fx__bind *g = realloc(tg, (cap *= 2) * sizeof *g);
-                if (!g) {
-                    free(tg);
-                    tg = NULL;
-                    break;
-                }
-                tg = g;
-            }
-            int lt;
-            if ((rc = field_value(l, &tf, e, &tg[cnt], &loc, &lt, err)) < 0) {
-                free(tg);
-                goto done;
-            }
-            if (lt) {
-                free(tg);
-                rc = fx__load_fail(l, &loc, err, FX__EREJECT, "field '%s': no %s has "
-                                   "the natural key %.*s", f->name, t ? t->label : f->to,
-                                   (int)e.len, e.text);
-                goto done;
-            }
-            cnt++;
-        }
-        if (!tg) {
-            rc = nomem(err);
+        size_t cnt = 0;
+        fx_value missing;
+        if ((rc = m2m_targets(l, f, rf->value, &loc, &cnt, &missing, err)) < 0)
             goto done;
-        }
-        fx__bind_fix(tg, cnt, &l->arena);
         fx__bind pk2 = pk;
         if (pk.type == FX__B_TEXT)
             pk2.s = l->arena.data;
+        if (rc == 1) {   /* a member comes later: the whole field waits */
+            if (defer(l, mi, i, &pk2, rf->value, &loc, result, l->ndeferred > first_deferred)) {
+                rc = nomem(err);
+                goto done;
+            }
+            continue;
+        }
         int changed = 0;
-        rc = l->ops->m2m(l, mi, i, &pk2, tg, cnt, result == FX__INSERTED, &loc, &changed, err);
-        free(tg);
+        rc = l->ops->m2m(l, mi, i, &pk2, l->tg, cnt, result == FX__INSERTED, &loc, &changed,
+                         err);
         if (rc < 0)
             goto done;
         m2m_changed |= changed;
@@ -1012,6 +1099,8 @@ int fx_loader_add(fx_loader *l, const fx_record *rec, fx_error *err)
         if (result == FX__UNCHANGED && m2m_changed)
             result = FX__UPDATED;
         fx__load_result(l, mi, result, loc.pk);
+        for (size_t i = first_deferred; i < l->ndeferred; i++)
+            l->deferred[i].result = result;
     } else if (m2m_changed) {
         fx__load_m2m_changed(l, mi);
     }
@@ -1030,31 +1119,65 @@ int fx_loader_finish(fx_loader *l, fx_error *err)
         return fx_error_set(err, FX_ERROR, NULL, 0, 0, 0, "loader used after an error");
     int rc = 0;
     report_skipped(l);
+    /* forward references, in the order of their records, as loaddata's
+    ** save_deferred_fields() once every file is loaded */
     for (size_t i = 0; i < l->ndeferred; i++) {
         struct deferred *d = &l->deferred[i];
-        const fx_field_schema *f = &l->schema->models[d->mi].fields[d->fi];
-        fx_value nk = {FX_ARRAY, d->nk, d->nklen};
-        fx__bind v, pk;
-        fx_buf_reset(&l->arena);
-        rc = resolve(l, d->tmi, nk, 0, &v, &d->loc, f->name, err);
-        if (rc < 0)
-            return rc;
-        if (rc == 0)
-            return fx__load_fail(l, &d->loc, err, FX__EREJECT, "field '%s': no %s has the "
-                                 "natural key %s, in the files or the database: add that "
-                                 "record, or fix the reference", f->name,
-                                 l->schema->models[d->tmi].label, d->nk);
+        const fx_model_schema *m = &l->schema->models[d->mi];
+        const fx_field_schema *f = &m->fields[d->fi];
+        const char *key = d->text + strlen(d->text) + 1;
+        fx_value v = {FX_ARRAY, key, strlen(key)}, missing = v;
+        fx__loc loc;
+        memset(&loc, 0, sizeof loc);
+        loc.file = l->files[d->file];
+        loc.line = d->line;
+        loc.col = d->col;
+        loc.label = m->label;
+        fx__bind pk, val;
         memset(&pk, 0, sizeof pk);
+        fx_buf_reset(&l->arena);
         if (d->pk_int) {
             pk.type = FX__B_INT;
             pk.i = d->pki;
-        } else if (fx__arena_text(l, &pk, d->pk, strlen(d->pk))) {
-            return nomem(err);
+            fx__bind_text(&pk, loc.pk, sizeof loc.pk);
+        } else {
+            snprintf(loc.pk, sizeof loc.pk, "%s", d->text);
+            if (fx__arena_text(l, &pk, d->text, strlen(d->text)))
+                return nomem(err);
         }
-        fx__bind_fix(&v, 1, &l->arena);
-        fx__bind_fix(&pk, 1, &l->arena);
-        if ((rc = l->ops->set(l, d->mi, d->fi, &pk, &v, &d->loc, err)) < 0)
+        int changed = 0;
+        size_t cnt = 0;
+        if (f->kind == FX_K_M2M) {
+            rc = m2m_targets(l, f, v, &loc, &cnt, &missing, err);
+        } else {
+            rc = resolve(l, model_index(l, target_model(l, f->to)), v, 0, &val, &loc, f->name,
+                         err);
+            rc = rc < 0 ? rc : !rc;
+        }
+        if (rc < 0)
             return rc;
+        if (rc) {
+            fx_buf k = FX_BUF_INIT;
+            if (compact_json(&k, missing))
+                return nomem(err);
+            rc = fx__load_fail(l, &loc, err, FX__EREJECT, "field '%s': no %s has the natural "
+                               "key %s, in the files or the database: add that record, or "
+                               "fix the reference", f->name, target_model(l, f->to)->label,
+                               k.data);
+            fx_buf_free(&k);
+            return rc;
+        }
+        fx__bind_fix(&pk, 1, &l->arena);
+        if (f->kind == FX_K_M2M) {
+            rc = l->ops->m2m(l, d->mi, d->fi, &pk, l->tg, cnt, 0, &loc, &changed, err);
+        } else {
+            fx__bind_fix(&val, 1, &l->arena);
+            rc = l->ops->set(l, d->mi, d->fi, &pk, &val, &loc, &changed, err);
+        }
+        if (rc < 0)
+            return rc;
+        if (changed)
+            deferred_changed(l, i, loc.pk);
     }
     /* --replace: the net effect on each model emptied */
     for (size_t i = 0; i < l->schema->nmodels; i++) {

@@ -79,6 +79,10 @@ struct fx_loader {
     fx__index *skipidx;               /* (label, field) hash -> index + 1 */
     struct deferred *deferred;        /* forward natural references */
     size_t ndeferred, cdeferred;
+    int want_result;                  /* upsert: say *result now, do not batch the
+                                      ** row (its forward references need it) */
+    fx__bind *tg;                     /* many-to-many members, ctg long */
+    size_t ctg;
     fx_buf arena;                     /* text of the current record's binds */
     size_t *fidx, *later, *inv;       /* fx_loader_add's scratch, each */
     fx__bind *vals;                   /* largest nfields + 1 long */
@@ -105,7 +109,8 @@ struct fx__load_ops {
     ** *newpk says which) and the n columns of the fields fidx[] with their
     ** values.  Updates only the given columns; *result is FX__INSERTED,
     ** FX__UPDATED or FX__UNCHANGED (a back end that learns it later may
-    ** report it through fx__load_result() and set *result to 0). */
+    ** report it through fx__load_result() and set *result to 0, unless
+    ** l->want_result is set). */
     int (*upsert)(fx_loader *l, size_t mi, const fx__bind *pk, const size_t *fidx,
                   const fx__bind *vals, size_t n, const fx__loc *loc, int *result,
                   fx__bind *newpk, fx_error *err);
@@ -117,9 +122,10 @@ struct fx__load_ops {
     int (*m2m)(fx_loader *l, size_t mi, size_t fi, const fx__bind *pk,
                const fx__bind *targets, size_t n, int fresh, const fx__loc *loc,
                int *changed, fx_error *err);
-    /* Set one column of one row (a forward natural reference resolved). */
+    /* Set one column of one row (a forward natural reference resolved);
+    ** *changed = 1 when the column held another value. */
     int (*set)(fx_loader *l, size_t mi, size_t fi, const fx__bind *pk,
-               const fx__bind *val, const fx__loc *loc, fx_error *err);
+               const fx__bind *val, const fx__loc *loc, int *changed, fx_error *err);
     /* --replace: save the rows of model mi and its link rows
     ** (fx__replace_save_sql()), then delete them. */
     int (*clear)(fx_loader *l, size_t mi, unsigned long *deleted, fx_error *err);

@@ -76,6 +76,7 @@ typedef struct pmodel {
     pset *sets;
     size_t nsets;
     int natural;       /* prepared "n<mi>" */
+    char *set;         /* per field: prepared "s<mi>_<fi>" (pg_set) */
     int has_m2m;       /* written row by row: m2m needs each row's outcome */
     pbatch b;
 } pmodel;
@@ -599,14 +600,14 @@ static int pg_upsert(fx_loader *l, size_t mi, const fx__bind *pk, const size_t *
     if (n + 1 > MAXP)
         return fx__load_fail(l, loc, err, FX_EUSAGE, "too many columns");
     /* rows of this model written before this one go first */
-    int rc;
-    if (!(p->batch && pk->type != FX__B_NULL && !p->m[mi].has_m2m) &&
-        (rc = flush(l, mi, err)) < 0)
+    int rc, batch = p->batch && pk->type != FX__B_NULL && !p->m[mi].has_m2m &&
+                    !l->want_result;
+    if (!batch && (rc = flush(l, mi, err)) < 0)
         return rc;
     pset *s = get_set(l, mi, fidx, n, pk->type == FX__B_NULL, loc, err);
     if (!s)
         return err->code;
-    if (p->batch && pk->type != FX__B_NULL && !p->m[mi].has_m2m) {
+    if (batch) {
         *result = 0;   /* counted by flush() */
         return batch_add(l, mi, (size_t)(s - p->m[mi].sets), pk, vals, n, loc, err);
     }
@@ -652,21 +653,35 @@ static int pg_natural(fx_loader *l, size_t mi, const fx__bind *vals, fx__bind *p
     int frc = flush(l, mi, err);   /* the rows of the files not written yet */
     if (frc < 0)
         return frc;
-    fx_buf q = FX_BUF_INIT;
-    int bad = fx_buf_adds(&q, "SELECT ") || quote(&q, m->pk_column) ||
-              fx_buf_adds(&q, " FROM ") || quote(&q, m->table) || fx_buf_adds(&q, " WHERE ");
-    for (size_t i = 0; i < m->natural_key.n && !bad; i++) {
-        const fx_field_schema *f = fx_model_field(m, m->natural_key.names[i]);
-        bad = (i && fx_buf_adds(&q, " AND ")) ||
-              quote(&q, f && f->column ? f->column : m->natural_key.names[i]) ||
-              fx_buf_printf(&q, " = $%zu", i + 1);
+    pg *p = l->be;
+    char name[32];
+    snprintf(name, sizeof name, "n%zu", mi);
+    if (!p->m[mi].natural) {   /* prepared once: a load may look up many keys */
+        fx_buf q = FX_BUF_INIT;
+        int bad = fx_buf_adds(&q, "SELECT ") || quote(&q, m->pk_column) ||
+                  fx_buf_adds(&q, " FROM ") || quote(&q, m->table) ||
+                  fx_buf_adds(&q, " WHERE ");
+        for (size_t i = 0; i < m->natural_key.n && !bad; i++) {
+            const fx_field_schema *f = fx_model_field(m, m->natural_key.names[i]);
+            bad = (i && fx_buf_adds(&q, " AND ")) ||
+                  quote(&q, f && f->column ? f->column : m->natural_key.names[i]) ||
+                  fx_buf_printf(&q, " = $%zu", i + 1);
+        }
+        int rc = bad ? oom(err) : prepare(l, name, &q, (int)m->natural_key.n, NULL, err);
+        fx_buf_free(&q);
+        if (rc)
+            return rc;
+        p->m[mi].natural = 1;
     }
-    PGresult *r;
-    int rc = bad ? oom(err) : run_sql(l, &q, vals, m->natural_key.n, NULL, err,
-                                      "looking a natural key up", &r);
-    fx_buf_free(&q);
-    if (rc)
+    const char *pv[16];
+    if (m->natural_key.n > 16 || params(p, vals, m->natural_key.n, pv))
+        return oom(err);
+    PGresult *r = PQexecPrepared(p->c, name, (int)m->natural_key.n, pv, NULL, NULL, 0);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+        int rc = pgerr(l, r, NULL, err, "looking a natural key up");
+        PQclear(r);
         return rc;
+    }
     int found = PQntuples(r) > 0;
     if (found) {
         const char *v = PQgetvalue(r, 0, 0);
@@ -767,19 +782,42 @@ static int pg_m2m(fx_loader *l, size_t mi, size_t fi, const fx__bind *pk,
 }
 
 static int pg_set(fx_loader *l, size_t mi, size_t fi, const fx__bind *pk,
-                  const fx__bind *val, const fx__loc *loc, fx_error *err)
+                  const fx__bind *val, const fx__loc *loc, int *changed, fx_error *err)
 {
+    pg *p = l->be;
+    pmodel *pm = &p->m[mi];
     const fx_model_schema *m = &l->schema->models[mi];
-    int frc = flush(l, mi, err);
-    if (frc < 0)
-        return frc;
-    fx_buf q = FX_BUF_INIT;
-    int bad = fx_buf_adds(&q, "UPDATE ") || quote(&q, m->table) || fx_buf_adds(&q, " SET ") ||
-              quote(&q, m->fields[fi].column) || fx_buf_adds(&q, " = $2 WHERE ") ||
-              quote(&q, m->pk_column) || fx_buf_adds(&q, " = $1");
+    const char *col = m->fields[fi].column;
+    int rc = flush(l, mi, err);
+    if (rc < 0)
+        return rc;
+    char name[48];
+    snprintf(name, sizeof name, "s%zu_%zu", mi, fi);
+    if (!pm->set && !(pm->set = calloc(m->nfields + 1, 1)))
+        return oom(err);
+    if (!pm->set[fi]) {   /* prepared once: a load may set many */
+        fx_buf q = FX_BUF_INIT;
+        int bad = fx_buf_adds(&q, "UPDATE ") || quote(&q, m->table) ||
+                  fx_buf_adds(&q, " SET ") || quote(&q, col) ||
+                  fx_buf_adds(&q, " = $2 WHERE ") || quote(&q, m->pk_column) ||
+                  fx_buf_adds(&q, " = $1 AND ") || quote(&q, col) ||
+                  fx_buf_adds(&q, " IS DISTINCT FROM $2");
+        rc = bad ? oom(err) : prepare(l, name, &q, 2, loc, err);
+        fx_buf_free(&q);
+        if (rc)
+            return rc;
+        pm->set[fi] = 1;
+    }
     fx__bind b[2] = {*pk, *val};
-    int rc = bad ? oom(err) : run_sql(l, &q, b, 2, loc, err, "setting a forward reference", NULL);
-    fx_buf_free(&q);
+    const char *v[2];
+    if (params(p, b, 2, v))
+        return oom(err);
+    PGresult *r = PQexecPrepared(p->c, name, 2, v, NULL, NULL, 0);
+    if (PQresultStatus(r) != PGRES_COMMAND_OK)
+        rc = pgerr(l, r, loc, err, "setting a forward reference");
+    else
+        *changed = strcmp(PQcmdTuples(r), "0") != 0;
+    PQclear(r);
     return rc;
 }
 
@@ -965,6 +1003,7 @@ static void pg_close(fx_loader *l)
         for (size_t j = 0; j < p->m[i].nsets; j++)
             free(p->m[i].sets[j].fidx);
         free(p->m[i].sets);
+        free(p->m[i].set);
         batch_free(&p->m[i].b);
     }
     free(p->m);

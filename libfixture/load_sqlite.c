@@ -732,7 +732,8 @@ static int sq_upsert(fx_loader *l, size_t mi, const fx__bind *pk, const size_t *
     colset *cs = get_set(l, s, mi, fidx, n, loc, err);
     if (!cs)
         return err->code;
-    if (s->batch && pk->type != FX__B_NULL && !s->m[mi].has_m2m && cs->chunk > 1) {
+    if (s->batch && pk->type != FX__B_NULL && !s->m[mi].has_m2m && cs->chunk > 1 &&
+        !l->want_result) {
         *result = 0;   /* counted by flush() */
         return batch_add(l, s, mi, (size_t)(cs - s->m[mi].sets), pk, vals, n, loc, err);
     }
@@ -881,21 +882,31 @@ static int sq_m2m(fx_loader *l, size_t mi, size_t fi, const fx__bind *pk,
 }
 
 static int sq_set(fx_loader *l, size_t mi, size_t fi, const fx__bind *pk,
-                  const fx__bind *val, const fx__loc *loc, fx_error *err)
+                  const fx__bind *val, const fx__loc *loc, int *changed, fx_error *err)
 {
     sq *s = l->be;
     const fx_model_schema *m = &l->schema->models[mi];
+    const char *col = m->fields[fi].column;
     int rc = flush(l, s, mi, err);
     if (rc < 0)
         return rc;
-    rc = simple_stmt(l, s, &s->m[mi].set[fi], loc, err, "UPDATE %s SET %s = ?2 WHERE %s = ?1",
-                         m->table, m->fields[fi].column, m->pk_column);
-    if (rc)
-        return rc;
+    if (!s->m[mi].set[fi]) {
+        fx_buf sql = FX_BUF_INIT;
+        int oom = fx_buf_adds(&sql, "UPDATE ") || quote(&sql, m->table) ||
+                  fx_buf_adds(&sql, " SET ") || quote(&sql, col) ||
+                  fx_buf_adds(&sql, " = ?2 WHERE ") || quote(&sql, m->pk_column) ||
+                  fx_buf_adds(&sql, " = ?1 AND ") || quote(&sql, col) ||
+                  fx_buf_adds(&sql, " IS NOT ?2");
+        rc = oom ? nomem_sq(err) : prep(l, s, &s->m[mi].set[fi], &sql, loc, err);
+        fx_buf_free(&sql);
+        if (rc)
+            return rc;
+    }
     bind(s->m[mi].set[fi], 1, pk);
     bind(s->m[mi].set[fi], 2, val);
     if (run(s->m[mi].set[fi]) != SQLITE_DONE)
         return dberr(l, s, loc, err, "setting a forward reference");
+    *changed = sqlite3_changes(s->db) > 0;
     return 0;
 }
 
