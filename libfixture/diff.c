@@ -257,6 +257,8 @@ int fx__kfile_load(fx__kfile *kf, fx__ident *id, const char *path, fx_diag_fn di
             return fx_error_set(err, FX_ENOMEM, path, 0, 0, 0, "out of memory");
         if (bypk)
             e->flags |= FX__BYPK;
+        if (rec->lead && rec->lead_len <= FX__LEAD_MAX)
+            e->flags |= (uint32_t)(rec->lead_len + 1) << FX__LEAD_SHIFT;
         kf->n++;
         if (e->model != last_model) {
             size_t k;
@@ -306,13 +308,22 @@ uint32_t fx__kfile_find(const fx__kfile *kf, uint64_t key)
 ** (the reader refills its whole buffer after one) up to this distance. */
 #define FORWARD_MAX (1024 * 1024)
 
+/* Seek to entry e, its lead too when it is known. */
+static int seek_entry(fx__kfile *kf, const fx__kentry *e, fx_error *err)
+{
+    uint32_t lead = e->flags >> FX__LEAD_SHIFT;
+    if (lead)
+        return fx_reader_seek_lead(kf->r, e->offset, lead - 1, e->line, e->col, err);
+    return fx_reader_seek(kf->r, e->offset, e->line, e->col, err);
+}
+
 int fx__kfile_fetch(fx__kfile *kf, uint32_t i, const fx_record **out, fx_error *err)
 {
     const fx__kentry *e = &kf->e[i];
     uint64_t at = fx_reader_offset(kf->r);
     int rc, seeked = 0;
     if (e->offset < at || e->offset - at > FORWARD_MAX) {
-        if ((rc = fx_reader_seek(kf->r, e->offset, e->line, e->col, err)) < 0)
+        if ((rc = seek_entry(kf, e, err)) < 0)
             return rc;
         seeked = 1;
     }
@@ -329,7 +340,7 @@ int fx__kfile_fetch(fx__kfile *kf, uint32_t i, const fx_record **out, fx_error *
             return rc < 0 ? rc : fx_error_set(err, FX_EIO, kf->path, e->line, e->col,
                                               e->offset, "the file changed while it "
                                               "was read: run again");
-        if ((rc = fx_reader_seek(kf->r, e->offset, e->line, e->col, err)) < 0)
+        if ((rc = seek_entry(kf, e, err)) < 0)
             return rc;
         seeked = 1;
     }

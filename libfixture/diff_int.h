@@ -29,6 +29,12 @@ enum {
     FX__SKIP = 16            /* merge: written with another record */
 };
 
+/* The upper bits of flags hold the length of the record's lead plus one
+** (0: not known), so that a record read again by seeking gets its lead
+** back (fx_reader_seek_lead): a gap is kept up to a megabyte. */
+#define FX__LEAD_SHIFT 8
+#define FX__LEAD_MAX ((1u << (32 - FX__LEAD_SHIFT)) - 2)
+
 /* Shared by the files compared: what identity means, and the models seen. */
 typedef struct fx__ident {
     const fx_schema *schema;

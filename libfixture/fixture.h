@@ -425,6 +425,10 @@ int fx_writer_write_text(fx_writer *w, const char *text, size_t n, fx_error *err
 /* Close the array (json format), or write the frame's tail.  Call once,
 ** before fx_output_commit(). */
 int fx_writer_finish(fx_writer *w, fx_error *err);
+
+/* Line ends ('\n') written so far: the line the next byte goes on is one
+** more (fxmerge's report gives the line of each conflict block). */
+uint64_t fx_writer_lines(const fx_writer *w);
 void fx_writer_free(fx_writer *w);
 
 /* Lay out one record alone, as it would appear in the layout (no
@@ -792,8 +796,11 @@ typedef struct fx_merge_event {
     fx_merge_event_kind kind;
     const char *label;
     const char *key;          /* as in fx_change */
-    const char *what;         /* conflicts: "field", "delete/modify",
-                                 "modify/delete", "add/add", "unique";
+    const char *what;         /* conflicts: "field", "reference" (a field a
+                                 delete set to null, that delete a
+                                 conflict), "delete/modify",
+                                 "modify/delete", "cascade", "add/add",
+                                 "unique";
                                  renumbering: the side, "ours" or "theirs" */
     const char *const *fields;  /* fields concerned (conflicting, merged or
                                    the unique ones); may be 0 */
@@ -802,6 +809,15 @@ typedef struct fx_merge_event {
     const char *hint;         /* what to do; NULL when nothing to say */
     const char *cause_label;  /* FX_MERGE_FOLLOW: the deleted record it */
     const char *cause_key;    /* follows; NULL otherwise */
+    /* FX_MERGE_CONFLICT: the line of its (first) block's "<<<<<<<" in the
+    ** output, 1-based; for a conflict of fields ("field", "reference"), each
+    ** field's values on each side, base[i], ours[i], theirs[i] (their text
+    ** as read, or as the merge rewrote it; text NULL when the side lacks
+    ** the field), and field_lines[i], the line of its block.  NULL and 0
+    ** otherwise. */
+    unsigned long line;
+    const fx_value *base, *ours, *theirs;
+    const unsigned long *field_lines;
 } fx_merge_event;
 
 typedef void (*fx_merge_event_fn)(void *ctx, const fx_merge_event *e);
@@ -840,16 +856,25 @@ typedef struct fx_merge_stats {
 } fx_merge_stats;
 
 /* Three-way merge of fixtures: the changes from base to ours and from base
-** to theirs, written to o (borrowed; the caller commits it) in ours's
-** layout, records grouped by model in base's model order, new records after
-** the existing ones of their model.  A record changed on one side takes
-** that side; changed on both merges field by field (many-to-many fields as
-** sets); records added on both sides under the same pk keep both, theirs
+** to theirs, written to o (borrowed; the caller commits it) as ours edited:
+** ours's frame (a BOM too), records and separators, in ours's order; a
+** record changed on theirs's side or merged keeps ours's bytes but the
+** values that change; a record only theirs has is laid out in ours's
+** layout (theirs's when ours has no record), after ours's last record of
+** its model, a record ours deleted and the merge keeps after the one
+** before it in base, a model ours lacks where theirs has it among the
+** others (with a schema: where the schema's model order puts it).  When
+** theirs brings nothing, the output is ours.  A record changed on one side
+** takes that side; changed on both merges field by field (many-to-many
+** fields as sets); records added on both sides under the same pk keep both, theirs
 ** (or ours) renumbered above every pk of the three files with its side's
 ** references rewritten, repeated until nothing changes (needs the schema).
-** True conflicts are written between git-style markers, one record per
-** block in the indented layout (jsonl: one line each) unless the strategy
-** resolves them; an id collision that cannot be renumbered and a clash of
+** True conflicts are written between git-style markers in the file's
+** style (fxmerge(1) gives the format: a field conflict at the field in a
+** json file, whole records otherwise; separators right whichever section
+** is kept), unless the strategy resolves them; FX_MERGE_CONFLICT events
+** come once each block is written, with its line and the fields' values.
+** An id collision that cannot be renumbered and a clash of
 ** unique values between both sides' new records stay conflicts whatever
 ** the strategy.  With the schema, a record one side deleted and the other
 ** still has is decided together with what the delete took with it (the

@@ -869,7 +869,7 @@ static void follow(merge *m, const char *label, const char *key, const char *wha
 {
     fx__mdel *d = m->del;
     fx_merge_event ev = {FX_MERGE_FOLLOW, label, key, what, &field, field ? 1 : 0, NULL, hint,
-                         NULL, NULL};
+                         NULL, NULL, 0, NULL, NULL, NULL, NULL};
     const char *sp = cause ? strchr(cause, ' ') : NULL;
     fx_buf_reset(&d->tmp);
     if (sp && fx_buf_add(&d->tmp, cause, (size_t)(sp - cause)) == 0 &&
@@ -899,7 +899,7 @@ int fx__mdel_decided(merge *m, uint32_t b)
         m->st.resolved++;
         fx_merge_event ev = {FX_MERGE_RESOLVED, label, key,
                              K == SO ? "modify/delete" : "delete/modify", NULL, 0, NULL,
-                             NULL, NULL, NULL};
+                             NULL, NULL, NULL, 0, NULL, NULL, NULL, NULL};
         fx__merge_event(m, &ev);
     } else {
         uint32_t rt = (uint32_t)(r - d->dn);

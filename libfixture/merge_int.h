@@ -15,6 +15,8 @@
 enum { SB = 0, SO = 1, ST = 2 };
 
 typedef struct mitem mitem;         /* merge.c */
+typedef struct pconf pconf;
+typedef struct pfield pfield;
 typedef struct renum renum;
 typedef struct uval uval;
 typedef struct fx__mdel fx__mdel;   /* merge_del.c */
@@ -33,9 +35,24 @@ typedef struct merge {
     mitem *items;
     size_t nitems, cap;
     fx_writer *w;
-    uint64_t written;          /* records given to the writer */
-    fx_layout block;           /* layout of records in conflict blocks */
-    fx_buf tmp, key, key2;
+    fx_layout wl;              /* the writer's layout: ours's */
+    /* Conflict blocks (merge.c, "conflict blocks"): */
+    const char *eol;           /* the file's line end */
+    int tail_eol;              /* the frame's tail starts with a line end */
+    fx_buf rind, cfirst;       /* before a record in a block: its indentation;
+                                  with the separator before it */
+    int sep;                   /* separators of the item's blocks: SEP_* */
+    fx_buf ubuf;               /* the text of the unit being made */
+    int defer;                 /* DEFER_*: the last record kept, and the
+                                  blocks after it, wait in dbuf */
+    fx_buf dbuf, dleadb;       /* and its lead (dlead: known) */
+    int dlike, dlead;          /* dlike: dbuf is a record (not a block) */
+    fx_buf pa;                 /* strings of the conflicts noted */
+    pconf *pc;
+    size_t npc, cpc, pc_base;  /* pc_base: the first not yet placed in dbuf */
+    pfield *pf;
+    size_t npf, cpf;
+    fx_buf tmp, key, key2, ktok;
     fx_merge_stats st;
     fx__ctrefs *ct;            /* references by pk to Django-made rows */
     fx_error *err;

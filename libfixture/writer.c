@@ -32,6 +32,7 @@ struct fx_writer {
     int finished;
     int sep_done;      /* the next record's ',' went before a text */
     char last;         /* the last byte written, 0 before any */
+    uint64_t lines;    /* line ends written */
     /* With a frame (fx_writer_frame): its parts, copied. */
     int framed;
     int bom;
@@ -265,8 +266,13 @@ static int framed(fx_layout l)
 
 static int put(fx_writer *w, fx_error *err)
 {
+    const char *p = w->b.data, *e = p + w->b.len;
     if (w->b.len)
         w->last = w->b.data[w->b.len - 1];
+    while (p < e && (p = memchr(p, '\n', (size_t)(e - p))) != NULL) {
+        w->lines++;
+        p++;
+    }
     int rc = fx_output_write(w->o, w->b.data, w->b.len, err);
     fx_buf_reset(&w->b);
     return rc;
@@ -367,12 +373,13 @@ static int add_part(fx_writer *w, fx_buf *b, enum part which)
 }
 
 /* Drop from b, from index from on, what comes before the last line start
-** (after a text the writer is at one: keep the indentation only). */
+** (after a text the writer is at one: keep the indentation only; a
+** separator on one line, ", " between compact records, goes whole). */
 static void from_line_start(fx_buf *b, size_t from)
 {
-    char *nl = memrchr(b->data + from, '\n', b->len - from);
+    char *nl = b->len > from ? memrchr(b->data + from, '\n', b->len - from) : NULL;
     if (!nl)
-        nl = b->data + from - 1;
+        nl = b->data + b->len - 1;
     size_t cut = (size_t)(nl + 1 - (b->data + from));
     memmove(b->data + from, b->data + from + cut, b->len - from - cut + 1);
     b->len -= cut;
@@ -488,6 +495,11 @@ int fx_writer_finish(fx_writer *w, fx_error *err)
     if (bad)
         return fx_error_set(err, FX_ENOMEM, NULL, 0, 0, 0, "out of memory");
     return put(w, err);
+}
+
+uint64_t fx_writer_lines(const fx_writer *w)
+{
+    return w->lines;
 }
 
 void fx_writer_free(fx_writer *w)

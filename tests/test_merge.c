@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "fixture.h"
+#include "internal.h"             /* fx__json_valid */
 
 static char dir[64];
 static fx_schema *schema, *dschema;
@@ -109,11 +110,23 @@ static char *slurp(const char *p)
     return s;
 }
 
+/* A conflict reported: its kind, the line of its block, and for each
+** field the line of its block and its values. */
+typedef struct conf_ev {
+    char what[16], key[16];
+    unsigned long line, flines[8];
+    char fields[8][16];
+    char values[8][3][64];    /* base, ours, theirs; "-": absent */
+    size_t nf;
+} conf_ev;
+
 typedef struct run {
     int rc;
     fx_merge_stats st;
     char *out;
     char events[4096];        /* "conflict field shop.prod 1 [price]; ..." */
+    conf_ev conf[16];
+    size_t nconf;
 } run;
 
 static void on_event(void *ctx, const fx_merge_event *e)
@@ -130,6 +143,26 @@ static void on_event(void *ctx, const fx_merge_event *e)
         n += (size_t)snprintf(r->events + n, sizeof r->events - n, "%s%s",
                               i ? "," : " [", e->fields[i]);
     snprintf(r->events + n, sizeof r->events - n, "%s; ", e->nfields ? "]" : "");
+    if (e->kind != FX_MERGE_CONFLICT || r->nconf == 16)
+        return;
+    assert_true(e->line > 0);
+    assert_true((e->base != NULL) == (e->field_lines != NULL));
+    assert_true(e->base == NULL || (e->ours != NULL && e->theirs != NULL));
+    assert_true(e->nfields <= 8);
+    conf_ev *c = &r->conf[r->nconf++];
+    snprintf(c->what, sizeof c->what, "%s", e->what);
+    snprintf(c->key, sizeof c->key, "%s", e->key);
+    c->line = e->line;
+    c->nf = e->nfields;
+    for (size_t i = 0; i < e->nfields && i < 8; i++) {
+        snprintf(c->fields[i], sizeof c->fields[i], "%s", e->fields[i]);
+        c->flines[i] = e->field_lines ? e->field_lines[i] : 0;
+        const fx_value *v[3] = {e->base, e->ours, e->theirs};
+        for (int s = 0; s < 3; s++)
+            snprintf(c->values[i][s], sizeof c->values[i][s], "%.*s",
+                     v[s] && v[s][i].text ? (int)v[s][i].len : 1,
+                     v[s] && v[s][i].text ? v[s][i].text : "-");
+    }
 }
 
 /* Merge base, ours, theirs (jsonl texts) with the given options. */
@@ -210,6 +243,7 @@ static run both_ways(const char *b, const char *o, const char *t, const fx_schem
 }
 
 #define REC(m, pk, f) "{\"model\": \"" m "\",\"pk\": " #pk ",\"fields\": {" f "}}\n"
+#define PR(pk, f) REC("shop.prod", pk, f)
 #define P(pk, name, price) REC("shop.prod", pk, "\"name\": \"" name "\",\"price\": \"" price "\",\"tags\": []")
 #define O(pk, n) REC("shop.order", pk, "\"n\": \"" n "\",\"s\": \"open\"")
 #define L(pk, order, q) REC("shop.line", pk, "\"order\": " #order ",\"q\": " #q)
@@ -262,8 +296,10 @@ static void test_same_change(void **state)
     expect(both_ways(b, o, o, NULL, 0), 0, o);
 }
 
+/* A jsonl record is one line: a field conflict holds the record three
+** times, each side's values in it. */
 static const char field_conflict[] =
-    "<<<<<<< ours\n"
+    "<<<<<<< ours field shop.prod 1 price\n"
     "{\"model\": \"shop.prod\",\"pk\": 1,\"fields\": {\"name\": \"a\",\"price\": \"7.00\",\"tags\": []}}\n"
     "||||||| base\n"
     "{\"model\": \"shop.prod\",\"pk\": 1,\"fields\": {\"name\": \"a\",\"price\": \"1.00\",\"tags\": []}}\n"
@@ -304,15 +340,16 @@ static void test_conflict_in_indented_layout(void **state)
     assert_int_equal(fx_output_commit(out, &err), 0);
     fx_output_free(out);
     char *s = slurp(path("m.json"));
-    /* Each side carries the comma to the next record: deleting the markers
-    ** and the sides not kept leaves valid JSON. */
-    assert_string_equal(s, "[\n<<<<<<< ours\n{\n  \"model\": \"shop.prod\",\n  \"pk\": 1,\n"
-                           "  \"fields\": {\n    \"price\": \"7.00\"\n  }\n},\n"
-                           "||||||| base\n{\n  \"model\": \"shop.prod\",\n  \"pk\": 1,\n"
-                           "  \"fields\": {\n    \"price\": \"1.00\"\n  }\n},\n"
-                           "=======\n{\n  \"model\": \"shop.prod\",\n  \"pk\": 1,\n"
-                           "  \"fields\": {\n    \"price\": \"8.00\"\n  }\n},\n"
-                           ">>>>>>> theirs\n{\n  \"model\": \"shop.prod\",\n  \"pk\": 2,\n"
+    /* The record is written once, the field's line in each section. */
+    assert_string_equal(s, "[\n{\n  \"model\": \"shop.prod\",\n  \"pk\": 1,\n  \"fields\": {\n"
+                           "<<<<<<< ours field shop.prod 1 price\n"
+                           "    \"price\": \"7.00\"\n"
+                           "||||||| base\n"
+                           "    \"price\": \"1.00\"\n"
+                           "=======\n"
+                           "    \"price\": \"8.00\"\n"
+                           ">>>>>>> theirs\n"
+                           "  }\n},\n{\n  \"model\": \"shop.prod\",\n  \"pk\": 2,\n"
                            "  \"fields\": {\n    \"price\": \"2.00\"\n  }\n}\n]\n");
     free(s);
 }
@@ -335,7 +372,7 @@ static void test_delete_modify(void **state)
     const char *t = P(1, "a", "1.00");
     run r = both_ways(b, o, t, NULL, 0);
     assert_string_equal(r.events, "conflict modify/delete shop.prod 2; ");
-    expect(r, 1, P(1, "a", "1.00") "<<<<<<< ours\n" P(2, "b", "3.00") "||||||| base\n"
+    expect(r, 1, P(1, "a", "1.00") "<<<<<<< ours modify/delete shop.prod 2\n" P(2, "b", "3.00") "||||||| base\n"
                  P(2, "b", "2.00") "=======\n>>>>>>> theirs\n");
     r = both_ways(b, t, o, NULL, 0);
     assert_string_equal(r.events, "conflict delete/modify shop.prod 2; ");
@@ -421,7 +458,7 @@ static void test_collision_unrenumbered(void **state)
     const char *b = O(1, "A");
     const char *o = O(1, "A") O(2, "ours");
     const char *t = O(1, "A") O(2, "theirs");
-    const char *want = O(1, "A") "<<<<<<< ours\n" O(2, "ours") "||||||| base\n=======\n"
+    const char *want = O(1, "A") "<<<<<<< ours add/add shop.order 2\n" O(2, "ours") "||||||| base\n=======\n"
                        O(2, "theirs") ">>>>>>> theirs\n";
     /* No schema, --renumber none: a conflict whatever the strategy. */
     run r = both_ways(b, o, t, NULL, FX_STRATEGY_THEIRS);
@@ -439,7 +476,7 @@ static void test_unique_clash(void **state)
     const char *t = TAG(1, "x") TAG(3, "new");
     run r = both_ways(b, o, t, schema, FX_STRATEGY_OURS);
     assert_string_equal(r.events, "conflict unique shop.tag 2; ");
-    expect(r, 1, TAG(1, "x") "<<<<<<< ours\n" TAG(2, "new") "||||||| base\n=======\n"
+    expect(r, 1, TAG(1, "x") "<<<<<<< ours unique shop.tag 2\n" TAG(2, "new") "||||||| base\n=======\n"
                  TAG(3, "new") ">>>>>>> theirs\n");
     /* Different values: both kept. */
     t = TAG(1, "x") TAG(3, "other");
@@ -460,7 +497,7 @@ static void test_unique_clash_renumbered(void **state)
     run r = both_ways(b, o, t, schema, 0);
     assert_string_equal(r.events, "renumber theirs shop.agency 2->3; conflict unique shop.agency 2; ");
     assert_int_equal(r.st.renumbered, 1);
-    expect(r, 1, AGP(1, "A", "a") "<<<<<<< ours\n" AGP(2, "N", "ours") "||||||| base\n=======\n"
+    expect(r, 1, AGP(1, "A", "a") "<<<<<<< ours unique shop.agency 2\n" AGP(2, "N", "ours") "||||||| base\n=======\n"
                  "{\"model\": \"shop.agency\",\"pk\": 3,\"fields\": {\"code\": \"N\",\"city\": \"theirs\"}}\n"
                  ">>>>>>> theirs\n");
 }
@@ -523,14 +560,94 @@ static void test_keyspec(void **state)
 static void test_order(void **state)
 {
     (void)state;
-    /* Models in base's order; new records after the existing ones, ours's
-    ** before theirs's; models base lacks at the end. */
+    /* Ours's records in ours's order; theirs's new records after ours's
+    ** last of their model. */
     const char *b = O(1, "A") P(1, "a", "1.00");
     const char *o = P(1, "a", "1.00") P(5, "o", "1.00") O(1, "A") TAG(1, "t");
     const char *t = P(6, "t", "1.00") O(1, "A") O(4, "D") P(1, "a", "1.00");
     expect(merge(b, o, t, NULL, 0, 0), 0,
-           O(1, "A") O(4, "D") P(1, "a", "1.00") P(5, "o", "1.00") P(6, "t", "1.00")
+           P(1, "a", "1.00") P(5, "o", "1.00") P(6, "t", "1.00") O(1, "A") O(4, "D")
            TAG(1, "t"));
+}
+
+static void test_model_order(void **state)
+{
+    (void)state;
+    /* A model only theirs has goes where theirs has it among the others:
+    ** here after shop.order; with a schema, where the schema puts it (its
+    ** first model: before shop.order). */
+    const char *b = O(1, "A") P(1, "a", "1.00");
+    const char *t = O(1, "A") TAG(1, "t") P(1, "a", "1.00");
+    expect(merge(b, b, t, NULL, 0, 0), 0, O(1, "A") TAG(1, "t") P(1, "a", "1.00"));
+    expect(merge(b, b, t, schema, 0, 0), 0, TAG(1, "t") O(1, "A") P(1, "a", "1.00"));
+    /* Theirs's first model: before the one that follows it in theirs. */
+    t = TAG(1, "t") O(1, "A") P(1, "a", "1.00");
+    expect(merge(b, b, t, NULL, 0, 0), 0, TAG(1, "t") O(1, "A") P(1, "a", "1.00"));
+    /* A record ours deleted and the merge keeps: where base had it. */
+    b = O(1, "A") O(2, "B") O(3, "C") P(1, "a", "1.00");
+    const char *o = O(1, "A") O(3, "C") P(1, "a", "1.00");
+    t = O(1, "A") REC("shop.order", 2, "\"n\": \"B\",\"s\": \"paid\"") O(3, "C")
+        P(1, "a", "1.00");
+    expect(merge(b, o, t, NULL, 0, FX_STRATEGY_THEIRS), 0,
+           O(1, "A") REC("shop.order", 2, "\"n\": \"B\",\"s\": \"paid\"") O(3, "C")
+           P(1, "a", "1.00"));
+}
+
+static char *relayout(const char *jsonl, fx_layout l);
+static run merge_texts(const char *b, const char *o, const char *t);
+
+static void test_ours_bytes(void **state)
+{
+    (void)state;
+    /* Ours as json.dump(indent=4) writes it, unchanged since base; theirs
+    ** (jsonl) changed a price, removed a field, added one, added a record:
+    ** ours's bytes but those, the new ones in ours's style. */
+    fx_layout py = {.format = FX_FORMAT_JSON, .indent = 4, .depth = 1};
+    char *b = relayout(PR(1, "\"name\": \"a\",\"price\": \"1.00\",\"note\": \"n\"")
+                       PR(2, "\"name\": \"b\",\"price\": \"2.00\""), py);
+    const char *t = PR(1, "\"name\": \"a\",\"price\": \"1.50\"")
+                    PR(2, "\"name\": \"b\",\"price\": \"2.00\",\"x\": [1, 2]")
+                    PR(3, "\"name\": \"c\"");
+    run r = merge_texts(b, b, t);
+    assert_int_equal(r.st.theirs, 3);
+    assert_string_equal(r.out, "[\n"
+                               "    {\n"
+                               "        \"model\": \"shop.prod\",\n"
+                               "        \"pk\": 1,\n"
+                               "        \"fields\": {\n"
+                               "            \"name\": \"a\",\n"
+                               "            \"price\": \"1.50\"\n"
+                               "        }\n"
+                               "    },\n"
+                               "    {\n"
+                               "        \"model\": \"shop.prod\",\n"
+                               "        \"pk\": 2,\n"
+                               "        \"fields\": {\n"
+                               "            \"name\": \"b\",\n"
+                               "            \"price\": \"2.00\",\n"
+                               "            \"x\": [\n"
+                               "                1,\n"
+                               "                2\n"
+                               "            ]\n"
+                               "        }\n"
+                               "    },\n"
+                               "    {\n"
+                               "        \"model\": \"shop.prod\",\n"
+                               "        \"pk\": 3,\n"
+                               "        \"fields\": {\n"
+                               "            \"name\": \"c\"\n"
+                               "        }\n"
+                               "    }\n"
+                               "]\n");
+    free(r.out);
+    /* Theirs bringing nothing: ours, byte for byte, a BOM too. */
+    char *o = malloc(strlen(b) + 4);
+    sprintf(o, "\xEF\xBB\xBF%s", b);
+    r = merge_texts(b, o, b);
+    assert_string_equal(r.out, o);
+    free(r.out);
+    free(o);
+    free(b);
 }
 
 static void test_mixed(void **state)
@@ -561,6 +678,240 @@ static void test_mixed(void **state)
 }
 
 
+/* ---------------------------------------------------------------- blocks */
+
+/* text with one section of each conflict block kept, choice[i] (0 base, 1
+** ours, 2 theirs) for the i-th block, and the marker lines deleted, as a
+** person resolving would; *nblocks counts the blocks.  malloc'd. */
+static char *resolve(const char *text, const int *choice, int *nblocks)
+{
+    char *out = malloc(strlen(text) + 1), *o = out;
+    int state = 0, k = -1;            /* 0 outside, else the side kept: 1 2 3 */
+    static const int side[4] = {-1, 1, 0, 2};
+    for (const char *p = text; *p;) {
+        const char *e = strchr(p, '\n');
+        e = e ? e + 1 : p + strlen(p);
+        if (strncmp(p, "<<<<<<< ", 8) == 0) {
+            state = 1;
+            k++;
+        } else if (strncmp(p, "||||||| ", 8) == 0) {
+            state = 2;
+        } else if (strncmp(p, "=======", 7) == 0 && (p[7] == '\n' || p[7] == '\r')) {
+            state = 3;
+        } else if (strncmp(p, ">>>>>>> ", 8) == 0) {
+            state = 0;
+        } else if (state == 0 || side[state] == choice[k]) {
+            memcpy(o, p, (size_t)(e - p));
+            o += e - p;
+        }
+        p = e;
+    }
+    *o = '\0';
+    *nblocks = k + 1;
+    return out;
+}
+
+/* Is text well-formed: one JSON array, or one JSON object a line? */
+static int well_formed(const char *text, int jsonl)
+{
+    fx_type t;
+    if (!jsonl)
+        return fx__json_valid(text, strlen(text), &t) && t == FX_ARRAY;
+    for (const char *p = text; *p;) {
+        const char *e = strchr(p, '\n');
+        size_t n = e ? (size_t)(e - p) : strlen(p);
+        if (n && !(n == 1 && *p == '\r') && !(fx__json_valid(p, n, &t) && t == FX_OBJECT))
+            return 0;
+        p += n + (e != NULL);
+    }
+    return 1;
+}
+
+/* jsonl text written in layout l (the writer's frame: dumpdata's). */
+static char *relayout(const char *jsonl, fx_layout l)
+{
+    fx_reader *rd;
+    fx_writer *w;
+    fx_output *out;
+    fx_error err;
+    const fx_record *rec;
+    put("rl.jsonl", jsonl);
+    assert_int_equal(fx_reader_open(&rd, path("rl.jsonl"), NULL, &err), 0);
+    assert_int_equal(fx_output_open(&out, path("rl.out"), &err), 0);
+    assert_int_equal(fx_writer_new(&w, out, l), 0);
+    while (fx_reader_next(rd, &rec, &err) > 0)
+        assert_int_equal(fx_writer_write(w, rec, &err), 0);
+    assert_int_equal(fx_writer_finish(w, &err), 0);
+    assert_int_equal(fx_output_commit(out, &err), 0);
+    fx_writer_free(w);
+    fx_output_free(out);
+    fx_reader_free(rd);
+    return slurp(path("rl.out"));
+}
+
+/* Merge files given as texts (any layout). */
+static run merge_texts(const char *b, const char *o, const char *t)
+{
+    run r;
+    fx_error err;
+    fx_output *out;
+    fx_merge_opts mo;
+    memset(&r, 0, sizeof r);
+    memset(&mo, 0, sizeof mo);
+    put("b.x", b);
+    put("o.x", o);
+    put("t.x", t);
+    mo.event = on_event;
+    mo.event_ctx = &r;
+    assert_int_equal(fx_output_open(&out, path("m.x"), &err), 0);
+    r.rc = fx_merge(path("b.x"), path("o.x"), path("t.x"), out, &mo, &r.st, &err);
+    if (r.rc < 0)
+        fprintf(stderr, "fx_merge: %s\n", err.msg);
+    assert_true(r.rc >= 0);
+    assert_int_equal(fx_output_commit(out, &err), 0);
+    fx_output_free(out);
+    r.out = slurp(path("m.x"));
+    return r;
+}
+
+/* Line n (1-based) of text, up to its line end, in buf. */
+static const char *line_of(const char *text, unsigned long n, char *buf, size_t size)
+{
+    const char *p = text;
+    for (; n > 1 && p; n--)
+        if ((p = strchr(p, '\n')) != NULL)
+            p++;
+    assert_non_null(p);
+    size_t k = strcspn(p, "\r\n");
+    snprintf(buf, size, "%.*s", (int)(k < size ? k : size - 1), p);
+    return buf;
+}
+
+/* Every kind of block at once: field conflicts at a record's first and last
+** field (a nested object), on a field ours removed (theirs changed it: ours's
+** section empty, after the record's last field) and on the last field, which
+** theirs removed; a record whose only field is in conflict (a block of whole
+** records); a delete/modify in the middle, and after the last record every
+** resolution keeps, a modify/delete and an add/add. */
+static const char bk_base[] =
+    PR(1, "\"name\": \"a\",\"price\": \"1.00\",\"attrs\": {\"k\": 1}")
+    PR(2, "\"name\": \"b\",\"price\": \"2.00\",\"note\": \"n\"")
+    PR(3, "\"name\": \"c\",\"price\": \"3.00\",\"x\": 1")
+    PR(7, "\"name\": \"g\"")
+    PR(6, "\"v\": 1")
+    PR(4, "\"name\": \"d\"")
+    O(1, "A");
+static const char bk_ours[] =
+    PR(1, "\"name\": \"a-o\",\"price\": \"1.00\",\"attrs\": {\"k\": 2,\"z\": [1]}")
+    PR(2, "\"name\": \"b\",\"price\": \"2.50\"")
+    PR(3, "\"name\": \"c\",\"price\": \"3.00\",\"x\": 2")
+    PR(7, "\"name\": \"g-o\"")
+    PR(6, "\"v\": 2")
+    PR(4, "\"name\": \"d\"")
+    O(1, "A-o") O(2, "ours");
+static const char bk_theirs[] =
+    PR(1, "\"name\": \"a-t\",\"price\": \"1.50\",\"attrs\": {\"k\": 3}")
+    PR(2, "\"name\": \"b\",\"price\": \"2.00\",\"note\": \"t\"")
+    PR(3, "\"name\": \"c\",\"price\": \"3.00\"")
+    PR(6, "")
+    PR(4, "\"name\": \"d\"")
+    O(2, "theirs");
+
+/* What keeping ours, base or theirs in every block gives. */
+static const char *const bk_kept[3] = {
+    PR(1, "\"name\": \"a\",\"price\": \"1.50\",\"attrs\": {\"k\": 1}")
+    PR(2, "\"name\": \"b\",\"price\": \"2.50\",\"note\": \"n\"")
+    PR(3, "\"name\": \"c\",\"price\": \"3.00\",\"x\": 1")
+    PR(7, "\"name\": \"g\"") PR(6, "\"v\": 1") PR(4, "\"name\": \"d\"") O(1, "A"),
+    PR(1, "\"name\": \"a-o\",\"price\": \"1.50\",\"attrs\": {\"k\": 2,\"z\": [1]}")
+    PR(2, "\"name\": \"b\",\"price\": \"2.50\"")
+    PR(3, "\"name\": \"c\",\"price\": \"3.00\",\"x\": 2")
+    PR(7, "\"name\": \"g-o\"") PR(6, "\"v\": 2") PR(4, "\"name\": \"d\"") O(1, "A-o")
+    O(2, "ours"),
+    PR(1, "\"name\": \"a-t\",\"price\": \"1.50\",\"attrs\": {\"k\": 3}")
+    PR(2, "\"name\": \"b\",\"price\": \"2.50\",\"note\": \"t\"")
+    PR(3, "\"name\": \"c\",\"price\": \"3.00\"") PR(6, "") PR(4, "\"name\": \"d\"")
+    O(2, "theirs")};
+
+static void test_blocks_resolve(void **state)
+{
+    (void)state;
+    static const fx_layout layouts[] = {
+        {.format = FX_FORMAT_JSON, .indent = 2},
+        {.format = FX_FORMAT_JSON, .indent = 4, .depth = 1},
+        {.format = FX_FORMAT_JSON, .indent = 1, .tabs = 1, .crlf = 1},
+        {.format = FX_FORMAT_JSON, .indent = 2, .order = "pmf"},
+        {.format = FX_FORMAT_JSON, .indent = -1},
+        {.format = FX_FORMAT_JSON, .indent = -1, .comma = ",", .colon = ":"},
+        {.format = FX_FORMAT_JSONL, .indent = -1},
+    };
+    for (size_t li = 0; li < sizeof layouts / sizeof *layouts; li++) {
+        int jsonl = layouts[li].format == FX_FORMAT_JSONL;
+        char *b = relayout(bk_base, layouts[li]), *o = relayout(bk_ours, layouts[li]);
+        char *t = relayout(bk_theirs, (fx_layout){.format = FX_FORMAT_JSONL, .indent = -1});
+        run r = merge_texts(b, o, t);
+        assert_int_equal(r.rc, 7);
+        assert_string_equal(r.events, "conflict field shop.prod 1 [name,attrs]; "
+                                      "conflict field shop.prod 2 [note]; "
+                                      "conflict field shop.prod 3 [x]; "
+                                      "conflict modify/delete shop.prod 7; "
+                                      "conflict field shop.prod 6 [v]; "
+                                      "conflict modify/delete shop.order 1; "
+                                      "conflict add/add shop.order 2; ");
+        /* Each conflict says where its block is, and each field's. */
+        char line[128], want[128];
+        for (size_t k = 0; k < r.nconf; k++) {
+            const conf_ev *c = &r.conf[k];
+            snprintf(want, sizeof want, "<<<<<<< ours %s shop.%s %s", c->what,
+                     k >= 5 ? "order" : "prod", c->key);
+            assert_memory_equal(line_of(r.out, c->line, line, sizeof line), want, strlen(want));
+            for (size_t i = 0; i < c->nf; i++) {
+                line_of(r.out, c->flines[i], line, sizeof line);
+                assert_memory_equal(line, want, strlen(want));
+                assert_non_null(strstr(line, c->fields[i]));
+            }
+        }
+        assert_string_equal(r.conf[0].values[0][0], "\"a\"");
+        assert_string_equal(r.conf[0].values[0][1], "\"a-o\"");
+        assert_string_equal(r.conf[0].values[0][2], "\"a-t\"");
+        assert_non_null(strstr(r.conf[0].values[1][0], "\"k\":"));   /* as base has it */
+        assert_string_equal(r.conf[1].values[0][1], "-");       /* ours removed note */
+        assert_string_equal(r.conf[2].values[0][2], "-");       /* theirs removed x */
+        assert_true(r.conf[0].line == r.conf[0].flines[0]);
+        assert_true(jsonl ? r.conf[0].flines[1] == r.conf[0].flines[0]
+                          : r.conf[0].flines[1] > r.conf[0].flines[0]);
+        /* Every way of keeping one section of each block is well-formed. */
+        int nblocks = 0, choice[16] = {0}, combos = 1;
+        free(resolve(r.out, choice, &nblocks));
+        assert_int_equal(nblocks, jsonl ? 7 : 8);
+        for (int i = 0; i < nblocks; i++)
+            combos *= 3;
+        for (int c = 0; c < combos; c++) {
+            for (int i = 0, x = c; i < nblocks; i++, x /= 3)
+                choice[i] = x % 3;
+            char *text = resolve(r.out, choice, &nblocks);
+            if (!well_formed(text, jsonl))
+                fail_msg("layout %zu, choice %d: not well-formed:\n%s", li, c, text);
+            free(text);
+        }
+        /* One side everywhere: the records merged, that side's values. */
+        for (int s = 0; s < 3; s++) {
+            for (int i = 0; i < nblocks; i++)
+                choice[i] = s;
+            char *text = resolve(r.out, choice, &nblocks);
+            char *h1 = hashes(text), *h2 = hashes(bk_kept[s]);
+            assert_string_equal(h1, h2);
+            free(h1);
+            free(h2);
+            free(text);
+        }
+        free(r.out);
+        free(b);
+        free(o);
+        free(t);
+    }
+}
+
 /* ---------------------------------------------------------------- deletes */
 
 #define CU(pk, name) REC("shop.cust", pk, "\"name\": \"" name "\"")
@@ -586,7 +937,7 @@ static void test_delete_takes_lines(void **state)
                                   "conflict cascade shop.line 1; conflict cascade shop.line 2; ");
     /* Each block: ours's side empty, theirs's the record; keeping one side
     ** of every block keeps the order and its lines, or none of them. */
-    assert_non_null(strstr(r.out, "<<<<<<< ours\n||||||| base\n" LI(1, 1, 5, 1) "=======\n"
+    assert_non_null(strstr(r.out, "<<<<<<< ours cascade shop.line 1\n||||||| base\n" LI(1, 1, 5, 1) "=======\n"
                                   LI(1, 1, 5, 1) ">>>>>>> theirs\n"));
     free(r.out);
     /* Theirs wins: the order is kept with its lines. */
@@ -634,15 +985,60 @@ static void test_delete_nulls(void **state)
     /* No strategy: the delete and the two nulls are conflicts. */
     r = both_ways(dbase, o, t, dschema, 0);
     assert_string_equal(r.events, "conflict delete/modify shop.cust 1; "
-                                  "conflict field shop.order 1 [cust]; "
-                                  "conflict field shop.order 2 [cust]; ");
-    expect(r, 3, "<<<<<<< ours\n||||||| base\n" CU(1, "Kone") "=======\n" CU(1, "Kone Ali")
-                 ">>>>>>> theirs\n" CU(2, "Bamba")
-                 "<<<<<<< ours\n" OR(1, "A", null) "||||||| base\n" OR(1, "A", 1) "=======\n"
-                 OR(1, "A", 1) ">>>>>>> theirs\n"
-                 "<<<<<<< ours\n" OR(2, "B", null) "||||||| base\n" OR(2, "B", 1) "=======\n"
-                 OR(2, "B", 1) ">>>>>>> theirs\n"
+                                  "conflict reference shop.order 1 [cust]; "
+                                  "conflict reference shop.order 2 [cust]; ");
+    expect(r, 3, "<<<<<<< ours delete/modify shop.cust 1\n||||||| base\n" CU(1, "Kone")
+                 "=======\n" CU(1, "Kone Ali") ">>>>>>> theirs\n" CU(2, "Bamba")
+                 "<<<<<<< ours reference shop.order 1 cust\n" OR(1, "A", null) "||||||| base\n"
+                 OR(1, "A", 1) "=======\n" OR(1, "A", 1) ">>>>>>> theirs\n"
+                 "<<<<<<< ours reference shop.order 2 cust\n" OR(2, "B", null) "||||||| base\n"
+                 OR(2, "B", 1) "=======\n" OR(2, "B", 1) ">>>>>>> theirs\n"
                  OR(3, "C", 2) IT(5, "rice", "[]") LI(1, 1, 5, 1) LI(2, 1, 5, 2) LI(3, 2, 5, 3));
+}
+
+static void test_delete_keeps_bytes(void **state)
+{
+    (void)state;
+    /* Indented, as dumpdata writes: the references a delete set to null,
+    ** put back (theirs wins) or nulled, change where they stand and only
+    ** there, and the kept customer goes where base had it. */
+    fx_layout ind = {.format = FX_FORMAT_JSON, .indent = 2};
+    const char *o = CU(2, "Bamba") OR(1, "A", null) OR(2, "B", null) OR(3, "C", 2)
+        IT(5, "rice", "[]") LI(1, 1, 5, 1) LI(2, 1, 5, 2) LI(3, 2, 5, 3);
+    const char *t = CU(1, "Kone Ali") CU(2, "Bamba") OR(1, "A", 1) OR(2, "B", 1) OR(3, "C", 2)
+        IT(5, "rice", "[]") LI(1, 1, 5, 1) LI(2, 1, 5, 2) LI(3, 2, 5, 3);
+    char *bi = relayout(dbase, ind), *oi = relayout(o, ind), *ti = relayout(t, ind);
+    fx_error err;
+    fx_output *out;
+    fx_merge_opts mo;
+    memset(&mo, 0, sizeof mo);
+    mo.schema = dschema;
+    mo.strategy = FX_STRATEGY_THEIRS;
+    put("b.json", bi);
+    put("o.json", oi);
+    put("t.jsonl", t);
+    assert_int_equal(fx_output_open(&out, path("m.json"), &err), 0);
+    assert_int_equal(fx_merge(path("b.json"), path("o.json"), path("t.jsonl"), out, &mo, NULL,
+                              &err), 0);
+    assert_int_equal(fx_output_commit(out, &err), 0);
+    fx_output_free(out);
+    char *s = slurp(path("m.json"));
+    assert_string_equal(s, ti);
+    free(s);
+    /* Ours wins, theirs (indented) brings nothing else: ours, as it is. */
+    put("t.json", ti);
+    mo.strategy = FX_STRATEGY_OURS;
+    assert_int_equal(fx_output_open(&out, path("m.json"), &err), 0);
+    assert_int_equal(fx_merge(path("b.json"), path("o.json"), path("t.json"), out, &mo, NULL,
+                              &err), 0);
+    assert_int_equal(fx_output_commit(out, &err), 0);
+    fx_output_free(out);
+    s = slurp(path("m.json"));
+    assert_string_equal(s, oi);
+    free(s);
+    free(bi);
+    free(oi);
+    free(ti);
 }
 
 static void test_delete_other_sides_records(void **state)
@@ -729,7 +1125,9 @@ static void test_delete_m2m(void **state)
     const char *t = TG(2, "x") TG(3, "yy") IT(5, "rice", "[2, 3]") IT(6, "oil", "[3]");
     run r = both_ways(b, o, t, dschema, FX_STRATEGY_THEIRS);
     assert_int_equal(r.st.reverted, 2);
-    expect(r, 0, t);
+    /* Ours's records with the links put back: only the lists change, laid
+    ** out as the records are (no space after a comma). */
+    expect(r, 0, TG(2, "x") TG(3, "yy") IT(5, "rice", "[2,3]") IT(6, "oil", "[3]"));
     r = both_ways(b, o, t, dschema, FX_STRATEGY_OURS);
     expect(r, 0, o);
     /* Theirs added a link to it: the link goes with the tag. */
@@ -841,9 +1239,13 @@ int main(void)
         cmocka_unit_test(test_natural_keys),
         cmocka_unit_test(test_keyspec),
         cmocka_unit_test(test_order),
+        cmocka_unit_test(test_model_order),
+        cmocka_unit_test(test_ours_bytes),
         cmocka_unit_test(test_mixed),
+        cmocka_unit_test(test_blocks_resolve),
         cmocka_unit_test(test_delete_takes_lines),
         cmocka_unit_test(test_delete_nulls),
+        cmocka_unit_test(test_delete_keeps_bytes),
         cmocka_unit_test(test_delete_other_sides_records),
         cmocka_unit_test(test_delete_unknown_on_delete),
         cmocka_unit_test(test_delete_m2m),

@@ -162,3 +162,40 @@ int tool_flush_stdout(void)
         return tool_errorf("cannot write to standard output: %s", strerror(errno));
     return 0;
 }
+
+/* Values print verbatim, as JSON (not as strings): a json-c string whose
+** serializer prints its text as is. */
+static int raw_serializer(json_object *o, struct printbuf *pb, int level, int flags)
+{
+    (void)level;
+    (void)flags;
+    return printbuf_memappend(pb, json_object_get_string(o), json_object_get_string_len(o));
+}
+
+json_object *tool_value_json(fx_value v)
+{
+    if (!v.text)
+        return NULL;
+    fx_buf b = FX_BUF_INIT;
+    int lines = memchr(v.text, '\n', v.len) != NULL, instr = 0;
+    for (size_t i = 0; i < v.len; i++) {
+        char c = v.text[i];
+        if (instr) {
+            fx_buf_addc(&b, c);
+            if (c == '\\' && i + 1 < v.len)
+                fx_buf_addc(&b, v.text[++i]);
+            else if (c == '"')
+                instr = 0;
+        } else if (!lines || (c != ' ' && c != '\n' && c != '\r' && c != '\t')) {
+            fx_buf_addc(&b, c);
+            if (lines && (c == ',' || c == ':'))
+                fx_buf_addc(&b, ' ');
+            instr = c == '"';
+        }
+    }
+    json_object *o = json_object_new_string_len(b.data ? b.data : "", (int)b.len);
+    fx_buf_free(&b);
+    if (o)
+        json_object_set_serializer(o, raw_serializer, NULL, NULL);
+    return o;
+}

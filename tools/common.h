@@ -68,6 +68,12 @@ void tool_diag(void *ctx, const fx_diag *d);
 int tool_input_errors(fx_error *err, const tool_diags *t, int plural,
                       const char *consequence);
 
+/* A JSON value of a fixture as a json-c object that prints it as it was
+** written (its numbers and string escapes as they are), on one line: white
+** space outside strings dropped, ", " and ": " put back when it spanned
+** lines.  NULL when v.text is NULL (an absent value). */
+json_object *tool_value_json(fx_value v);
+
 /* Flush stdout; 0, or 2 with a message when it could not be written. */
 int tool_flush_stdout(void);
 

@@ -242,52 +242,90 @@ grep "conflict (add/add): supermarket.commande 2: both sides added this pk: pass
 grep "1 conflict: resolve the blocks" err
 EOT
 
-test_expect 'a field conflict: markers around whole records; fxvalidate flags every marker' <<\EOT
+test_expect 'a field conflict: the record once, the field between markers; fxvalidate flags them' <<\EOT
 make_files &&
 sed 's/"22.00"/"23.00"/' theirs.jsonl >t2.jsonl &&
 sed 's/"20.00"/"21.00"/' ours.json >o2.json &&
 test_expect_code 1 fxmerge -s "$SCHEMA" --report rep.json -o out.json base.json o2.json t2.jsonl 2>err &&
-sed -n 9,37p out.json >block &&
+sed -n 10,23p out.json >block &&
 cat >expect <<\EOF &&
-},
-<<<<<<< ours
 {
   "model": "supermarket.produit",
   "pk": 2,
   "fields": {
     "reference": "REF-2",
+<<<<<<< ours field supermarket.produit 2 prix_vente
     "prix_vente": "21.00"
-  }
-},
 ||||||| base
-{
-  "model": "supermarket.produit",
-  "pk": 2,
-  "fields": {
-    "reference": "REF-2",
     "prix_vente": "20.00"
-  }
-},
 =======
-{
-  "model": "supermarket.produit",
-  "pk": 2,
-  "fields": {
-    "reference": "REF-2",
     "prix_vente": "23.00"
+>>>>>>> theirs
   }
 },
->>>>>>> theirs
 EOF
 test_cmp expect block &&
-grep -q '"kind":"field"' rep.json && grep -q '"prix_vente"' rep.json &&
 test_expect_code 1 fxvalidate out.json 2>verr &&
 grep "conflict-marker" verr | cut -d: -f2 >lines &&
-printf '10\n19\n28\n37\n' >expect &&
+printf '15\n17\n19\n21\n' >expect &&
 test_cmp expect lines &&
-sed -e '/^<<<<<<< ours$/,/^=======$/d' -e '/^>>>>>>> theirs$/d' out.json >resolved.json &&
+sed -e '/^<<<<<<< ours/,/^=======$/d' -e '/^>>>>>>> theirs$/d' out.json >resolved.json &&
 fxvalidate -q --schema "$SCHEMA" resolved.json &&
 grep -q '"23.00"' resolved.json
+EOT
+
+test_expect '--report: each conflict with its kind, its line, each field with its values as JSON' <<\EOT
+make_files &&
+sed -e 's/"22.00"/"23.00"/' -e 's/"REF-2"/"REF-2T"/' theirs.jsonl >t2.jsonl &&
+sed -e 's/"20.00"/"21.00"/' -e 's/"REF-2"/"REF-2O"/' ours.json >o2.json &&
+test_expect_code 1 fxmerge -q -s "$SCHEMA" --report rep.json -o out.json base.json o2.json t2.jsonl &&
+cat >expect <<\EOF &&
+  "conflicts":[
+    {
+      "model":"supermarket.produit",
+      "key":"2",
+      "kind":"field",
+      "line":14,
+      "fields":[
+        {
+          "field":"reference",
+          "line":14,
+          "base":"REF-2",
+          "ours":"REF-2O",
+          "theirs":"REF-2T"
+        },
+        {
+          "field":"prix_vente",
+          "line":21,
+          "base":"20.00",
+          "ours":"21.00",
+          "theirs":"23.00"
+        }
+      ],
+      "hint":"keep one side's value in the record, delete the other sides and the markers"
+    }
+  ],
+EOF
+sed -n '/^  "conflicts":/,/^  \],/p' rep.json >got &&
+test_cmp expect got &&
+sed -n 14p out.json >got && echo "<<<<<<< ours field supermarket.produit 2 reference" >expect &&
+test_cmp expect got &&
+sed -n 21p out.json >got && echo "<<<<<<< ours field supermarket.produit 2 prix_vente" >expect &&
+test_cmp expect got
+EOT
+
+test_expect 'a model only THEIRS has goes where the schema puts it: auth.group before the auth.user naming it' <<\EOT
+echo '{"model": "auth.user", "pk": 1, "fields": {"username": "ama", "password": "!", "groups": []}}' >base.jsonl &&
+sed 's/"ama"/"ama.k"/' base.jsonl >ours.jsonl &&
+user='{"model": "auth.user", "pk": 1, "fields": {"username": "ama", "password": "!", "groups": [["caisse"]]}}' &&
+group='{"model": "auth.group", "pk": 1, "fields": {"name": "caisse", "permissions": []}}' &&
+printf '%s\n' "$user" "$group" >theirs.jsonl &&
+fxmerge -q -s "$SCHEMA" base.jsonl ours.jsonl theirs.jsonl >out &&
+printf '%s\n' "$group" "${user/\"ama\"/\"ama.k\"}" >expect &&
+test_cmp expect out &&
+fxmerge -q base.jsonl ours.jsonl theirs.jsonl >out &&
+printf '%s\n' "${user/\"ama\"/\"ama.k\"}" "$group" >expect &&
+test_cmp expect out
 EOT
 
 test_expect '--strategy ours|theirs resolves field conflicts' <<\EOT
@@ -365,11 +403,11 @@ printf '[\r\n{\r\n  "model": "a.b",\r\n  "pk": 1,\r\n  "fields": {\r\n    "x": "
 sed 's/"1"/"2"/' base.json >ours.json &&
 sed 's/"1"/"3"/' base.json >theirs.json &&
 test_expect_code 1 fxmerge -q -o out.json base.json ours.json theirs.json &&
-test $(grep -c '^<<<<<<< ours'$'\r''$' out.json) = 1 &&
+test $(grep -c '^<<<<<<< ours field a.b 1 x'$'\r''$' out.json) = 1 &&
 test $(grep -c '^||||||| base'$'\r''$' out.json) = 1 &&
 test $(grep -c '^======='$'\r''$' out.json) = 1 &&
 test $(grep -c '^>>>>>>> theirs'$'\r''$' out.json) = 1 &&
-test $(wc -l <out.json) = 27 &&
+test $(wc -l <out.json) = 15 &&
 ! grep -qv $'\r''$' out.json
 EOT
 

@@ -89,7 +89,7 @@ grep "^fxmerge: conflict (cascade): supermarket.commande $z: theirs deleted it, 
 grep "^fxmerge: conflict (delete/modify): supermarket.commande $x: keep the changed record or delete it, and the markers; ours deleted [0-9]* other records with it: decide them the same way$" err &&
 grep "^fxmerge: conflict (delete/modify): supermarket.client $k: keep the changed record or delete it, and the markers; ours set [0-9]* references to it to null: decide them the same way$" err &&
 grep "^fxmerge: conflict (cascade): supermarket.lignecommande [0-9]*: ours deleted it with supermarket.commande $x, which is a conflict" err &&
-grep "^fxmerge: conflict (field): supermarket.commande [0-9]*: one side removed this reference" err &&
+grep "^fxmerge: conflict (reference): supermarket.commande [0-9]*: one side removed this reference" err &&
 grep "^fxmerge: depends: supermarket.lignecommande [0-9]* (commande): ours added or changed it to refer to supermarket.commande $z, which theirs deleted (a conflict)" err &&
 grep '"action":"depends"' rep.json
 EOT
