@@ -11,75 +11,7 @@ test_expect () {
     test_expect_success "$1" "$(cat)"
 }
 
-command -v git >/dev/null || { echo "# git not found: skipped"; # A fixture people keep by hand (four-space indent, records indented in the
-# list, no final newline: json.dump(indent=4)), in a repository whose
-# driver runs fxmerge without a schema; the online branch changes client
-# 4's phone, main produit 5's price.
-make_hand_repo () {
-    git init -q -b main repo && cd repo &&
-    echo '*.json merge=fixture' >.gitattributes &&
-    git config merge.fixture.name "fx fixture merge" &&
-    git config merge.fixture.driver "fxmerge -q -o %A %O %A %B" &&
-    cp "$FX_TESTDATA/layouts/indent4-python.json" fixture.json &&
-    git add . && git commit -qm base &&
-    git checkout -qb online &&
-    sed -i 's/"+225 05 00 00 02"/"+225 05 11 11 11"/' fixture.json &&
-    git commit -qam "online: client 4's phone" &&
-    git checkout -q main &&
-    sed -i 's/"prix": 2.5,/"prix": 2.75,/' fixture.json &&
-    git commit -qam "local: produit 5's price"
-}
-
-# changes A B: the lines git diff shows between commits A and B, without
-# the line numbers
-changes () {
-    git diff -U0 "$1" "$2" -- fixture.json | grep '^[-+][^-+]'
-}
-
-test_expect 'a hand-written fixture: the merge differs from each branch only by the other branch record' <<\EOT
-make_hand_repo &&
-git merge -q -m merged online &&
-l=$(git rev-parse main^1) o=$(git rev-parse main^2) &&
-b=$(git merge-base $l $o) &&
-changes $l main >got && changes $b $o >want && test_cmp want got &&
-changes $o main >got && changes $b $l >want && test_cmp want got &&
-test "$(wc -l <got)" = 2 &&
-git show $l:fixture.json >local.json &&
-test_expect_code 1 fxdiff local.json fixture.json >d &&
-echo "~ shop.client 4  telephone: \"+225 05 00 00 02\" -> \"+225 05 11 11 11\"" >expect &&
-test_cmp expect d &&
-test -z "$(git status --porcelain --untracked-files=no)"
-EOT
-
-test_expect 'a conflicting field: git diff shows only that field lines between the markers' <<\EOT
-make_hand_repo &&
-git checkout -q online &&
-sed -i 's/"nom": "Kofi"/"nom": "Kofi Online"/' fixture.json &&
-git commit -qam "online: client 4's name" &&
-git checkout -q main &&
-sed -i 's/"nom": "Kofi"/"nom": "Kofi Local"/' fixture.json &&
-git commit -qam "local: client 4's name" &&
-test_must_fail git merge -q online >out 2>&1 &&
-grep -q "CONFLICT (content): Merge conflict in fixture.json" out &&
-git diff >d &&
-sed -n "/^++<<<<<<< /,/^++>>>>>>> /p" d >changed &&
-cat >expect <<\EOF &&
-++<<<<<<< ours field shop.client 4 nom
- +            "nom": "Kofi Local",
-++||||||| base
-++            "nom": "Kofi",
-++=======
-+             "nom": "Kofi Online",
-++>>>>>>> theirs
-EOF
-test_cmp expect changed &&
-grep -q '"telephone": "+225 05 11 11 11"' fixture.json &&
-grep -q '"prix": 2.75,' fixture.json &&
-test_expect_code 1 fxvalidate -q fixture.json 2>err &&
-test "$(grep -c conflict-marker err)" = 4
-EOT
-
-test_done; }
+command -v git >/dev/null || { echo "# git not found: skipped"; test_done; }
 
 export GIT_AUTHOR_NAME=fx GIT_AUTHOR_EMAIL=fx@example.ci
 export GIT_COMMITTER_NAME=fx GIT_COMMITTER_EMAIL=fx@example.ci
