@@ -426,8 +426,10 @@ int fx_writer_write_text(fx_writer *w, const char *text, size_t n, fx_error *err
 ** before fx_output_commit(). */
 int fx_writer_finish(fx_writer *w, fx_error *err);
 
-/* Line ends ('\n') written so far: the line the next byte goes on is one
-** more (fxmerge's report gives the line of each conflict block). */
+/* Count the line ends written from now on (off by default: it costs a
+** look at every byte written), and the count: the line the next byte goes
+** on is one more (fxmerge's report gives the line of each conflict block). */
+void fx_writer_count_lines(fx_writer *w);
 uint64_t fx_writer_lines(const fx_writer *w);
 void fx_writer_free(fx_writer *w);
 

@@ -1917,6 +1917,8 @@ int fx_merge(const char *base, const char *ours, const char *theirs, fx_output *
         rc = fx_error_set(err, rc, NULL, 0, 0, 0, "cannot write ours's layout");
         goto done;
     }
+    if (opts->event)
+        fx_writer_count_lines(m->w);
     if (fx_writer_frame(m->w, &frame) < 0 || block_style(m, &frame) < 0)
         goto oom;
     if ((rc = fx__merge_guard(m)) < 0)

@@ -32,7 +32,8 @@ struct fx_writer {
     int finished;
     int sep_done;      /* the next record's ',' went before a text */
     char last;         /* the last byte written, 0 before any */
-    uint64_t lines;    /* line ends written */
+    int count_nl;      /* count line ends (fx_writer_count_lines) */
+    uint64_t lines;    /* line ends written, when counted */
     /* With a frame (fx_writer_frame): its parts, copied. */
     int framed;
     int bom;
@@ -269,7 +270,7 @@ static int put(fx_writer *w, fx_error *err)
     const char *p = w->b.data, *e = p + w->b.len;
     if (w->b.len)
         w->last = w->b.data[w->b.len - 1];
-    while (p < e && (p = memchr(p, '\n', (size_t)(e - p))) != NULL) {
+    while (w->count_nl && p < e && (p = memchr(p, '\n', (size_t)(e - p))) != NULL) {
         w->lines++;
         p++;
     }
@@ -495,6 +496,11 @@ int fx_writer_finish(fx_writer *w, fx_error *err)
     if (bad)
         return fx_error_set(err, FX_ENOMEM, NULL, 0, 0, 0, "out of memory");
     return put(w, err);
+}
+
+void fx_writer_count_lines(fx_writer *w)
+{
+    w->count_nl = 1;
 }
 
 uint64_t fx_writer_lines(const fx_writer *w)

@@ -691,6 +691,45 @@ static char *framed(const char *text, const char *keep, const char *const *texts
     return s;
 }
 
+/* Line ends are counted once asked (fxmerge's report), every one written
+** from then on, records and texts alike; not before. */
+static void test_count_lines(void **state)
+{
+    (void)state;
+    fx_record *recs[2];
+    size_t n = load("{\"model\": \"a.b\",\"pk\": 1,\"fields\": {}}\n"
+                    "{\"model\": \"a.b\",\"pk\": 2,\"fields\": {}}\n", recs, 2);
+    assert_int_equal(n, 2);
+    const char *out = ct_path("lines.out");
+    fx_layout l = {.format = FX_FORMAT_JSON, .indent = 2, };
+    fx_error e;
+    for (int count = 0; count < 2; count++) {
+        fx_output *o;
+        fx_writer *w;
+        assert_int_equal(fx_output_open(&o, out, &e), 0);
+        assert_int_equal(fx_writer_new(&w, o, l), 0);
+        if (count)
+            fx_writer_count_lines(w);
+        assert_int_equal(fx_writer_write(w, recs[0], &e), 0);
+        assert_int_equal(fx_writer_write_text(w, "<<<<<<< ours\n", 13, &e), 0);
+        assert_int_equal(fx_writer_write(w, recs[1], &e), 0);
+        assert_int_equal(fx_writer_finish(w, &e), 0);
+        /* "[", 5 lines a record, the marker, "]" */
+        assert_int_equal(fx_writer_lines(w), count ? 13 : 0);
+        assert_int_equal(fx_output_commit(o, &e), 0);
+        fx_output_free(o);
+        fx_writer_free(w);
+    }
+    char *s = ct_slurp(out, NULL);
+    assert_non_null(s);
+    size_t nl = 0;
+    for (const char *p = s; *p; p++)
+        nl += *p == '\n';
+    assert_int_equal(nl, 13);
+    free(s);
+    free_all(recs, n);
+}
+
 static void test_frames(void **state)
 {
     (void)state;
@@ -1022,6 +1061,7 @@ int main(void)
         cmocka_unit_test(test_set_and_drop),
         cmocka_unit_test(test_set_errors),
         cmocka_unit_test(test_write_text),
+        cmocka_unit_test(test_count_lines),
         cmocka_unit_test(test_frames),
         cmocka_unit_test(test_frame_text),
         cmocka_unit_test(test_frame_made_up),
