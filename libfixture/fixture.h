@@ -837,6 +837,9 @@ typedef struct fx_merge_opts {
     int allow_mass_delete;      /* do not stop on a side that lost a whole
                                    model, most of the file or everything, or
                                    on a BASE newer than OURS */
+    int keep_bom;               /* start with ours's UTF-8 BOM when it has
+                                   one (loaddata refuses it: off, the
+                                   output is plain UTF-8) */
 } fx_merge_opts;
 
 typedef struct fx_merge_stats {
@@ -859,7 +862,7 @@ typedef struct fx_merge_stats {
 
 /* Three-way merge of fixtures: the changes from base to ours and from base
 ** to theirs, written to o (borrowed; the caller commits it) as ours edited:
-** ours's frame (a BOM too), records and separators, in ours's order; a
+** ours's frame (its BOM with keep_bom), records and separators, in ours's order; a
 ** record changed on theirs's side or merged keeps ours's bytes but the
 ** values that change; a record only theirs has is laid out in ours's
 ** layout (theirs's when ours has no record), after ours's last record of

@@ -1729,9 +1729,17 @@ static int merge_fields(merge *m, uint32_t b, const fx_record *rb, const fx_reco
             continue;
         }
         if ((take == 2 ? merge_set(&val, vb, vo, vt) : fx_buf_add(&val, vt.text, vt.len)) ||
-            fx__record_set_at(res, 0, g->at[0] ? g->at[0] - 1 : res->nfields, g->name,
-                              val.data, val.len) < 0)
+            (rc = fx__record_set_at(res, 0, g->at[0] ? g->at[0] - 1 : res->nfields,
+                                    g->name, val.data, val.len)) < 0) {
+            if (rc == FX_ESYNTAX)   /* text the reader reported as wrong */
+                rc = fx_error_set(m->err, FX_ESYNTAX, NULL, 0, 0, 0,
+                                  "%s %s: field '%s' holds text that is not valid "
+                                  "(see the errors above): correct it and run again",
+                                  ro->label, key_of(m, ro, &m->key), g->name);
+            else
+                rc = FX_ENOMEM;
             goto done;
+        }
     }
     for (size_t k = 0; k < ndrop; k++)       /* by name: the places move */
         fx_record_drop(res, dropn[k]);
@@ -1828,8 +1836,11 @@ static int write_item(merge *m, const mitem *it)
         break;
     case ACT_THEIRS:
         m->st.theirs++;
-        rc = r[SO] ? merge_fields(m, FX__NONE, r[SO], r[SO], r[ST], MF_ONTO)
-                   : put_record(m, r[ST]);
+        /* A value the reader found wrong (invalid UTF-8: reported, the
+        ** tool writes nothing) cannot be set in ours's text: whole. */
+        rc = r[SO] && !r[ST]->errors
+                 ? merge_fields(m, FX__NONE, r[SO], r[SO], r[ST], MF_ONTO)
+                 : put_record(m, r[ST]);
         break;
     case ACT_MERGE:
         rc = merge_fields(m, e[SB], r[SB], r[SO], r[ST], MF_MERGE);
@@ -1905,6 +1916,7 @@ int fx_merge(const char *base, const char *ours, const char *theirs, fx_output *
     ** records' layout (theirs's, or base's, when ours has no record). */
     fx_frame frame;
     fx_reader_frame(m->kf[SO].r, &frame);
+    frame.bom &= opts->keep_bom != 0;
     m->wl = m->kf[SO].layout;
     for (int s = ST; !m->kf[SO].n && s >= SB; s -= ST - SB)
         if (m->kf[s].n && m->kf[s].layout.format == m->wl.format) {

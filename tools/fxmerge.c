@@ -31,6 +31,7 @@ static const char help[] =
     "      --allow-mass-delete   merge even when a side lost a whole model, most\n"
     "                            records, or all, or BASE looks newer than OURS\n"
     "      --report FILE         conflicts, merges and renumberings as JSON\n"
+    "      --keep-bom            start the output with OURS's UTF-8 BOM\n"
     "  -q, --quiet               no summary on stderr\n"
     "  -h, --help                this help\n"
     "      --version             the version\n"
@@ -40,7 +41,8 @@ static const char help[] =
     "\n"
     "Exit status: 0 merged cleanly, 1 conflicts remain, 2 trouble.\n";
 
-enum { OPT_RENUMBER = 256, OPT_STRATEGY, OPT_REPORT, OPT_VERSION, OPT_MASS };
+enum { OPT_RENUMBER = 256, OPT_STRATEGY, OPT_REPORT, OPT_VERSION, OPT_MASS,
+       OPT_KEEP_BOM };
 
 /* A usage mistake found while reading the options: say so, clean up. */
 #define USAGE(...) do { status = tool_usage_error(synopsis, __VA_ARGS__); goto done; } while (0)
@@ -53,6 +55,7 @@ static const struct option longopts[] = {
     {"strategy", required_argument, NULL, OPT_STRATEGY},
     {"report", required_argument, NULL, OPT_REPORT},
     {"allow-mass-delete", no_argument, NULL, OPT_MASS},
+    {"keep-bom", no_argument, NULL, OPT_KEEP_BOM},
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, OPT_VERSION},
@@ -244,6 +247,7 @@ int main(int argc, char **argv)
             break;
         case OPT_REPORT: report_path = optarg; break;
         case OPT_MASS: mo.allow_mass_delete = 1; break;
+        case OPT_KEEP_BOM: mo.keep_bom = 1; break;
         case 'q': quiet = 1; break;
         case 'h': fputs(synopsis, stdout); fputs(help, stdout); status = 0; goto done;
         case OPT_VERSION: status = tool_version(); goto done;

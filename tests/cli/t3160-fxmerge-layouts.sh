@@ -4,7 +4,8 @@
 # always in another layout (dumpdata's jsonl, made with fxfilter), so that
 # what it brings must be written in OURS's style.  Each expected file
 # (testdata/layouts/merged/) was written by editing the input as a person
-# would, not taken from fxmerge's output:
+# would, not taken from fxmerge's output (fxmerge runs with --keep-bom,
+# so that bom.json's keep its BOM):
 #   NAME.merge.EXT     THEIRS added "ville" to agence 1, changed client 2's
 #                      email, removed client 4's notes, deleted produit 3,
 #                      added client 6 (after client 4, the last client)
@@ -59,20 +60,34 @@ test_expect_success 'the expected files: two a layout, each a valid fixture once
 test_expect_success 'THEIRS brings nothing: the output is OURS, byte for byte' '
     for f in $LAYOUTS; do
         e=$(expected $f merge) &&
-        fxmerge -q "$L/$f" "$e" "$L/$f" >out &&
+        fxmerge -q --keep-bom "$L/$f" "$e" "$L/$f" >out &&
         cmp out "$e" &&
-        fxmerge -q "$L/$f" "$L/$f" "$L/$f" >out &&
+        fxmerge -q --keep-bom "$L/$f" "$L/$f" "$L/$f" >out &&
         cmp out "$L/$f" || { echo "differs: $f"; return 1; }
     done
+'
+
+test_expect_success 'OURS UTF-8 BOM is left out unless --keep-bom (loaddata refuses it): nothing else changes' '
+    e=$(expected bom.json merge) &&
+    fxmerge -q "$L/bom.json" "$e" "$L/bom.json" >out &&
+    tail -c +4 "$e" >want &&
+    cmp want out &&
+    theirs_change "$L/bom.json" >theirs.jsonl &&
+    fxmerge -q "$L/bom.json" "$L/bom.json" theirs.jsonl >out &&
+    cmp want out &&
+    cp out out.json && fxvalidate -q out.json 2>err &&
+    ! grep -q "byte-order mark" err &&
+    fxmerge -q --keep-bom "$L/bom.json" "$L/bom.json" theirs.jsonl >out &&
+    cmp "$e" out
 '
 
 test_expect_success 'OURS brings nothing: THEIRS changes in OURS frame and style' '
     for f in $LAYOUTS; do
         theirs_change "$L/$f" >theirs.jsonl &&
-        fxmerge "$L/$f" "$L/$f" theirs.jsonl >out 2>err &&
+        fxmerge --keep-bom "$L/$f" "$L/$f" theirs.jsonl >out 2>err &&
         cmp "$(expected $f merge)" out &&
         grep "^fxmerge: 5 records: 1 from ours, 4 from theirs, 0 merged field by field, 1 deleted, 0 renumbered, 0 resolved by --strategy, 0 conflicts$" err &&
-        fxmerge -q -o out "$L/$f" "$(expected $f merge)" theirs.jsonl &&
+        fxmerge -q --keep-bom -o out "$L/$f" "$(expected $f merge)" theirs.jsonl &&
         cmp "$(expected $f merge)" out || { echo "differs: $f"; return 1; }
     done
 '
@@ -81,7 +96,7 @@ test_expect_success 'field conflicts: the record once, each field between marker
     for f in $LAYOUTS; do
         ours_conflict "$L/$f" >ours &&
         theirs_conflict "$L/$f" >theirs.jsonl &&
-        test_expect_code 1 fxmerge --report rep.json "$L/$f" ours theirs.jsonl >out 2>err &&
+        test_expect_code 1 fxmerge --keep-bom --report rep.json "$L/$f" ours theirs.jsonl >out 2>err &&
         cmp "$(expected $f conflict)" out &&
         test "$(grep -c "^fxmerge: conflict (field): " err)" = 4 || { echo "differs: $f"; return 1; }
     done
@@ -121,7 +136,7 @@ test_expect_success '--report: each conflict field with its values as written an
             "field shop.produit 5 seuil -Infinity 5 7" >want &&
         ours_conflict "$L/$f" >ours &&
         theirs_conflict "$L/$f" >theirs.jsonl &&
-        test_expect_code 1 fxmerge -q --report rep.json "$L/$f" ours theirs.jsonl >out &&
+        test_expect_code 1 fxmerge -q --keep-bom --report rep.json "$L/$f" ours theirs.jsonl >out &&
         report_lines rep.json >lines &&
         cut -d" " -f2- lines >got &&
         test_cmp want got &&

@@ -58,7 +58,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fx_output *o;
     fuzz_assert(fx_output_open(&o, "/dev/null", &err) == 0, "%s", err.msg);
     fx_merge_opts mopts = {schema, NULL, FX_RENUMBER_THEIRS, (fx_strategy)(size % 3),
-                           on_diag, NULL, on_event, NULL, (int)(size / 3 % 2)};
+                           on_diag, NULL, on_event, NULL, (int)(size / 3 % 2), 0};
     fx_merge_stats st;
     if (fx_merge(path[0], path[1], path[2], o, &mopts, &st, &err) >= 0)
         fuzz_assert(fx_output_commit(o, &err) == 0, "%s", err.msg);
