@@ -1029,6 +1029,114 @@ int fx_deps_wanted(const fx_deps *d, size_t input, const fx_record *rec);
 uint64_t fx_deps_missing(const fx_deps *d);
 void fx_deps_free(fx_deps *d);
 
+/* ---------------------------------------------------------------- conflicts */
+
+/* One conflict, as fxmerge's report, fxresolve's listing and its
+** --format json describe it (tools/common.c writes it as JSON, once for
+** every tool): model, key (as on the marker line: the pk as text, or a
+** natural or --key key as a JSON list), kind ("field", "reference",
+** "delete/modify", "modify/delete", "cascade", "add/add", "unique"), the
+** line of its (first) block's "<<<<<<<", and the fields concerned: for a
+** field or reference conflict the conflicting ones, each with the line of
+** its block (field_lines; NULL when each is in the conflict's block) and
+** its value on each side (base[i], ours[i], theirs[i]: the text as written,
+** text NULL when the side lacks the field; NULL arrays: not known).  For
+** the other kinds, fxresolve gives the fields whose values differ between
+** the sides that hold the record.  records[] are the record on each side
+** (base, ours, theirs; NULL when the side lacks it or it is not known), for
+** the record's other fields.  Everything is borrowed. */
+typedef struct fx_conflict {
+    const char *kind;
+    const char *label;
+    const char *key;
+    unsigned long line;
+    const char *const *fields;
+    size_t nfields;
+    const fx_value *base, *ours, *theirs;
+    const unsigned long *field_lines;
+    const char *hint;                 /* what to do; NULL: nothing to say */
+    const fx_record *records[3];
+} fx_conflict;
+
+/* Is kind a conflict of fields ("field", "reference"), decided field by
+** field? */
+int fx_conflict_of_fields(const char *kind);
+
+/* Resolving the conflict blocks fxmerge left in a merged export
+** (fxresolve).  fx_resolver_open() reads the file (plain UTF-8, with or
+** without BOM: the file fxmerge wrote) and its blocks, in any layout, at
+** the field or of whole records (fxmerge(1) gives the format), and reads
+** each side's records with the reader: the file with every block's OURS
+** section kept, and so on for BASE and THEIRS.  A block that is not
+** fxmerge's (a marker out of place, a header fxmerge does not write)
+** is FX_ESYNTAX at its line.  *out belongs to the caller:
+** fx_resolver_free().
+**
+** Decisions are kept in the resolver until fx_resolver_write() writes the
+** file with them: a block decided becomes the section kept (a value set:
+** a section with that value), every other byte as it was; a record block
+** whose fields are decided in part keeps the fields not yet decided
+** between markers. */
+typedef struct fx_resolver fx_resolver;
+
+enum { FX_SIDE_BASE = 0, FX_SIDE_OURS = 1, FX_SIDE_THEIRS = 2 };
+
+int fx_resolver_open(fx_resolver **out, const char *path, fx_error *err);
+
+/* Conflicts in the file, decided or not. */
+size_t fx_resolver_count(const fx_resolver *r);
+
+/* Conflict i into *out (borrowed from r until its next call); returns 1
+** when some of it is still undecided, 0 when decided. */
+int fx_resolver_get(fx_resolver *r, size_t i, fx_conflict *out);
+
+/* Is field f (SIZE_MAX: the whole conflict) of conflict i decided? */
+int fx_resolver_decided(const fx_resolver *r, size_t i, size_t f);
+
+/* Undecided conflicts. */
+size_t fx_resolver_left(const fx_resolver *r);
+
+/* Decide field f of conflict i (SIZE_MAX: every field, or the whole
+** conflict for the other kinds) for side (FX_SIDE_*): FX_EUSAGE for a
+** field of a conflict that is not one of fields. */
+int fx_resolver_take(fx_resolver *r, size_t i, size_t f, int side, fx_error *err);
+
+/* Decide field f of conflict i with the value json[0..n): FX_EUSAGE when
+** it is not one JSON value, or, with schema s (may be NULL), does not fit
+** the field (fx_check_value), or conflict i is not one of fields. */
+int fx_resolver_set(fx_resolver *r, size_t i, size_t f, const char *json, size_t n,
+                    const fx_schema *s, fx_error *err);
+
+/* A selector: "app.Model", "app.Model:PK" or "app.Model:PK:field" (a pk
+** holding ':' or white space written as a JSON string, a natural key as a
+** JSON list: shop.agence:["AB01"]).  With assign set, "=JSON" follows the
+** field and *value points at the JSON.  FX_EUSAGE for a malformed one.
+** *out: fx_selector_free(). */
+typedef struct fx_selector fx_selector;
+
+int fx_selector_parse(fx_selector **out, const char *s, int assign, const char **value,
+                      fx_error *err);
+
+/* Does sel select conflict c?  0 no; 1 yes, with *field the index of the
+** field it names in c (SIZE_MAX when it names none); FX_EUSAGE (err set)
+** when it names a field of a conflict that is not one of fields. */
+int fx_selector_match(const fx_selector *sel, const fx_conflict *c, size_t *field,
+                      fx_error *err);
+void fx_selector_free(fx_selector *sel);
+
+/* Write the file with the decisions made to o (borrowed; the caller
+** commits it).  When no conflict is left, the result is first read back
+** and checked as fxvalidate checks it (vo: the schema and the diag
+** callback; may be NULL for no check): errors are FX_ESTRUCT and nothing is
+** written.  Returns the number of conflicts left, or a negative code. */
+int fx_resolver_write(fx_resolver *r, fx_output *o, const fx_validate_opts *vo,
+                      fx_error *err);
+
+/* The file's layout (its OURS side's, as the reader found it). */
+fx_layout fx_resolver_layout(const fx_resolver *r);
+
+void fx_resolver_free(fx_resolver *r);
+
 #ifdef __cplusplus
 }
 #endif

@@ -199,3 +199,35 @@ json_object *tool_value_json(fx_value v)
         json_object_set_serializer(o, raw_serializer, NULL, NULL);
     return o;
 }
+
+json_object *tool_conflict_json(const fx_conflict *c)
+{
+    static const char *const side[3] = {"base", "ours", "theirs"};
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "model", json_object_new_string(c->label));
+    json_object_object_add(o, "key", json_object_new_string(c->key));
+    json_object_object_add(o, "kind", json_object_new_string(c->kind));
+    if (c->line)
+        json_object_object_add(o, "line", json_object_new_int64((int64_t)c->line));
+    if (c->nfields) {
+        json_object *a = json_object_new_array();
+        const fx_value *v[3] = {c->base, c->ours, c->theirs};
+        for (size_t i = 0; i < c->nfields; i++) {
+            json_object *f = json_object_new_object();
+            json_object_object_add(f, "field", json_object_new_string(c->fields[i]));
+            if (c->field_lines)
+                json_object_object_add(f, "line",
+                                       json_object_new_int64((int64_t)c->field_lines[i]));
+            for (int s = 0; s < 3; s++) {
+                json_object *j = v[s] ? tool_value_json(v[s][i]) : NULL;
+                if (j)
+                    json_object_object_add(f, side[s], j);
+            }
+            json_object_array_add(a, f);
+        }
+        json_object_object_add(o, "fields", a);
+    }
+    if (c->hint)
+        json_object_object_add(o, "hint", json_object_new_string(c->hint));
+    return o;
+}

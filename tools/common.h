@@ -74,6 +74,11 @@ int tool_input_errors(fx_error *err, const tool_diags *t, int plural,
 ** lines.  NULL when v.text is NULL (an absent value). */
 json_object *tool_value_json(fx_value v);
 
+/* A conflict as fxmerge's report and fxresolve --format json give it:
+** model, key, kind, line, fields (each: field, line, base, ours, theirs;
+** no member for a side that lacks the field) and hint, each when known. */
+json_object *tool_conflict_json(const fx_conflict *c);
+
 /* Flush stdout; 0, or 2 with a message when it could not be written. */
 int tool_flush_stdout(void);
 

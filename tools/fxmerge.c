@@ -74,28 +74,6 @@ static json_object *str_array(const char *const *v, size_t n)
     return a;
 }
 
-/* A conflict's fields: for each, its name, the line of its block, and its
-** value on each side as JSON, as written (no member: the side lacks it). */
-static json_object *conflict_fields(const fx_merge_event *e)
-{
-    static const char *const side[3] = {"base", "ours", "theirs"};
-    json_object *a = json_object_new_array();
-    for (size_t i = 0; i < e->nfields; i++) {
-        json_object *f = json_object_new_object();
-        json_object_object_add(f, "field", json_object_new_string(e->fields[i]));
-        if (e->field_lines)
-            json_object_object_add(f, "line", json_object_new_int64((int64_t)e->field_lines[i]));
-        const fx_value *v[3] = {e->base, e->ours, e->theirs};
-        for (int s = 0; s < 3; s++) {
-            json_object *j = v[s] ? tool_value_json(v[s][i]) : NULL;
-            if (j)
-                json_object_object_add(f, side[s], j);
-        }
-        json_object_array_add(a, f);
-    }
-    return a;
-}
-
 static void on_event(void *ctx, const fx_merge_event *e)
 {
     report *r = ctx;
@@ -104,14 +82,10 @@ static void on_event(void *ctx, const fx_merge_event *e)
     json_object_object_add(o, "key", json_object_new_string(e->key));
     switch (e->kind) {
     case FX_MERGE_CONFLICT:
-        json_object_object_add(o, "kind", json_object_new_string(e->what));
-        if (e->line)
-            json_object_object_add(o, "line", json_object_new_int64((int64_t)e->line));
-        if (e->nfields)
-            json_object_object_add(o, "fields", conflict_fields(e));
-        if (e->hint)
-            json_object_object_add(o, "hint", json_object_new_string(e->hint));
-        json_object_array_add(r->conflicts, o);
+        json_object_put(o);            /* one description, shared with fxresolve */
+        json_object_array_add(r->conflicts, tool_conflict_json(&(fx_conflict){
+            e->what, e->label, e->key, e->line, e->fields, e->nfields, e->base, e->ours,
+            e->theirs, e->field_lines, e->hint, {NULL, NULL, NULL}}));
         if (!r->quiet)
             fprintf(stderr, "%s: conflict (%s): %s %s%s%s\n", tool_prog, e->what, e->label,
                     e->key, e->hint ? ": " : "", e->hint ? e->hint : "");
