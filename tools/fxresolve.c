@@ -378,6 +378,15 @@ static int interactive(fx_resolver *r, sel_list *sl, const fx_schema *schema, lo
     return 0;
 }
 
+/* The check's diagnostics: warnings only when not quiet. */
+static void quiet_diag(void *ctx, const fx_diag *d)
+{
+    if (d->severity == FX_ERR)
+        tool_diag(ctx, d);
+    else
+        ((tool_diags *)ctx)->warnings++;
+}
+
 /* ---------------------------------------------------------------- main */
 
 int main(int argc, char **argv)
@@ -459,7 +468,8 @@ int main(int argc, char **argv)
         goto done;
     }
     tool_diags t = {.max_errors = TOOL_MAX_ERRORS};
-    fx_validate_opts vo = {.schema = schema, .diag = tool_diag, .diag_ctx = &t};
+    fx_validate_opts vo = {.schema = schema, .diag = quiet ? quiet_diag : tool_diag,
+                           .diag_ctx = &t};
     size_t n = fx_resolver_count(r);
     fx_conflict cf;
 
