@@ -1329,7 +1329,7 @@ static int line_start(merge *m, fx_buf *x)
 
 /* res, the merged record holding ours's values of the conflicting fields
 ** cf[0..ncf), into x with a block at each of them.  0, 1 when its text
-** does not allow it (stale, a key written with escapes, a jsonl file, no
+** does not allow it (stale, another layout than the output's, a jsonl file, no
 ** field every resolution keeps: a block of whole records then), or an
 ** error. */
 static int field_blocks(merge *m, fx_buf *x, const fx_record *res, cfield *cf, size_t ncf)
@@ -1732,7 +1732,7 @@ static int merge_fields(merge *m, uint32_t b, const fx_record *rb, const fx_reco
             (rc = fx__record_set_at(res, 0, g->at[0] ? g->at[0] - 1 : res->nfields,
                                     g->name, val.data, val.len)) < 0) {
             if (rc == FX_ESYNTAX)   /* text the reader reported as wrong */
-                rc = fx_error_set(m->err, FX_ESYNTAX, NULL, 0, 0, 0,
+                rc = fx_error_set(m->err, FX_ESYNTAX, rt->file, rt->line, rt->col, 0,
                                   "%s %s: field '%s' holds text that is not valid "
                                   "(see the errors above): correct it and run again",
                                   ro->label, key_of(m, ro, &m->key), g->name);

@@ -487,4 +487,16 @@ fxmerge -q -s "$SCHEMA" -o out.jsonl base.jsonl local.jsonl online.jsonl &&
 test $(wc -l <out.jsonl) = 5
 EOF_T
 
+test_expect 'a merged field whose text THEIRS wrote wrong is named at its record, nothing written' <<\EOT
+printf '[\n  {\n    "model": "a.x",\n    "pk": 1,\n    "fields": {\n      "a": "x",\n      "b": 1\n    }\n  }\n]\n' >b.json &&
+sed 's/"b": 1/"b": 2/' b.json >o.json &&
+sed 's/"a": "x"/"a": "\xff"/' b.json >t.json &&
+test_expect_code 2 fxmerge -o out.json b.json o.json t.json 2>err &&
+echo "t.json:2:3: error: a.x 1: field 'a' holds text that is not valid (see the errors above): correct it and run again" >expect &&
+tail -n 1 err >last &&
+test_cmp expect last &&
+grep -q "^t.json:6:13: error: invalid UTF-8 byte 0xFF" err &&
+! test -e out.json
+EOT
+
 test_done
