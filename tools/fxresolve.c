@@ -435,6 +435,10 @@ int main(int argc, char **argv)
     if (optind >= argc)
         USAGE("no file given: the merged export fxmerge wrote");
     const char *file = argv[optind];
+    if (strcmp(file, "-") != 0 && access(file, F_OK) != 0 && strchr(file, ':') &&
+        optind + 1 < argc && access(argv[argc - 1], F_OK) == 0)
+        USAGE("'%s' is no file but looks like a selector: the file comes first "
+              "(fxresolve --take SIDE FILE SELECTOR...)", file);
     int deciding = take >= 0 || nsets || inter;
     if (json && deciding)
         USAGE("--format lists the conflicts: it goes without --take, --set and -i");

@@ -181,6 +181,8 @@ grep "^merged.json: error: no field conflict matches .supermarket.client:3:nom."
 cmp before.json merged.json &&
 test_expect_code 2 fxresolve -i merged.json 2>err </dev/null &&
 grep "^fxresolve: -i asks on a terminal: standard input is not one" err &&
+test_expect_code 2 fxresolve --take theirs supermarket.client:3 merged.json 2>err &&
+grep "^fxresolve: .supermarket.client:3. is no file but looks like a selector: the file comes first (fxresolve --take SIDE FILE SELECTOR...)$" err &&
 cmp before.json merged.json
 EOT
 
