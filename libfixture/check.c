@@ -34,6 +34,7 @@ static const char *const kind_names[] = {
     [FX_K_DATE] = "date", [FX_K_DATETIME] = "datetime", [FX_K_TIME] = "time",
     [FX_K_DURATION] = "duration", [FX_K_UUID] = "uuid", [FX_K_JSON] = "json",
     [FX_K_FK] = "fk", [FX_K_O2O] = "o2o", [FX_K_M2M] = "m2m",
+    [FX_K_BINARY] = "binary",
 };
 #define NKINDS (sizeof kind_names / sizeof kind_names[0])
 
@@ -499,6 +500,25 @@ static int check_char(const fx_field_schema *f, fx_kind k, const chk *c)
     if (k == FX_K_CHAR && f->max_length >= 0 && len > (size_t)f->max_length)
         return fail(c, "ensure this value has at most %ld character%s (it has %zu)",
                     f->max_length, f->max_length == 1 ? "" : "s", len);
+    return 0;
+}
+
+/* BinaryField.to_python: b64decode(value.encode('ascii')), which skips
+** characters outside the alphabet and fails on a bad length. */
+static int check_binary(const chk *c)
+{
+    if (c->v.type != FX_STRING)
+        return fail(c, "expected a string of base64, as dumpdata writes binary data");
+    size_t n = 0;
+    for (size_t i = 0; i < c->slen; i++) {
+        unsigned char ch = (unsigned char)c->s[i];
+        if (ch >= 0x80)
+            return fail(c, "not base64: binary data is written in ASCII base64");
+        if (((ch | 32) >= 'a' && (ch | 32) <= 'z') || (ch >= '0' && ch <= '9') || ch == '+' || ch == '/')
+            n++;
+    }
+    if (n % 4 == 1)
+        return fail(c, "not base64: %zu data characters is not a length base64 has", n);
     return 0;
 }
 
@@ -1026,6 +1046,7 @@ static int check_kind(const fx_field_schema *f, fx_kind k, const fx_schema *s,
 {
     switch (k) {
     case FX_K_CHAR: case FX_K_TEXT: return check_char(f, k, c);
+    case FX_K_BINARY: return check_binary(c);
     case FX_K_INT: case FX_K_SMALLINT: case FX_K_BIGINT: return check_int(f, k, c);
     case FX_K_BOOL: return check_bool(f, c);
     case FX_K_DECIMAL: return check_decimal(f, c);

@@ -468,7 +468,8 @@ typedef enum {
     FX_K_UNKNOWN = 0,
     FX_K_CHAR, FX_K_TEXT, FX_K_INT, FX_K_SMALLINT, FX_K_BIGINT, FX_K_BOOL,
     FX_K_DECIMAL, FX_K_FLOAT, FX_K_DATE, FX_K_DATETIME, FX_K_TIME,
-    FX_K_DURATION, FX_K_UUID, FX_K_JSON, FX_K_FK, FX_K_O2O, FX_K_M2M
+    FX_K_DURATION, FX_K_UUID, FX_K_JSON, FX_K_FK, FX_K_O2O, FX_K_M2M,
+    FX_K_BINARY            /* BinaryField: base64 text in fixtures */
 } fx_kind;
 
 const char *fx_kind_name(fx_kind k);      /* "char", ...; static string */
@@ -527,6 +528,11 @@ typedef struct fx_model_schema {
     fx_name_list *unique_together;
     size_t nunique_together;
     fx_name_list natural_key;   /* n == 0: none */
+    char *pk_to;           /* the pk is a one-to-one to this model; or NULL */
+    int pk_parent_link;    /* ... the link to its multi-table inheritance parent */
+    char *proxy;           /* a proxy model of this model (no rows of its own) */
+    fx_name_list dependencies;  /* natural_key.dependencies, labels */
+    fx_name_list ordering;      /* Meta.ordering: "name", "-name", "fk__name" */
 } fx_model_schema;
 
 typedef struct fx_schema {

@@ -151,6 +151,10 @@ static void model_clear(fx_model_schema *m)
         fx__names_clear(&m->unique_together[i]);
     free(m->unique_together);
     fx__names_clear(&m->natural_key);
+    free(m->pk_to);
+    free(m->proxy);
+    fx__names_clear(&m->dependencies);
+    fx__names_clear(&m->ordering);
 }
 
 /* Frees s and everything it holds; NULL is fine. */
@@ -280,8 +284,8 @@ static fx_kind get_kind(parse_ctx *c, const char *key, json_object *v, int *rc)
     if (json_object_is_type(v, json_type_string))
         k = fx_kind_from_name(json_object_get_string(v));
     if (k == FX_K_UNKNOWN)
-        *rc = bad(c, "unknown %s %s: use one of char, text, int, smallint, bigint, "
-                  "bool, decimal, float, date, datetime, time, duration, uuid, "
+        *rc = bad(c, "unknown %s %s: use one of char, text, binary, int, smallint, "
+                  "bigint, bool, decimal, float, date, datetime, time, duration, uuid, "
                   "json, fk, o2o, m2m", key, json_object_to_json_string(v));
     return k;
 }
@@ -458,7 +462,7 @@ static int parse_field(parse_ctx *c, const char *name, json_object *o, fx_field_
 
 static int parse_pk(parse_ctx *c, json_object *o, fx_model_schema *m)
 {
-    int rc = 0, has_column = 0;
+    int rc = 0, has_column = 0, parent_link = 0;
     if (!json_object_is_type(o, json_type_object))
         return bad(c, "'pk' must be an object such as {\"name\": \"id\", \"kind\": "
                    "\"int\"}: fix it");
@@ -473,12 +477,23 @@ static int parse_pk(parse_ctx *c, json_object *o, fx_model_schema *m)
                 is_rel(m->pk_kind))
                 rc = bad(c, "the pk kind cannot be %s: give the kind of its value, "
                          "such as int", kname(m->pk_kind));
+        } else if (strcmp(key, "to") == 0) {
+            if (!json_object_is_type(v, json_type_string))
+                rc = bad(c, "'pk.to' must be a model label string: fix the value");
+            else
+                rc = get_label(c, "'pk.to'", json_object_get_string(v), &m->pk_to);
+        } else if (strcmp(key, "parent_link") == 0) {
+            rc = get_bool(c, "pk.parent_link", v, &parent_link);
         } else {
-            rc = bad(c, "unknown key '%s' in 'pk': use name, column and kind", key);
+            rc = bad(c, "unknown key '%s' in 'pk': use name, column, kind, to and "
+                     "parent_link", key);
         }
         if (rc)
             return rc;
     }
+    if (parent_link && !m->pk_to)
+        return bad(c, "'pk.parent_link' needs 'pk.to', the parent model: add it");
+    m->pk_parent_link = parent_link;
     if (!has_column) {
         free(m->pk_column);
         if (!(m->pk_column = strdup(m->pk_name)))
@@ -508,6 +523,53 @@ static int parse_names(parse_ctx *c, const char *key, json_object *a,
         if (!is_name(m, s))
             return bad(c, "'%s' names '%s', which is not a field of the model: "
                        "fix the name or add the field", key, s);
+        if (fx__names_add(l, s))
+            return nomem(c);
+    }
+    return 0;
+}
+
+/* A list of model labels, lower-cased into l. */
+static int parse_labels(parse_ctx *c, const char *key, json_object *a, fx_name_list *l)
+{
+    if (!json_object_is_type(a, json_type_array))
+        return bad(c, "'%s' must be a list of model labels: fix it", key);
+    size_t n = json_object_array_length(a);
+    for (size_t i = 0; i < n; i++) {
+        json_object *v = json_object_array_get_idx(a, i);
+        char *label = NULL;
+        if (!json_object_is_type(v, json_type_string))
+            return bad(c, "'%s' must hold model labels (strings): fix it", key);
+        int rc = get_label(c, key, json_object_get_string(v), &label);
+        if (!rc && fx__names_add(l, label))
+            rc = nomem(c);
+        free(label);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+/* Meta.ordering: names such as "codename", "-name" or "content_type__model",
+** whose first part must be a field of the model, its pk name or "pk". */
+static int parse_ordering(parse_ctx *c, json_object *a, fx_model_schema *m)
+{
+    fx_name_list *l = &m->ordering;
+    if (!json_object_is_type(a, json_type_array))
+        return bad(c, "'ordering' must be a list of field names: fix it");
+    size_t n = json_object_array_length(a);
+    for (size_t i = 0; i < n; i++) {
+        json_object *v = json_object_array_get_idx(a, i);
+        if (!json_object_is_type(v, json_type_string))
+            return bad(c, "'ordering' must hold field names (strings): fix it");
+        const char *s = json_object_get_string(v), *name = s + (*s == '-');
+        const char *sep = strstr(name, "__");
+        size_t len = sep ? (size_t)(sep - name) : strlen(name);
+        char first[256];
+        snprintf(first, sizeof first, "%.*s", (int)(len < 255 ? len : 255), name);
+        if (!len || (strcmp(first, "pk") != 0 && !is_name(m, first)))
+            return bad(c, "'ordering' names '%s', which does not start with a field of "
+                       "the model: fix the name", s);
         if (fx__names_add(l, s))
             return nomem(c);
     }
@@ -569,9 +631,18 @@ static int parse_model(parse_ctx *c, const char *label, json_object *o, fx_schem
             }
         } else if (strcmp(key, "natural_key") == 0) {
             rc = parse_names(c, key, val, m, &m->natural_key);
+        } else if (strcmp(key, "proxy") == 0) {
+            if (!json_object_is_type(val, json_type_string))
+                rc = bad(c, "'proxy' must be the label of the model it stands for: fix it");
+            else
+                rc = get_label(c, "'proxy'", json_object_get_string(val), &m->proxy);
+        } else if (strcmp(key, "dependencies") == 0) {
+            rc = parse_labels(c, key, val, &m->dependencies);
+        } else if (strcmp(key, "ordering") == 0) {
+            rc = parse_ordering(c, val, m);
         } else if (strcmp(key, "pk") != 0 && strcmp(key, "fields") != 0) {
-            rc = bad(c, "unknown key '%s': use table, pk, fields, unique_together or "
-                     "natural_key", key);
+            rc = bad(c, "unknown key '%s': use table, proxy, pk, fields, unique_together, "
+                     "natural_key, dependencies or ordering", key);
         }
         if (rc)
             return rc;
@@ -844,7 +915,7 @@ static int put_pk(fx_buf *b, const fx_model_schema *m)
     int column = strcmp(pk_column, pk_name) != 0;
     int kind = m->pk_kind != FX_K_INT;
     int first = 1;
-    if (!name && !column && !kind)
+    if (!name && !column && !kind && !m->pk_to)
         return 0;
     TRY(fx_buf_adds(b, "      \"pk\": {"));
     if (name) {
@@ -858,6 +929,14 @@ static int put_pk(fx_buf *b, const fx_model_schema *m)
     if (kind) {
         TRY(put_key(b, &first, "kind"));
         TRY(put_str(b, kname(m->pk_kind)));
+    }
+    if (m->pk_to) {
+        TRY(put_key(b, &first, "to"));
+        TRY(put_str(b, m->pk_to));
+    }
+    if (m->pk_to && m->pk_parent_link) {
+        TRY(put_key(b, &first, "parent_link"));
+        TRY(fx_buf_adds(b, "true"));
     }
     return fx_buf_adds(b, "},\n");
 }
@@ -876,6 +955,11 @@ static int put_model(fx_buf *b, const fx_model_schema *m)
         strcmp(m->table + al + 1, dot + 1) != 0) {
         TRY(fx_buf_adds(b, "      \"table\": "));
         TRY(put_str(b, m->table));
+        TRY(fx_buf_adds(b, ",\n"));
+    }
+    if (m->proxy) {
+        TRY(fx_buf_adds(b, "      \"proxy\": "));
+        TRY(put_str(b, m->proxy));
         TRY(fx_buf_adds(b, ",\n"));
     }
     TRY(put_pk(b, m));
@@ -899,6 +983,14 @@ static int put_model(fx_buf *b, const fx_model_schema *m)
     if (m->natural_key.n) {
         TRY(fx_buf_adds(b, ",\n      \"natural_key\": "));
         TRY(put_names(b, &m->natural_key));
+    }
+    if (m->dependencies.n) {
+        TRY(fx_buf_adds(b, ",\n      \"dependencies\": "));
+        TRY(put_names(b, &m->dependencies));
+    }
+    if (m->ordering.n) {
+        TRY(fx_buf_adds(b, ",\n      \"ordering\": "));
+        TRY(put_names(b, &m->ordering));
     }
     return fx_buf_adds(b, "\n    }");
 }

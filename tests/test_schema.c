@@ -518,6 +518,88 @@ static void test_parse_defaults(void **state)
     fx_schema_free(s);
 }
 
+/* What manage.py fxschema adds: proxies, multi-table inheritance, binary,
+** on_delete, dependencies, Meta.ordering; written back in canonical form. */
+static const char *django_facts =
+    "{\n"
+    "  \"fx_schema\": 1,\n"
+    "  \"models\": {\n"
+    "    \"zoo.place\": {\n"
+    "      \"fields\": {\n"
+    "        \"name\": {\"kind\": \"char\", \"max_length\": 50, \"unique\": true},\n"
+    "        \"photo\": {\"kind\": \"binary\", \"null\": true},\n"
+    "        \"owner\": {\"kind\": \"fk\", \"to\": \"auth.user\", \"on_delete\": \"SET_NULL\", \"column\": \"who\", \"null\": true}\n"
+    "      },\n"
+    "      \"natural_key\": [\"name\"],\n"
+    "      \"ordering\": [\"-name\", \"owner__username\", \"pk\"]\n"
+    "    },\n"
+    "    \"zoo.bigplace\": {\n"
+    "      \"table\": \"zoo_place\",\n"
+    "      \"proxy\": \"zoo.place\",\n"
+    "      \"fields\": {}\n"
+    "    },\n"
+    "    \"zoo.restaurant\": {\n"
+    "      \"pk\": {\"name\": \"place_ptr\", \"column\": \"place_ptr_id\", \"to\": \"zoo.place\", \"parent_link\": true},\n"
+    "      \"fields\": {\n"
+    "        \"serves\": {\"kind\": \"bool\"}\n"
+    "      },\n"
+    "      \"natural_key\": [\"place_ptr\"],\n"
+    "      \"dependencies\": [\"zoo.place\", \"auth.user\"]\n"
+    "    }\n"
+    "  }\n"
+    "}\n";
+
+static void test_parse_django_facts(void **state)
+{
+    (void)state;
+    fx_schema *s = parse_ok(django_facts);
+    const fx_model_schema *p = model(s, "zoo.place"), *b = model(s, "zoo.bigplace"),
+                          *r = model(s, "zoo.restaurant");
+    assert_int_equal(field(p, "photo")->kind, FX_K_BINARY);
+    assert_int_equal(field(p, "owner")->on_delete, FX_ON_DELETE_SET_NULL);
+    assert_string_equal(field(p, "owner")->column, "who");
+    assert_int_equal(field(p, "name")->on_delete, FX_ON_DELETE_UNKNOWN);
+    assert_names(&p->ordering, 3, "-name", "owner__username", "pk");
+    assert_null(p->proxy);
+    assert_null(p->pk_to);
+    assert_string_equal(b->proxy, "zoo.place");
+    assert_string_equal(b->table, "zoo_place");
+    assert_string_equal(r->pk_name, "place_ptr");
+    assert_string_equal(r->pk_column, "place_ptr_id");
+    assert_string_equal(r->pk_to, "zoo.place");
+    assert_int_equal(r->pk_parent_link, 1);
+    assert_names(&r->natural_key, 1, "place_ptr");
+    assert_names(&r->dependencies, 2, "zoo.place", "auth.user");
+    assert_int_equal(p->dependencies.n, 0);
+    char *w = write_text(s);
+    free(s->source);
+    s->source = NULL;
+    free(w);
+    w = write_text(s);
+    assert_string_equal(w, django_facts);
+    free(w);
+    fx_schema_free(s);
+
+    const char *head = "{\"fx_schema\": 1, \"models\": {\"a.b\": {";
+    static const struct { const char *model, *want; } bad[] = {
+        {"\"fields\": {\"x\": {\"kind\": \"fk\", \"to\": \"a.c\", \"on_delete\": \"cascade\"}}",
+         "unknown on_delete \"cascade\": use Django's name: CASCADE"},
+        {"\"fields\": {\"x\": {\"kind\": \"char\", \"on_delete\": \"CASCADE\"}}",
+         "'on_delete' applies to fk and o2o fields only, not char"},
+        {"\"pk\": {\"parent_link\": true}", "'pk.parent_link' needs 'pk.to'"},
+        {"\"pk\": {\"to\": \"nodot\"}", "'pk.to' 'nodot' is not a model label"},
+        {"\"ordering\": [\"-nom\"]", "'ordering' names '-nom', which does not start with a field"},
+        {"\"ordering\": \"id\"", "'ordering' must be a list of field names"},
+        {"\"dependencies\": [\"nodot\"]", "dependencies 'nodot' is not a model label"},
+        {"\"proxy\": 3", "'proxy' must be the label of the model it stands for"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        char json[512];
+        snprintf(json, sizeof json, "%s%s}}}", head, bad[i].model);
+        parse_fails(json, FX_ESCHEMA, bad[i].want);
+    }
+}
+
 static void test_load_file(void **state)
 {
     (void)state;
@@ -574,6 +656,13 @@ static void test_erp_json(void **state)
     assert_int_equal(model(e, "supermarket.produit")->natural_key.n, 0);
     assert_int_equal(model(e, "supermarket.client")->natural_key.n, 0);
     assert_int_equal(model(e, "supermarket.commande")->natural_key.n, 0);
+    /* what only Django knows, as fxschema wrote it */
+    assert_int_equal(field(model(e, "supermarket.produit"), "categorie")->on_delete, FX_ON_DELETE_PROTECT);
+    assert_int_equal(field(model(e, "supermarket.commande"), "client")->on_delete, FX_ON_DELETE_SET_NULL);
+    assert_int_equal(field(model(e, "auth.permission"), "content_type")->on_delete, FX_ON_DELETE_CASCADE);
+    assert_names(&model(e, "auth.permission")->ordering, 3, "content_type__app_label",
+                 "content_type__model", "codename");
+    assert_names(&model(e, "auth.permission")->dependencies, 1, "contenttypes.contenttype");
 
     /* the file is in the writer's canonical form */
     free(e->source);
@@ -857,6 +946,7 @@ int main(void)
         cmocka_unit_test(test_parse_defaults),
         cmocka_unit_test(test_load_file),
         cmocka_unit_test(test_erp_json),
+        cmocka_unit_test(test_parse_django_facts),
         cmocka_unit_test(test_error_not_schema),
         cmocka_unit_test(test_error_syntax_position),
         cmocka_unit_test(test_error_unknown_key),
