@@ -78,7 +78,8 @@ static fx_kind map_type(const char *t, fx_field_schema *f)
     else if (!strcmp(t, "smallint")) k = FX_K_SMALLINT;
     else if (!strcmp(t, "boolean")) k = FX_K_BOOL;
     else if (!strncmp(t, "character varying", 17) || !strncmp(t, "character(", 10)) k = FX_K_CHAR;
-    else if (!strcmp(t, "text") || !strcmp(t, "bytea")) k = FX_K_TEXT;
+    else if (!strcmp(t, "text")) k = FX_K_TEXT;
+    else if (!strcmp(t, "bytea")) k = FX_K_BINARY;
     else if (!strncmp(t, "numeric", 7)) k = FX_K_DECIMAL;
     else if (!strcmp(t, "double precision") || !strcmp(t, "real")) k = FX_K_FLOAT;
     else if (!strcmp(t, "date")) k = FX_K_DATE;

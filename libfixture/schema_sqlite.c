@@ -290,8 +290,10 @@ static fx_kind map_type(const char *decl, const table_info *t, const char *colum
         k = FX_K_UUID;
     else if (strncmp(type, "char(", 5) == 0)
         k = FX_K_CHAR;
-    else if (strcmp(type, "text") == 0 || strcmp(type, "blob") == 0)
-        k = FX_K_TEXT;   /* BinaryField: base64 text in fixtures */
+    else if (strcmp(type, "text") == 0)
+        k = FX_K_TEXT;
+    else if (strcmp(type, "blob") == 0)
+        k = FX_K_BINARY;
     else if (strcmp(type, "decimal") == 0)
         k = FX_K_DECIMAL;
     else if (strcmp(type, "real") == 0)

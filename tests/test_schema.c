@@ -338,7 +338,7 @@ static void test_introspect_shapes(void **state)
     assert_int_equal(field(m, "big")->alt_kind, FX_K_UNKNOWN);
     assert_int_equal(field(m, "ip")->kind, FX_K_CHAR);
     assert_int_equal(field(m, "ip")->max_length, 39);
-    assert_int_equal(field(m, "data")->kind, FX_K_TEXT);
+    assert_int_equal(field(m, "data")->kind, FX_K_BINARY);
     const fx_field_schema *f = field(m, "friends");
     assert_int_equal(f->kind, FX_K_M2M);
     assert_string_equal(f->to, "shop.person");
