@@ -382,6 +382,13 @@ int fx_output_write(fx_output *o, const void *p, size_t n, fx_error *err);
 int fx_output_commit(fx_output *o, fx_error *err);
 void fx_output_free(fx_output *o);   /* aborts an output not committed */
 
+/* Compress everything written to o from now on (call it before the first
+** write): filter "gzip", "bzip2", "xz" or "lzma" (the lzma-alone format,
+** as Python's lzma.FORMAT_ALONE and dumpdata -o FILE.lzma write).  The
+** stream is finished by fx_output_commit().  0, or FX_EUSAGE for another
+** name. */
+int fx_output_compress(fx_output *o, const char *filter, fx_error *err);
+
 /* ---------------------------------------------------------------- writer */
 
 /* Writes records in a layout.  A record read from a file of the same
@@ -710,6 +717,57 @@ int fx_target_is_pg(const char *target);
 ** Returns buf.  Every message, summary and schema "source" that names a
 ** target is written with it. */
 const char *fx_target_mask(char *buf, size_t n, const char *target);
+
+/* ---------------------------------------------------------------- dump */
+
+/* Writing what `manage.py dumpdata` writes, from a database Django's
+** migrate made, without Django (fxdump).
+**
+** The selection, model order, row order, field order and the text of every
+** value follow Django 3.2's dumpdata for the same options, byte for byte,
+** when the schema is the one `manage.py fxschema` wrote for the project
+** (contrib/django/fx_schema): the order of models and fields, decimal
+** places, natural keys and Meta.ordering live in Python code, not in the
+** database.  Without a schema file the catalog is read instead: models in
+** content type order, fields in column order, natural keys of Django's own
+** models only; the fixture is then correct and loadable but not always
+** dumpdata's bytes, and opts->diag is told so once.
+**
+** Reading happens inside one read transaction (SQLite) or one REPEATABLE
+** READ, READ ONLY transaction (PostgreSQL): the dump is one moment of the
+** database however long it takes.  Rows are read a few thousand at a time
+** (SQLite stepping, PostgreSQL cursors), natural keys through joins, so
+** memory stays bounded whatever the database's size.
+**
+** Targets as fx_loader_open() takes them: a SQLite file ("PATH",
+** "sqlite:PATH") or PostgreSQL (a postgresql:// URI or libpq keywords). */
+typedef struct fx_dump_opts {
+    const char *schema;            /* schema file; NULL: the target's catalog */
+    fx_format format;              /* json or jsonl */
+    int indent_set;                /* --indent given (Django tests it for truth: */
+    int indent;                    /*   0 is compact framing, one item a line) */
+    const char *const *labels;     /* "app" or "app.Model"; none: every app */
+    size_t nlabels;
+    const char *const *exclude;    /* -e: "app" or "app.Model" */
+    size_t nexclude;
+    const char *pks;               /* --pks "1,5,7" (one model only), or NULL */
+    int natural_foreign, natural_primary;
+    fx_diag_fn diag;               /* warnings; may be NULL */
+    void *diag_ctx;
+    /* Rows written so far in model label: every few thousand rows (done
+    ** 0) and once when the model is finished (done 1); may be NULL.  The
+    ** label is borrowed for the call. */
+    void (*progress)(void *ctx, const char *label, uint64_t rows, int done);
+    void *progress_ctx;
+} fx_dump_opts;
+
+/* Dump target into o (borrowed; the caller commits it when this returns 0,
+** and frees it either way, which leaves nothing behind on failure).
+** Returns 0, or a negative code with err set: FX_EUSAGE (a label, --pks
+** or option dumpdata refuses, with dumpdata's words), FX_EIO (cannot
+** connect or read; a server lost), FX_ESCHEMA (not a database migrate
+** made, or one that does not match the schema), FX_ENOMEM. */
+int fx_dump(const char *target, fx_output *o, const fx_dump_opts *opts, fx_error *err);
 
 /* ---------------------------------------------------------------- diff and merge */
 

@@ -10,6 +10,10 @@
 ** ever left under the target's name.  Temporary files still open when the
 ** process gets SIGINT, SIGTERM or SIGHUP are removed by a signal handler,
 ** which then lets the signal kill the process as it would have.
+**
+** fx_output_compress() puts a libarchive write filter (gzip, bzip2, xz,
+** lzma) with the raw format between fx_output_write() and the file: the
+** data is compressed as it goes, and the commit closes the stream first.
 */
 #include "internal.h"
 
@@ -22,6 +26,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <archive.h>
+#include <archive_entry.h>
+
 #define OBUF (256 * 1024)
 
 struct fx_output {
@@ -33,6 +40,7 @@ struct fx_output {
     int err;           /* first errno seen while writing */
     int committed;
     int direct;        /* a device or a pipe, written in place */
+    struct archive *z; /* compressing filter, or NULL */
     struct fx_output *next;   /* in the list the signal handler walks */
 };
 
@@ -187,7 +195,65 @@ static int write_error(fx_output *o, fx_error *err)
                         : "");
 }
 
+static int raw_write(fx_output *o, const void *p, size_t n, fx_error *err);
+
 int fx_output_write(fx_output *o, const void *p, size_t n, fx_error *err)
+{
+    if (o->z && n) {
+        if (o->err)
+            return write_error(o, err);
+        if (archive_write_data(o->z, p, n) < 0)
+            return o->err ? write_error(o, err)
+                   : fx_error_set(err, FX_EIO, o->path ? o->path : "<stdout>", 0, 0, 0,
+                                  "cannot compress: %s", archive_error_string(o->z));
+        return 0;
+    }
+    return raw_write(o, p, n, err);
+}
+
+/* libarchive's write callback: the compressed bytes, into the file. */
+static la_ssize_t z_write(struct archive *a, void *ctx, const void *p, size_t n)
+{
+    (void)a;
+    fx_output *o = ctx;
+    return raw_write(o, p, n, NULL) ? -1 : (la_ssize_t)n;
+}
+
+int fx_output_compress(fx_output *o, const char *filter, fx_error *err)
+{
+    struct archive *a = archive_write_new();
+    struct archive_entry *e = archive_entry_new();
+    int rc = !a || !e ? ARCHIVE_FATAL
+             : !strcmp(filter, "gzip") ? archive_write_add_filter_gzip(a)
+             : !strcmp(filter, "bzip2") ? archive_write_add_filter_bzip2(a)
+             : !strcmp(filter, "xz") ? archive_write_add_filter_xz(a)
+             : !strcmp(filter, "lzma") ? archive_write_add_filter_lzma(a) : ARCHIVE_FAILED;
+    if (rc == ARCHIVE_OK) {
+        archive_write_set_bytes_per_block(a, 0);   /* no padding after the stream */
+        archive_entry_set_filetype(e, AE_IFREG);
+        archive_entry_set_pathname(e, "data");
+        if (archive_write_set_format_raw(a) != ARCHIVE_OK ||
+            archive_write_open(a, o, NULL, z_write, NULL) != ARCHIVE_OK ||
+            archive_write_header(a, e) != ARCHIVE_OK)
+            rc = ARCHIVE_FATAL;
+    }
+    if (rc != ARCHIVE_OK) {
+        int r = fx_error_set(err, rc == ARCHIVE_FAILED ? FX_EUSAGE : FX_ERROR,
+                             o->path ? o->path : "<stdout>", 0, 0, 0,
+                             "cannot compress with %s: %s", filter,
+                             a && archive_error_string(a) ? archive_error_string(a)
+                             : "unknown compression (gzip, bzip2, xz, lzma)");
+        archive_entry_free(e);
+        if (a)
+            archive_write_free(a);
+        return r;
+    }
+    archive_entry_free(e);
+    o->z = a;
+    return 0;
+}
+
+static int raw_write(fx_output *o, const void *p, size_t n, fx_error *err)
 {
     if (o->err)
         return write_error(o, err);
@@ -217,6 +283,18 @@ int fx_output_commit(fx_output *o, fx_error *err)
 {
     if (o->committed)
         return 0;
+    if (o->z) {
+        struct archive *a = o->z;
+        o->z = NULL;
+        int bad = archive_write_close(a) != ARCHIVE_OK;
+        if (bad && !o->err) {
+            int r = fx_error_set(err, FX_EIO, o->path ? o->path : "<stdout>", 0, 0, 0,
+                                 "cannot compress: %s", archive_error_string(a));
+            archive_write_free(a);
+            return r;
+        }
+        archive_write_free(a);
+    }
     if (flush(o))
         return write_error(o, err);
     if (!o->path) {
@@ -255,6 +333,8 @@ void fx_output_free(fx_output *o)
 {
     if (!o)
         return;
+    if (o->z)
+        archive_write_free(o->z);   /* the file is removed below anyway */
     if (o->tmp) {
         if (o->fd >= 0)
             close(o->fd);

@@ -1,0 +1,245 @@
+/*
+** test_dump.c: unit tests of fxdump's value rendering (dump_value.c) and
+** Python's JSON layout (pyjson.c): each expected text is what Python and
+** Django 3.2 write for the same stored value (checked with Debian's
+** python3-django; the commands are in the comments), including values a
+** Django project rarely stores, which the CLI conformance tests cannot
+** reach.
+*/
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dump_int.h"
+
+/* Render one cell and compare with want. */
+static void render_is(const fx__cell *c, fx_kind kind, int places, int pg, int mode,
+                      const char *want)
+{
+    fx_buf b = FX_BUF_INIT;
+    fx__emit e;
+    char msg[200] = "";
+    fx__emit_init(&e, &b, -1, ", ", 0);
+    int rc = fx__render(&e, c, kind, places, pg, mode, msg, sizeof msg);
+    if (rc || strcmp(b.data ? b.data : "", want) != 0)
+        print_error("kind %s pg %d: got \"%s\" (rc %d %s), want \"%s\"\n", fx_kind_name(kind),
+                    pg, b.data ? b.data : "", rc, msg, want);
+    assert_int_equal(rc, 0);
+    assert_string_equal(b.data ? b.data : "", want);
+    fx_buf_free(&b);
+}
+
+static fx__cell real(double d)
+{
+    fx__cell c = {FX__C_REAL, 0, d, NULL, 0};
+    return c;
+}
+
+static fx__cell integer(int64_t i)
+{
+    fx__cell c = {FX__C_INT, i, 0, NULL, 0};
+    return c;
+}
+
+static fx__cell text(const char *s)
+{
+    fx__cell c = {FX__C_TEXT, 0, 0, s, strlen(s)};
+    return c;
+}
+
+/* SQLite: Context(prec=15).create_decimal_from_float(v).quantize(
+** Decimal(1).scaleb(-places)), then str(); PostgreSQL: str(Decimal(text)). */
+static void test_decimals(void **state)
+{
+    (void)state;
+    fx__cell c;
+    c = real(2262.4);                render_is(&c, FX_K_DECIMAL, 2, 0, 0, "\"2262.40\"");
+    c = integer(100);                render_is(&c, FX_K_DECIMAL, 3, 0, 0, "\"100.000\"");
+    c = real(0.1 + 0.2);             render_is(&c, FX_K_DECIMAL, 2, 0, 0, "\"0.30\"");
+    c = real(1e20);                  render_is(&c, FX_K_DECIMAL, 2, 0, 0,
+                                               "\"100000000000000000000.00\"");
+    c = real(-0.0);                  render_is(&c, FX_K_DECIMAL, 2, 0, 0, "\"-0.00\"");
+    c = real(0.125);                 render_is(&c, FX_K_DECIMAL, 2, 0, 0, "\"0.12\"");  /* half even */
+    c = real(2.675);                 render_is(&c, FX_K_DECIMAL, 2, 0, 0, "\"2.68\"");
+    c = real(123456789.123456789);   render_is(&c, FX_K_DECIMAL, 6, 0, 0, "\"123456789.123457\"");
+    c = real(1e-9);                  render_is(&c, FX_K_DECIMAL, 8, 0, 0, "\"0E-8\"");
+    c = real(-1e-9);                 render_is(&c, FX_K_DECIMAL, 8, 0, 0, "\"-0E-8\"");
+    c = real(99.995);                render_is(&c, FX_K_DECIMAL, 2, 0, 0, "\"100.00\"");
+    c = real(999999999999999.9);     render_is(&c, FX_K_DECIMAL, 1, 0, 0, "\"1000000000000000.0\"");
+    c = real(-12345678901234.123456); render_is(&c, FX_K_DECIMAL, 6, 0, 0,
+                                                "\"-12345678901234.100000\"");
+    c = integer(12345);              render_is(&c, FX_K_DECIMAL, 0, 0, 0, "\"12345\"");
+    c = real(2262.4);                render_is(&c, FX_K_DECIMAL, -1, 0, 0, "\"2262.4\"");
+    c = text("0.00000000");          render_is(&c, FX_K_DECIMAL, 8, 1, 0, "\"0E-8\"");
+    c = text("0.00000001");          render_is(&c, FX_K_DECIMAL, 8, 1, 0, "\"1E-8\"");
+    c = text("0.0000001");           render_is(&c, FX_K_DECIMAL, 7, 1, 0, "\"1E-7\"");
+    c = text("0.000001");            render_is(&c, FX_K_DECIMAL, 6, 1, 0, "\"0.000001\"");
+    c = text("-0.01");               render_is(&c, FX_K_DECIMAL, 2, 1, 0, "\"-0.01\"");
+    c = text("12345.600");           render_is(&c, FX_K_DECIMAL, 3, 1, 0, "\"12345.600\"");
+    c = text("NaN");                 render_is(&c, FX_K_DECIMAL, 2, 1, 0, "\"NaN\"");
+    c = text("99999999999999.999999"); render_is(&c, FX_K_DECIMAL, 6, 1, 0,
+                                                 "\"99999999999999.999999\"");
+}
+
+/* repr(float): python3 -c 'print(repr(x))' */
+static void test_floats(void **state)
+{
+    (void)state;
+    static const struct { double d; const char *want; } cases[] = {
+        {1e-07, "1e-07"}, {0.30000000000000004, "0.30000000000000004"}, {5e-324, "5e-324"},
+        {9007199254740994.0, "9007199254740994.0"}, {1e16, "1e+16"},
+        {1000000000000000.0, "1000000000000000.0"}, {0.0, "0.0"}, {-0.0, "-0.0"},
+        {0.0001, "0.0001"}, {0.00001, "1e-05"}, {1.5e300, "1.5e+300"},
+        {1.7976931348623157e308, "1.7976931348623157e+308"}, {-2.5, "-2.5"}, {100.0, "100.0"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        fx__cell c = real(cases[i].d);
+        render_is(&c, FX_K_FLOAT, -1, 0, 0, cases[i].want);
+    }
+    fx__cell c = text("NaN");
+    render_is(&c, FX_K_FLOAT, -1, 1, 0, "NaN");
+    c = text("-Infinity");
+    render_is(&c, FX_K_FLOAT, -1, 1, 0, "-Infinity");
+    c = text("1e-07");
+    render_is(&c, FX_K_FLOAT, -1, 1, 0, "1e-07");
+    c = real(INFINITY);
+    render_is(&c, FX_K_FLOAT, -1, 0, 0, "Infinity");
+}
+
+/* DjangoJSONEncoder: isoformat, milliseconds by truncation, +00:00 as Z;
+** SQLite's naive text is made aware in UTC; a time keeps no offset. */
+static void test_dates(void **state)
+{
+    (void)state;
+    fx__cell c;
+    c = text("2024-03-29 20:36:30.680984"); render_is(&c, FX_K_DATETIME, -1, 0, 0,
+                                                      "\"2024-03-29T20:36:30.680Z\"");
+    c = text("2024-01-01 00:00:00.000500"); render_is(&c, FX_K_DATETIME, -1, 0, 0,
+                                                      "\"2024-01-01T00:00:00.000Z\"");
+    c = text("2024-01-01 08:00:00");        render_is(&c, FX_K_DATETIME, -1, 0, 0,
+                                                      "\"2024-01-01T08:00:00Z\"");
+    c = text("2024-1-2 3:04");              render_is(&c, FX_K_DATETIME, -1, 0, 0,
+                                                      "\"2024-01-02T03:04:00Z\"");
+    c = text("2024-01-02T03:04:05.5+05:30"); render_is(&c, FX_K_DATETIME, -1, 0, 0,
+                                                       "\"2024-01-02T03:04:05.500+05:30\"");
+    c = text("not a date");                 render_is(&c, FX_K_DATETIME, -1, 0, 0, "null");
+    c = text("0001-01-01 00:00:00+00");     render_is(&c, FX_K_DATETIME, -1, 1, 0,
+                                                      "\"0001-01-01T00:00:00Z\"");
+    c = text("2024-06-01 04:30:00.999999+00"); render_is(&c, FX_K_DATETIME, -1, 1, 0,
+                                                         "\"2024-06-01T04:30:00.999Z\"");
+    c = text("2024-02-29");                 render_is(&c, FX_K_DATE, -1, 0, 0, "\"2024-02-29\"");
+    c = text("17:53:08");                   render_is(&c, FX_K_TIME, -1, 0, 0, "\"17:53:08\"");
+    c = text("12:00:00.000500");            render_is(&c, FX_K_TIME, -1, 1, 0, "\"12:00:00.000\"");
+    c = text("23:59:59.999999");            render_is(&c, FX_K_TIME, -1, 0, 0, "\"23:59:59.999\"");
+}
+
+/* duration_string() of a field; duration_iso_string() in a natural key;
+** PostgreSQL's interval text read as psycopg2 does. */
+static void test_durations(void **state)
+{
+    (void)state;
+    fx__cell c;
+    c = integer(-1);                 render_is(&c, FX_K_DURATION, -1, 0, 0, "\"-1 23:59:59.999999\"");
+    c = integer(176523000006);       render_is(&c, FX_K_DURATION, -1, 0, 0, "\"2 01:02:03.000006\"");
+    c = integer(-259200000000);      render_is(&c, FX_K_DURATION, -1, 0, 0, "\"-3 00:00:00\"");
+    c = integer(0);                  render_is(&c, FX_K_DURATION, -1, 0, 0, "\"00:00:00\"");
+    c = integer(23228867920);        render_is(&c, FX_K_DURATION, -1, 0, 0, "\"06:27:08.867920\"");
+    c = integer(-1);                 render_is(&c, FX_K_DURATION, -1, 0, 1, "\"-P0DT00H00M00.000001S\"");
+    c = integer(176523000006);       render_is(&c, FX_K_DURATION, -1, 0, 1, "\"P2DT01H02M03.000006S\"");
+    c = text("-1 days +23:59:59.999999"); render_is(&c, FX_K_DURATION, -1, 1, 0,
+                                                    "\"-1 23:59:59.999999\"");
+    c = text("2 days 01:02:03.000006"); render_is(&c, FX_K_DURATION, -1, 1, 0,
+                                                  "\"2 01:02:03.000006\"");
+    c = text("-3 days");             render_is(&c, FX_K_DURATION, -1, 1, 0, "\"-3 00:00:00\"");
+    c = text("1 mon 1 day");         render_is(&c, FX_K_DURATION, -1, 1, 0, "\"31 00:00:00\"");
+    c = text("-00:00:01");           render_is(&c, FX_K_DURATION, -1, 1, 0, "\"-1 23:59:59\"");
+}
+
+static void test_other_kinds(void **state)
+{
+    (void)state;
+    fx__cell c;
+    c = text("52DEAC43B0B340938A33A1AC9C0AAB8C");
+    render_is(&c, FX_K_UUID, -1, 0, 0, "\"52deac43-b0b3-4093-8a33-a1ac9c0aab8c\"");
+    c = (fx__cell){FX__C_BLOB, 0, 0, "\0\xffhi", 4};
+    render_is(&c, FX_K_BINARY, -1, 0, 0, "\"AP9oaQ==\"");
+    c = text("\\x00ff6869");
+    render_is(&c, FX_K_BINARY, -1, 1, 0, "\"AP9oaQ==\"");
+    c = text("\\x");
+    render_is(&c, FX_K_BINARY, -1, 1, 0, "\"\"");
+    c = integer(1);
+    render_is(&c, FX_K_BOOL, -1, 0, 0, "true");
+    c = real(1.0);                   /* the sqlite3 module's "bool" converter: b"1.0" != b"1" */
+    render_is(&c, FX_K_BOOL, -1, 0, 0, "false");
+    c = text("t");
+    render_is(&c, FX_K_BOOL, -1, 1, 0, "true");
+    c = text("12");                  /* a number in a text column stays a string */
+    render_is(&c, FX_K_CHAR, -1, 0, 0, "\"12\"");
+    c = integer(7);                  /* ... and a number in a char column a number */
+    render_is(&c, FX_K_CHAR, -1, 0, 0, "7");
+    c = text("{\"a\": 1, \"b\": 2, \"a\": 3}");
+    render_is(&c, FX_K_JSON, -1, 0, 0, "{\"a\": 3, \"b\": 2}");
+    c = text("not json");            /* from_db_value keeps text it cannot read */
+    render_is(&c, FX_K_JSON, -1, 0, 0, "\"not json\"");
+    c = text("[1E400, -0, 1.10, 10, \"\\u00e9\\ud83d\\ude00\"]");
+    render_is(&c, FX_K_JSON, -1, 0, 0, "[Infinity, 0, 1.1, 10, \"\xc3\xa9\xf0\x9f\x98\x80\"]");
+
+    /* a value Django could not read either is refused, saying so */
+    fx_buf b = FX_BUF_INIT;
+    fx__emit e;
+    char msg[200];
+    fx__emit_init(&e, &b, -1, ", ", 0);
+    c = text("2024-13-01");
+    assert_int_equal(fx__render(&e, &c, FX_K_DATE, -1, 0, 0, msg, sizeof msg), 1);
+    assert_string_equal(msg, "'2024-13-01' is not a date");
+    c = (fx__cell){FX__C_BLOB, 0, 0, "x", 1};
+    assert_int_equal(fx__render(&e, &c, FX_K_BINARY, -1, 0, FX__R_ENCODER, msg, sizeof msg), 1);
+    fx_buf_free(&b);
+}
+
+/* json.dumps(v, indent=..., separators=..., ensure_ascii=...) */
+static void layout_is(int indent, const char *sep, int ascii, const char *json, const char *want)
+{
+    fx_buf b = FX_BUF_INIT;
+    fx__emit e;
+    fx__emit_init(&e, &b, indent, sep, ascii);
+    assert_int_equal(fx__emit_json(&e, json, strlen(json)), 0);
+    assert_string_equal(b.data, want);
+    fx_buf_free(&b);
+}
+
+static void test_layouts(void **state)
+{
+    (void)state;
+    const char *v = "{\"k\": [1, {}, [], {\"x\": \"\\u0001\\u2028\\\"/\"}], \"e\": \"\xc3\xa9\"}";
+    layout_is(-1, ", ", 0, v, "{\"k\": [1, {}, [], {\"x\": \"\\u0001\xe2\x80\xa8\\\"/\"}], "
+              "\"e\": \"\xc3\xa9\"}");
+    layout_is(-1, ",", 0, v, "{\"k\": [1,{},[],{\"x\": \"\\u0001\xe2\x80\xa8\\\"/\"}],"
+              "\"e\": \"\xc3\xa9\"}");
+    layout_is(2, ",", 0, v, "{\n  \"k\": [\n    1,\n    {},\n    [],\n    {\n      \"x\": "
+              "\"\\u0001\xe2\x80\xa8\\\"/\"\n    }\n  ],\n  \"e\": \"\xc3\xa9\"\n}");
+    layout_is(0, ",", 0, "[1, [2]]", "[\n1,\n[\n2\n]\n]");
+    layout_is(-1, ", ", 1, v, "{\"k\": [1, {}, [], {\"x\": \"\\u0001\\u2028\\\"/\"}], "
+              "\"e\": \"\\u00e9\"}");
+    layout_is(-1, ", ", 1, "\"\xf0\x9f\x98\x80\"", "\"\\ud83d\\ude00\"");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_decimals),
+        cmocka_unit_test(test_floats),
+        cmocka_unit_test(test_dates),
+        cmocka_unit_test(test_durations),
+        cmocka_unit_test(test_other_kinds),
+        cmocka_unit_test(test_layouts),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
