@@ -37,6 +37,7 @@ enum { DF_PLAIN, DF_REF, DF_NATURAL, DF_M2M };
 
 typedef struct dfield {
     const char *name;
+    size_t key, keylen;  /* "name": as written, in plan.keys */
     int type;
     size_t col;          /* its first column in the row */
     size_t nleaf;        /* DF_NATURAL: natural key columns, after the fk
@@ -67,6 +68,8 @@ typedef struct plan {
     size_t nmm;
     fx__cursor *cur;
     leaf *leaves;        /* the kind of every column (owned) */
+    fx_buf keys;         /* each field's key as written, then the label's string */
+    size_t label;
 } plan;
 
 /* A SELECT under construction. */
@@ -394,6 +397,7 @@ static void plan_free(plan *p)
     free(p->mm);
     free(p->f);
     free(p->leaves);
+    fx_buf_free(&p->keys);
 }
 
 static dfield *add_dfield(plan *p, const char *name, int type, size_t col)
@@ -488,6 +492,19 @@ static int make_plan(dumper *x, const fx_model_schema *m, plan *p)
         p->f[i].leaves = p->f[i].type == DF_M2M ? NULL : q.leaves + p->f[i].col;
     p->leaves = q.leaves;
     q.leaves = NULL;
+    /* the keys and the label as they are written, escaped once */
+    fx__emit ke;
+    fx__emit_init(&ke, &p->keys, -1, "", 0);
+    for (size_t i = 0; i < p->nf && !rc; i++) {
+        p->f[i].key = p->keys.len;
+        if (fx__emit_str(&ke, p->f[i].name, strlen(p->f[i].name)) ||
+            fx_buf_add(&p->keys, ": ", 2))
+            rc = nomem(x->err);
+        p->f[i].keylen = p->keys.len - p->f[i].key;
+    }
+    p->label = p->keys.len;
+    if (!rc && fx__emit_str(&ke, m->label, strlen(m->label)))
+        rc = nomem(x->err);
 done:
     sqlb_free(&q);
     return rc;
@@ -576,20 +593,20 @@ static int emit_record(dumper *x, plan *p, const fx__cell *row)
         return nomem(x->err);
     x->first = 0;
     int rc = 0;
-    if (fx__emit_open(e, '{') || fx__emit_key(e, "model", 5) ||
-        fx__emit_str(e, p->m->label, strlen(p->m->label)))
+    if (fx__emit_open(e, '{') || fx__emit_key_raw(e, "\"model\": ", 9) ||
+        fx__emit_raw(e, p->keys.data + p->label, p->keys.len - p->label))
         return nomem(x->err);
     if (p->write_pk) {
-        if (fx__emit_key(e, "pk", 2))
+        if (fx__emit_key_raw(e, "\"pk\": ", 6))
             return nomem(x->err);
         if ((rc = emit_cell(x, p, row, 0, p->pk, FX__R_FIELD, p->m->pk_name)))
             return rc;
     }
-    if (fx__emit_key(e, "fields", 6) || fx__emit_open(e, '{'))
+    if (fx__emit_key_raw(e, "\"fields\": ", 10) || fx__emit_open(e, '{'))
         return nomem(x->err);
     for (size_t i = 0; i < p->nf && !rc; i++) {
         dfield *f = &p->f[i];
-        if (fx__emit_key(e, f->name, strlen(f->name)))
+        if (fx__emit_key_raw(e, p->keys.data + f->key, f->keylen))
             return nomem(x->err);
         switch (f->type) {
         case DF_PLAIN:

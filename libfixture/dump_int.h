@@ -35,6 +35,7 @@ int fx__emit_open(fx__emit *e, char c);     /* '[' or '{', where a value goes */
 int fx__emit_close(fx__emit *e, char c);
 int fx__emit_item(fx__emit *e);             /* before each element of a list */
 int fx__emit_key(fx__emit *e, const char *k, size_t n);   /* "key": in a dict */
+int fx__emit_key_raw(fx__emit *e, const char *k, size_t n); /* k: "\"key\": " as is */
 int fx__emit_raw(fx__emit *e, const char *s, size_t n);   /* a scalar's text */
 int fx__emit_str(fx__emit *e, const char *s, size_t n);   /* s (UTF-8) quoted */
 int fx__emit_float(fx__emit *e, double d);

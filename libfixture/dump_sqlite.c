@@ -159,7 +159,8 @@ int fx__dump_sqlite_open(fx__dumper *d, const char *path, fx_error *err)
     }
     d->be = s;
     d->ops = &sqlite_ops;
-    int rc = sqlite3_open_v2(uri, &s->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL);
+    int rc = sqlite3_open_v2(uri, &s->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI |
+                             SQLITE_OPEN_NOMUTEX, NULL);
     free(uri);
     if (rc != SQLITE_OK)
         return dberr(d, FX_EIO, "open the database", err);

@@ -13,6 +13,7 @@
 #include "dump_int.h"
 
 #include <ctype.h>
+#include <math.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -66,11 +67,34 @@ static const char *cell_text(const fx__cell *c, char *buf, size_t n)
     return buf;
 }
 
+/* v in decimal into the end of b[0..24); returns where it starts. */
+static char *fmt_int(char *end, int64_t v)
+{
+    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    char *p = end;
+    do {
+        *--p = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        *--p = '-';
+    return p;
+}
+
 static int put_int(fx__emit *e, int64_t v)
 {
-    char b[24];
-    int k = snprintf(b, sizeof b, "%" PRId64, v);
-    return fx_buf_add(e->b, b, (size_t)k);
+    char b[24], *p = fmt_int(b + sizeof b, v);
+    return fx_buf_add(e->b, p, (size_t)(b + sizeof b - p));
+}
+
+/* w digits of v (v < 10^w) at p. */
+static char *digits(char *p, int v, int w)
+{
+    for (int i = w - 1; i >= 0; i--) {
+        p[i] = (char)('0' + v % 10);
+        v /= 10;
+    }
+    return p + w;
 }
 
 static int put_quoted(fx__emit *e, const char *s, size_t n)
@@ -295,10 +319,57 @@ static int dec_str(fx__emit *e, const dec *x)
     return put_quoted(e, b, k);
 }
 
+static const double tens[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10,
+                                1e11, 1e12, 1e13, 1e14, 1e15};
+
+/* The common case of a SQLite REAL with known places: v * 10^places is
+** within 0.4 of an integer n under 10^15, so that neither the rounding to
+** 15 digits nor the one to places can change n (the value is not near a
+** half).  Writes n with places decimals and returns 1; 0 when the general
+** case must decide. */
+static int decimal_fast(fx__emit *e, double v, int places)
+{
+    if (places < 0 || places > 15)
+        return 0;
+    double x = v * tens[places];
+    if (!(x > -1e15 && x < 1e15))
+        return 0;
+    double r = x < 0 ? -(double)(int64_t)(-x + 0.5) : (double)(int64_t)(x + 0.5);
+    if (x - r > 0.4 || r - x > 0.4)
+        return 0;
+    int64_t n = (int64_t)r;
+    char b[48], *end = b + sizeof b - 1, *p = fmt_int(end, n < 0 ? -n : n);
+    if (places - (end - p) >= 6)       /* str(Decimal) writes 1E-8: the general case */
+        return 0;
+    *end = '"';
+    if (places) {                      /* pad to places + 1 digits, put the point */
+        while (end - p < places + 1)
+            *--p = '0';
+        memmove(p - 1, p, (size_t)(end - p - places));
+        p--;
+        end[-places - 1] = '.';
+    }
+    if (signbit(v))                    /* Decimal keeps the sign of -0.001 rounded */
+        *--p = '-';
+    *--p = '"';
+    return fx_buf_add(e->b, p, (size_t)(end + 1 - p)) ? FX_ENOMEM : 1;
+}
+
 static int render_decimal(fx__emit *e, const fx__cell *c, int places, int pg, char *msg,
                           size_t n)
 {
     dec x;
+    if (c->type == FX__C_REAL && !pg) {
+        int rc = decimal_fast(e, c->d, places);
+        if (rc)
+            return rc < 0 ? rc : 0;
+    }
+    if (c->type == FX__C_INT && !pg && places >= 0 && places <= 15 &&
+        c->i > -100000000000000 && c->i < 100000000000000) {
+        int rc = decimal_fast(e, (double)c->i, places);
+        if (rc)
+            return rc < 0 ? rc : 0;
+    }
     if (c->type == FX__C_REAL) {
         dec_from_double(&x, c->d);
     } else if (c->type == FX__C_INT) {
@@ -434,15 +505,26 @@ static int parse_date(const char *t, when *w)
 
 static int put_date(char *b, const when *w)
 {
-    return sprintf(b, "%04d-%02d-%02d", w->y, w->mo, w->d);
+    char *p = digits(b, w->y, 4);
+    *p++ = '-';
+    p = digits(p, w->mo, 2);
+    *p++ = '-';
+    return (int)(digits(p, w->d, 2) - b);
 }
 
 /* time.isoformat(), cut to milliseconds when there are microseconds. */
 static int put_clock(char *b, const when *w)
 {
-    if (w->us)
-        return sprintf(b, "%02d:%02d:%02d.%03d", w->h, w->mi, w->s, w->us / 1000);
-    return sprintf(b, "%02d:%02d:%02d", w->h, w->mi, w->s);
+    char *p = digits(b, w->h, 2);
+    *p++ = ':';
+    p = digits(p, w->mi, 2);
+    *p++ = ':';
+    p = digits(p, w->s, 2);
+    if (w->us) {
+        *p++ = '.';
+        p = digits(p, w->us / 1000, 3);
+    }
+    return (int)(p - b);
 }
 
 static int render_datetime(fx__emit *e, const fx__cell *c, int pg, char *msg, size_t n)

@@ -82,6 +82,12 @@ int fx__emit_key(fx__emit *e, const char *k, size_t n)
     return fx_buf_add(e->b, ": ", 2);
 }
 
+int fx__emit_key_raw(fx__emit *e, const char *k, size_t n)
+{
+    TRY(item(e));
+    return fx_buf_add(e->b, k, n);
+}
+
 int fx__emit_raw(fx__emit *e, const char *s, size_t n)
 {
     return fx_buf_add(e->b, s, n);

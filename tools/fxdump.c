@@ -13,6 +13,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+
 static const char synopsis[] =
     "usage: fxdump [OPTIONS] --db TARGET [app_label[.ModelName] ...]\n";
 
@@ -122,6 +124,9 @@ int main(int argc, char **argv)
     int c, quiet = 0, status = EXIT_TROUBLE;
     memset(&o, 0, sizeof o);
     tool_init(argv[0]);
+    /* no memory statistics: SQLite's allocator then takes no global mutex
+    ** (only possible before SQLite is first used) */
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
     if (!exclude)
         return tool_errorf("out of memory");
     while ((c = getopt_long(argc, argv, "d:s:e:o:qh", longopts, NULL)) != -1) {
