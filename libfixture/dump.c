@@ -53,7 +53,7 @@ typedef struct m2mplan {
     size_t nleaf;        /* columns after the owner's pk */
     leaf *leaves;        /* the kind of every column, the owner's pk first */
     fx__cursor *cur;
-    const fx__cell *row; /* current row, or NULL at the end */
+    const fx__bind *row; /* current row, or NULL at the end */
 } m2mplan;
 
 typedef struct plan {
@@ -91,7 +91,7 @@ typedef struct dumper {
     fx__emit e;
     int first;              /* no record written yet */
     int json_indented;      /* json with a true --indent: "[\n", ",\n", "\n]\n" */
-    fx__cell *params;       /* --pks, converted */
+    fx__bind *params;       /* --pks, converted */
     size_t nparams;
     char *pks_text;         /* their texts (params point into it) */
 } dumper;
@@ -523,18 +523,18 @@ static int flush(dumper *x, int force)
 }
 
 /* A cell's value as text, for messages. */
-static const char *cell_str(const fx__cell *c, char *buf, size_t n)
+static const char *cell_str(const fx__bind *c, char *buf, size_t n)
 {
-    if (c->type == FX__C_INT)
+    if (c->type == FX__B_INT)
         snprintf(buf, n, "%" PRId64, c->i);
-    else if (c->type == FX__C_TEXT)
+    else if (c->type == FX__B_TEXT)
         snprintf(buf, n, "%s", c->s);
     else
-        snprintf(buf, n, "%s", c->type == FX__C_NULL ? "null" : "?");
+        snprintf(buf, n, "%s", c->type == FX__B_NULL ? "null" : "?");
     return buf;
 }
 
-static int emit_cell(dumper *x, const plan *p, const fx__cell *row, size_t col, leaf l,
+static int emit_cell(dumper *x, const plan *p, const fx__bind *row, size_t col, leaf l,
                      int mode, const char *fname)
 {
     char msg[300];
@@ -549,7 +549,7 @@ static int emit_cell(dumper *x, const plan *p, const fx__cell *row, size_t col, 
 }
 
 /* The natural key in columns row[first..first+n) as a list. */
-static int emit_natural(dumper *x, const plan *p, const fx__cell *row, size_t first,
+static int emit_natural(dumper *x, const plan *p, const fx__bind *row, size_t first,
                         const leaf *leaves, size_t n, const char *fname)
 {
     if (fx__emit_open(&x->e, '['))
@@ -564,11 +564,11 @@ static int emit_natural(dumper *x, const plan *p, const fx__cell *row, size_t fi
     return fx__emit_close(&x->e, ']') ? nomem(x->err) : 0;
 }
 
-static int emit_m2m(dumper *x, plan *p, const fx__cell *row, m2mplan *mp, const char *fname)
+static int emit_m2m(dumper *x, plan *p, const fx__bind *row, m2mplan *mp, const char *fname)
 {
     if (fx__emit_open(&x->e, '['))
         return nomem(x->err);
-    while (mp->row && fx__cell_eq(&mp->row[0], &row[0])) {
+    while (mp->row && fx__bind_eq(&mp->row[0], &row[0])) {
         int rc = fx__emit_item(&x->e) ? nomem(x->err) : 0;
         if (!rc && mp->natural)
             rc = emit_natural(x, p, mp->row, 1, mp->leaves + 1, mp->nleaf, fname);
@@ -584,7 +584,7 @@ static int emit_m2m(dumper *x, plan *p, const fx__cell *row, m2mplan *mp, const 
     return fx__emit_close(&x->e, ']') ? nomem(x->err) : 0;
 }
 
-static int emit_record(dumper *x, plan *p, const fx__cell *row)
+static int emit_record(dumper *x, plan *p, const fx__bind *row)
 {
     fx__emit *e = &x->e;
     const char *sep = x->first ? "" : x->o->format == FX_FORMAT_JSONL ? ""
@@ -614,9 +614,9 @@ static int emit_record(dumper *x, plan *p, const fx__cell *row)
             rc = emit_cell(x, p, row, f->col, f->leaves[0], FX__R_FIELD, f->name);
             break;
         case DF_NATURAL:
-            if (row[f->col].type == FX__C_NULL) {
+            if (row[f->col].type == FX__B_NULL) {
                 rc = fx_buf_adds(&x->rec, "null") ? nomem(x->err) : 0;
-            } else if (row[f->col + 1].type == FX__C_NULL) {
+            } else if (row[f->col + 1].type == FX__B_NULL) {
                 char v[64], pk[64];
                 rc = fx_error_set(x->err, FX_ESCHEMA, x->d.target, 0, 0, 0,
                                   "%s pk %s, field '%s': refers to %s %s, which is not in "
@@ -663,7 +663,7 @@ static int dump_model(dumper *x, const fx_model_schema *m)
     }
     if ((rc = ops->open(&x->d, &p.cur, p.sql.data, x->params, x->nparams, p.ncols, x->err)) < 0)
         goto done;
-    const fx__cell *row;
+    const fx__bind *row;
     while ((rc = ops->next(&x->d, p.cur, &row, x->err)) > 0) {
         if ((rc = emit_record(x, &p, row)) < 0)
             break;
@@ -1063,7 +1063,7 @@ static int builtin_knowledge(fx_schema *s)
 static int unmapped_types(dumper *x)
 {
     fx__cursor *c;
-    const fx__cell *row;
+    const fx__bind *row;
     fx_buf list = FX_BUF_INIT;
     int rc = x->d.ops->open(&x->d, &c, "SELECT app_label, model FROM django_content_type "
                             "ORDER BY id", NULL, 0, 2, x->err);
@@ -1072,7 +1072,7 @@ static int unmapped_types(dumper *x)
     size_t n = 0;
     while ((rc = x->d.ops->next(&x->d, c, &row, x->err)) > 0) {
         char label[300];
-        if (row[0].type != FX__C_TEXT || row[1].type != FX__C_TEXT)
+        if (row[0].type != FX__B_TEXT || row[1].type != FX__B_TEXT)
             continue;
         snprintf(label, sizeof label, "%s.%s", row[0].s, row[1].s);
         if (fx_schema_model(x->d.schema, label))
@@ -1117,7 +1117,7 @@ static int parse_pks(dumper *x, const fx_model_schema *m)
             a++;
         while (b > a && (b[-1] == ' ' || b[-1] == '\t' || b[-1] == '\n'))
             b--;
-        fx__cell *c = &x->params[i];
+        fx__bind *c = &x->params[i];
         memcpy(w, a, (size_t)(b - a));
         w[b - a] = '\0';
         fx_kind k = m->pk_kind;
@@ -1127,7 +1127,7 @@ static int parse_pks(dumper *x, const fx_model_schema *m)
             if (e == w || *e)
                 return usage(x, "Unable to serialize database: Field '%s' expected a number "
                              "but got '%s'.", m->pk_name, w);
-            c->type = FX__C_INT;
+            c->type = FX__B_INT;
             c->i = v;
         } else if (k == FX_K_UUID) {
             char h[33];
@@ -1145,11 +1145,11 @@ static int parse_pks(dumper *x, const fx_model_schema *m)
                 snprintf(w, 37, "%.8s-%.4s-%.4s-%.4s-%.12s", h, h + 8, h + 12, h + 16, h + 20);
             else
                 memcpy(w, h, 33);
-            c->type = FX__C_TEXT;
+            c->type = FX__B_TEXT;
         } else {
-            c->type = FX__C_TEXT;
+            c->type = FX__B_TEXT;
         }
-        if (c->type == FX__C_TEXT) {
+        if (c->type == FX__B_TEXT) {
             c->s = w;
             c->n = strlen(w);
         }
@@ -1162,49 +1162,6 @@ static int parse_pks(dumper *x, const fx_model_schema *m)
 
 /* ---------------------------------------------------------------- main */
 
-/* target for messages, a password in it (postgresql://u:PASSWORD@h, or
-** password=... among libpq keywords) written as "***". */
-static void masked(char *out, size_t n, const char *t)
-{
-    snprintf(out, n, "%s", t);
-    char *p = strstr(out, "://"), *at, *colon;
-    if (p && (at = strchr(p + 3, '@')) && (colon = memchr(p + 3, ':', (size_t)(at - p - 3)))) {
-        memmove(colon + 4, at, strlen(at) + 1);
-        memcpy(colon + 1, "***", 3);
-    }
-    for (char *k = out; (k = strstr(k, "password")); k += 8) {
-        char *v = k + 8;
-        while (*v == ' ')
-            v++;
-        if (*v != '=' || (k > out && k[-1] != ' '))
-            continue;
-        v++;
-        while (*v == ' ')
-            v++;
-        char *e = v;
-        if (*e == '\'') {
-            for (e++; *e && *e != '\''; e++)
-                if (*e == '\\' && e[1])
-                    e++;
-            if (*e)
-                e++;
-        } else {
-            while (*e && *e != ' ')
-                e++;
-        }
-        if (strlen(out) + 3 < n) {
-            memmove(v + 3, e, strlen(e) + 1);
-            memcpy(v, "***", 3);
-        }
-    }
-}
-
-static int is_pg_target(const char *t)
-{
-    return strncmp(t, "postgresql://", 13) == 0 || strncmp(t, "postgres://", 11) == 0 ||
-           (strchr(t, '=') && strncmp(t, "sqlite:", 7) != 0);
-}
-
 static int run(dumper *x, const char *target)
 {
     const fx_dump_opts *o = x->o;
@@ -1216,7 +1173,7 @@ static int run(dumper *x, const char *target)
         if (!x->from_file && (rc = builtin_knowledge(x->d.schema)))
             return nomem(x->err);
     }
-    if (is_pg_target(target))
+    if (fx_target_is_pg(target))
         rc = fx__dump_pg_open(&x->d, target, x->err);
     else
         rc = fx__dump_sqlite_open(&x->d, strncmp(target, "sqlite:", 7) == 0 ? target + 7
@@ -1317,7 +1274,7 @@ int fx_dump(const char *target, fx_output *o, const fx_dump_opts *opts, fx_error
     x->o = opts;
     x->out = o;
     x->err = err;
-    masked(x->d.target, sizeof x->d.target, target);
+    fx_target_mask(x->d.target, sizeof x->d.target, target);
     int rc = run(x, target);
     if (x->d.ops)
         x->d.ops->disconnect(&x->d);

@@ -1,7 +1,7 @@
 /*
 ** load.c: the load engine behind fxload.  It maps each record to its
 ** table through the schema, converts every value the way Django's backend
-** stores it (load_value.c), resolves natural keys (foreign keys written as
+** stores it (db_value.c), resolves natural keys (foreign keys written as
 ** lists, records without pk) against the rows already written in the same
 ** transaction and those already in the database, and hands rows to the
 ** back end (load_sqlite.c, load_pg.c), which binds them.
@@ -101,6 +101,7 @@ const char *fx__bind_text(const fx__bind *b, char *buf, size_t n)
     case FX__B_INT: snprintf(buf, n, "%lld", (long long)b->i); break;
     case FX__B_REAL: snprintf(buf, n, "%.17g", b->d); break;
     case FX__B_TEXT: snprintf(buf, n, "%s", b->s); break;
+    case FX__B_BLOB: snprintf(buf, n, "<%zu bytes>", b->n); break;
     }
     return buf;
 }

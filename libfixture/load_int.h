@@ -1,7 +1,7 @@
 /*
-** load_int.h: what the load engine (load.c), its value conversions
-** (load_value.c) and its two database back ends (load_sqlite.c,
-** load_pg.c) share.  Not part of the public API.
+** load_int.h: what the load engine (load.c) and its two database back
+** ends (load_sqlite.c, load_pg.c) share; values are converted, and
+** connections opened, as db_int.h says.  Not part of the public API.
 **
 ** The engine reads records, maps them to tables and columns through the
 ** schema, turns each value into a bind (fx__bind) the way Django's backend
@@ -12,20 +12,9 @@
 #ifndef FX_LOAD_INT_H
 #define FX_LOAD_INT_H
 
-#include "internal.h"
+#include "db_int.h"
 #include "index.h"
 
-/* A value ready to bind.  Text is borrowed (the engine's per-record arena,
-** valid during the back end call). */
-typedef enum { FX__B_NULL = 0, FX__B_INT, FX__B_REAL, FX__B_TEXT } fx__bind_type;
-
-typedef struct fx__bind {
-    fx__bind_type type;
-    int64_t i;
-    double d;
-    const char *s;     /* FX__B_TEXT: NUL-terminated */
-    size_t n;
-} fx__bind;
 
 /* Outcome of writing one row. */
 enum { FX__INSERTED = 1, FX__UPDATED, FX__UNCHANGED };
@@ -153,9 +142,6 @@ struct fx__load_ops {
 int fx__load_sqlite_open(fx_loader *l, const char *path, fx_error *err);
 int fx__load_pg_open(fx_loader *l, const char *conninfo, fx_error *err);
 
-/* PostgreSQL introspection (schema_pg.c) over an open libpq connection
-** (a PGconn *): the same fx_schema the SQLite one gives. */
-int fx__schema_pg(fx_schema **out, void *conn, const char *source, fx_error *err);
 
 /* For back ends that learn the outcome of a row later (pipelines): count
 ** it for model mi (FX__INSERTED/UPDATED/UNCHANGED), or, m2m_changed set,
@@ -219,23 +205,5 @@ int fx__arena_text(fx_loader *l, fx__bind *out, const char *s, size_t n);
 
 /* Format a bind as text for messages into buf[0..n). */
 const char *fx__bind_text(const fx__bind *b, char *buf, size_t n);
-
-/* ---- value conversions (load_value.c) ---- */
-
-/* Convert v, a value of field f (or of the pk when f is the pk's pseudo
-** field), into *out the way Django's SQLite backend (pg == 0) or
-** PostgreSQL backend (pg == 1) stores it; text goes into arena and
-** out->s is an offset into it (cast) until fx__bind_fix().  Returns 0, or
-** 1 with a message in msg[0..n) ("expected a date YYYY-MM-DD"). */
-int fx__convert(fx__bind *out, fx_kind kind, fx_kind alt_kind, fx_value v, int pg,
-                fx_buf *arena, char *msg, size_t n);
-
-/* Turn the arena offsets of binds[0..n) into pointers (after the last
-** conversion into arena). */
-void fx__bind_fix(fx__bind *binds, size_t n, const fx_buf *arena);
-
-/* Python's json.dumps(value) (ensure_ascii, separators ", " ": ") of v,
-** appended to out: what Django's JSONField writes. */
-int fx__json_dumps(fx_buf *out, fx_value v);
 
 #endif

@@ -111,26 +111,9 @@ static int pgerr(fx_loader *l, PGresult *r, const fx__loc *loc, fx_error *err, c
 {
     pg *p = l->be;
     const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
-    const char *prim = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : NULL;
-    const char *detail = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_DETAIL) : NULL;
-    const char *cons = r ? PQresultErrorField(r, PG_DIAG_CONSTRAINT_NAME) : NULL;
     char m[900];
-    snprintf(m, sizeof m, "%s%s%s%s%s%s", prim ? prim : PQerrorMessage(p->c),
-             detail ? " (" : "", detail ? detail : "", detail ? ")" : "",
-             cons ? "; constraint " : "", cons ? cons : "");
-    char *w = m;   /* one line: libpq's messages have newlines and tabs */
-    for (const char *q = m; *q; q++)
-        if (!(*q == '\n' || *q == '\t' || *q == ' ') || (w > m && w[-1] != ' '))
-            *w++ = *q == '\n' || *q == '\t' ? ' ' : *q;
-    *w = '\0';
-    /* An error without SQLSTATE is libpq's own; a failed write is only
-    ** noticed (CONNECTION_BAD) when libpq next reads: read. */
-    if (!state && PQstatus(p->c) == CONNECTION_OK)
-        PQconsumeInput(p->c);
-    if (PQstatus(p->c) == CONNECTION_BAD) {   /* the server stopped, or the network */
-        char *e = m + strlen(m);
-        while (e > m && e[-1] == ' ')
-            *--e = '\0';
+    fx__pg_message(m, sizeof m, p->c, r, NULL);
+    if (fx__pg_lost(p->c, r)) {   /* the server stopped, or the network */
         l->failed = 1;
         return fx_error_set(err, FX_EIO, NULL, 0, 0, 0, "lost the connection to the "
                             "PostgreSQL server while %s (%s): the transaction was not "
@@ -173,6 +156,7 @@ static int params(pg *p, const fx__bind *b, size_t n, const char **out)
             out[i] = p->pbuf[i];
             break;
         case FX__B_TEXT: out[i] = b[i].s; break;
+        case FX__B_BLOB: out[i] = b[i].s; break;   /* never: bytea comes as text */
         }
     }
     return 0;
@@ -1058,27 +1042,11 @@ int fx__load_pg_open(fx_loader *l, const char *conninfo, fx_error *err)
         return oom(err);
     l->be = p;
     l->ops = &pg_ops;
-    p->c = PQconnectdb(conninfo);
-    if (PQstatus(p->c) != CONNECTION_OK) {
-        char m[600], *w = m;
-        snprintf(m, sizeof m, "%s", PQerrorMessage(p->c));
-        for (const char *q = m; *q; q++)   /* one line */
-            if (!isspace((unsigned char)*q) || (w > m && w[-1] != ' '))
-                *w++ = isspace((unsigned char)*q) ? ' ' : *q;
-        while (w > m && w[-1] == ' ')
-            w--;
-        *w = '\0';
-        fx__mask_secrets(m, sizeof m, conninfo);   /* libpq may quote the conninfo */
-        return fx_error_set(err, FX_EIO, NULL, 0, 0, 0, "cannot connect to PostgreSQL "
-                            "database '%s' (%s): check the URI, PGHOST, PGPORT, PGUSER, "
-                            "PGDATABASE", l->target, m);
-    }
-    PQclear(PQexec(p->c, "SET client_encoding = 'UTF8'"));
-    if (!l->schema) {
-        int rc = fx__schema_pg(&l->schema, p->c, l->target, err);
-        if (rc < 0)
-            return rc;
-    }
+    int rc = fx__pg_connect(&p->c, conninfo, l->target, err);
+    if (rc)
+        return rc;
+    if (!l->schema && (rc = fx__schema_pg(&l->schema, p->c, l->target, err)) < 0)
+        return rc;
     p->nm = l->schema->nmodels;
     if (!(p->m = calloc(p->nm + 1, sizeof *p->m)))
         return oom(err);
@@ -1091,8 +1059,8 @@ int fx__load_pg_open(fx_loader *l, const char *conninfo, fx_error *err)
     }
     PGresult *r = PQexec(p->c, "BEGIN; SET CONSTRAINTS ALL DEFERRED; SET LOCAL TIME ZONE 'UTC'");
     if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-        int rc = fx_error_set(err, FX_EIO, NULL, 0, 0, 0, "cannot begin a transaction: %s",
-                              PQerrorMessage(p->c));
+        rc = fx_error_set(err, FX_EIO, NULL, 0, 0, 0, "cannot begin a transaction: %s",
+                          PQerrorMessage(p->c));
         PQclear(r);
         return rc;
     }

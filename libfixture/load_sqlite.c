@@ -233,6 +233,7 @@ static int bind(sqlite3_stmt *st, int i, const fx__bind *b)
     case FX__B_INT: return sqlite3_bind_int64(st, i, b->i);
     case FX__B_REAL: return sqlite3_bind_double(st, i, b->d);
     case FX__B_TEXT: return sqlite3_bind_text(st, i, b->s, (int)b->n, SQLITE_STATIC);
+    case FX__B_BLOB: return sqlite3_bind_blob(st, i, b->s, (int)b->n, SQLITE_STATIC);
     }
     return SQLITE_MISUSE;
 }
@@ -635,7 +636,7 @@ static int submit(fx_loader *l, sq *s, size_t mi, fx_error *err)
     b = &j->b;
     size_t w = s->m[mi].sets[b->si].n + 1;
     for (size_t i = 0; i < b->nrows * w; i++)
-        if (b->vals[i].type == FX__B_TEXT)
+        if (b->vals[i].type == FX__B_TEXT || b->vals[i].type == FX__B_BLOB)
             b->vals[i].s = b->text.data + (uintptr_t)b->vals[i].s;
     s->pending = 1;
     const char *nt = getenv("FX_LOAD_NO_THREAD");
@@ -708,7 +709,7 @@ static int batch_add(fx_loader *l, sq *s, size_t mi, size_t si, const fx__bind *
     fx__bind *v = &b->vals[b->nrows * w];
     for (size_t i = 0; i < w; i++) {
         v[i] = i ? vals[i - 1] : *pk;
-        if (v[i].type == FX__B_TEXT) {
+        if (v[i].type == FX__B_TEXT || v[i].type == FX__B_BLOB) {
             size_t off = b->text.len;
             if (fx_buf_add(&b->text, v[i].s, v[i].n) || fx_buf_addc(&b->text, '\0'))
                 return nomem_sq(err);
@@ -800,6 +801,10 @@ static int same(sqlite3_stmt *st, int col, const fx__bind *b)
         const char *t = (const char *)sqlite3_column_text(st, col);
         return t && strcmp(t, b->s) == 0;
     }
+    if (b->type == FX__B_BLOB)
+        return sqlite3_column_type(st, col) == SQLITE_BLOB &&
+               (size_t)sqlite3_column_bytes(st, col) == b->n &&
+               (!b->n || memcmp(sqlite3_column_blob(st, col), b->s, b->n) == 0);
     return 0;
 }
 
@@ -1188,26 +1193,22 @@ static const fx__load_ops sqlite_ops = {"sqlite", sq_upsert, sq_natural, sq_m2m,
 
 int fx__load_sqlite_open(fx_loader *l, const char *path, fx_error *err)
 {
-    struct stat st;
-    if (stat(path, &st) != 0)
-        return fx_error_set(err, FX_EIO, path, 0, 0, 0, "cannot open database '%s' (%s): "
-                            "make it with manage.py migrate, or check the path", path,
-                            strerror(errno));
-    if (!l->schema) {
-        int rc = fx__schema_sqlite(&l->schema, path, err);
-        if (rc < 0)
-            return rc;
-    }
     sq *s = calloc(1, sizeof *s);
     if (!s)
         return fx_error_set(err, FX_ENOMEM, NULL, 0, 0, 0, "out of memory");
     s->path = path;
-    s->schema = l->schema;
     l->be = s;
     l->ops = &sqlite_ops;
-    s->nm = l->schema->nmodels;
-    if (!(s->m = calloc(s->nm + 1, sizeof *s->m)))
+    int rc = fx__sqlite_open(&s->db, path, 1, "make it with manage.py migrate, or check the "
+                             "path", err);
+    if (rc)
+        return rc;
+    if (!l->schema && (rc = fx__sqlite_catalog(&l->schema, s->db, path, err)) < 0)
+        return rc;
+    s->schema = l->schema;
+    if (!(s->m = calloc(l->schema->nmodels + 1, sizeof *s->m)))
         return fx_error_set(err, FX_ENOMEM, NULL, 0, 0, 0, "out of memory");
+    s->nm = l->schema->nmodels;
     for (size_t i = 0; i < s->nm; i++) {
         size_t nf = l->schema->models[i].nfields + 1;
         sqlite3_stmt **p = calloc(4 * nf, sizeof *p);
@@ -1222,16 +1223,6 @@ int fx__load_sqlite_open(fx_loader *l, const char *path, fx_error *err)
     }
     /* --dry-run prints every change in order: row by row */
     s->batch = !l->change;
-    /* one thread uses the connection: no mutex */
-    if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
-        SQLITE_OK)
-        return fx_error_set(err, FX_EIO, path, 0, 0, 0, "cannot open database '%s' for "
-                            "writing (%s)", path, s->db ? sqlite3_errmsg(s->db) : "out of memory");
-    if (sqlite3_db_readonly(s->db, "main") == 1)   /* SQLite opened it read-only */
-        return fx_error_set(err, FX_EIO, NULL, 0, 0, 0, "cannot write to database '%s': the "
-                            "file is read-only; make it (and its directory, where SQLite "
-                            "writes a journal) writable for this user", path);
-    sqlite3_busy_timeout(s->db, 10000);
     /* This connection's page cache (not a setting of the database; gone
     ** when the connection closes): SQLite's default of 2 MB is far smaller
     ** than the tables and indexes a large load writes, and every b-tree

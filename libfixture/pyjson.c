@@ -12,7 +12,7 @@
 ** item separator.  The caller says where values go; the emitter writes
 ** separators, newlines and indentation.
 */
-#include "dump_int.h"
+#include "db_int.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -126,7 +126,7 @@ int fx__emit_str(fx__emit *e, const char *s, size_t n)
     e->b->data[e->b->len++] = '"';
     while (p < end) {
         const unsigned char *q = p;
-        while (q < end && *q >= 0x20 && *q != '"' && *q != '\\' && (*q < 0x80 || !e->ascii))
+        while (q < end && *q >= 0x20 && *q != '"' && *q != '\\' && (*q < 0x7f || !e->ascii))
             q++;
         if (q > p)
             TRY(fx_buf_add(e->b, p, (size_t)(q - p)));
@@ -145,7 +145,7 @@ int fx__emit_str(fx__emit *e, const char *s, size_t n)
         case '\t': esc[k++] = 't'; break;
         case '\b': esc[k++] = 'b'; break;
         case '\f': esc[k++] = 'f'; break;
-        default: {
+        default: {                      /* a control, or not ASCII (ascii set) */
             int len = 1;
             if (c >= 0x80)
                 c = utf8_at(q, (size_t)(end - q), &len);

@@ -3,7 +3,7 @@
 ** a fixture (fields, kinds, keys).  This file reads and writes schema files
 ** (the JSON format documented in schemas/README.md), looks models and
 ** fields up, frees schemas, and sends fx_schema_load() to the right
-** reader.  Introspection of a SQLite database is in schema_sqlite.c.
+** reader.  Introspection of a database is in db_sqlite.c and db_pg.c.
 **
 ** Parsing uses json-c in strict mode.  A schema file is checked hard: an
 ** unknown key, a key that does not apply to the field's kind, or a name
@@ -54,6 +54,24 @@ int fx__schema_guess_natural_key(fx_model_schema *m)
             if (fx__names_add(&m->natural_key, m->unique_together[0].names[i]))
                 return FX_ENOMEM;
     return 0;
+}
+
+/* Built-in models whose db_table is not Django's default "app_model";
+** both catalogs (db_sqlite.c, db_pg.c) look their tables up here. */
+const char *fx__builtin_table(const char *label)
+{
+    static const struct { const char *label, *table; } builtin[] = {
+        {"contenttypes.contenttype", "django_content_type"},
+        {"admin.logentry", "django_admin_log"},
+        {"sessions.session", "django_session"},
+        {"sites.site", "django_site"},
+        {"redirects.redirect", "django_redirect"},
+        {"flatpages.flatpage", "django_flatpage"},
+    };
+    for (size_t i = 0; i < sizeof builtin / sizeof *builtin; i++)
+        if (strcmp(label, builtin[i].label) == 0)
+            return builtin[i].table;
+    return NULL;
 }
 
 /* ---------------------------------------------------------------- memory */

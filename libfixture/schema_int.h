@@ -1,7 +1,8 @@
 /*
 ** schema_int.h: declarations shared by the two halves of the schema module,
-** schema.c (schema files, lookup, memory) and schema_sqlite.c (introspection
-** of a database made by Django's migrate).  Not part of the public API.
+** schema.c (schema files, lookup, memory) and the catalogs of db_sqlite.c
+** and db_pg.c (introspection of a database made by Django's migrate).  Not
+** part of the public API.
 */
 #ifndef FX_SCHEMA_INT_H
 #define FX_SCHEMA_INT_H
@@ -31,6 +32,10 @@ char *fx__default_column(const char *name, fx_kind kind);
 /* Set m's natural key as introspection guesses it: its single unique
 ** field, else its single unique_together set, else none.  0 or FX_ENOMEM. */
 int fx__schema_guess_natural_key(fx_model_schema *m);
+
+/* The table of a built-in Django model whose db_table is not the default
+** "app_model" (contenttypes.contenttype: django_content_type), or NULL. */
+const char *fx__builtin_table(const char *label);
 
 /* Introspect the SQLite database at path (opened read-only, never
 ** written).  On success *out belongs to the caller (fx_schema_free()),

@@ -1,5 +1,5 @@
 /*
-** test_dump.c: unit tests of fxdump's value rendering (dump_value.c) and
+** test_dump.c: unit tests of fxdump's value rendering (db_value.c) and
 ** Python's JSON layout (pyjson.c): each expected text is what Python and
 ** Django 3.2 write for the same stored value (checked with Debian's
 ** python3-django; the commands are in the comments), including values a
@@ -17,10 +17,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dump_int.h"
+#include "db_int.h"
 
 /* Render one cell and compare with want. */
-static void render_is(const fx__cell *c, fx_kind kind, int places, int pg, int mode,
+static void render_is(const fx__bind *c, fx_kind kind, int places, int pg, int mode,
                       const char *want)
 {
     fx_buf b = FX_BUF_INIT;
@@ -36,21 +36,21 @@ static void render_is(const fx__cell *c, fx_kind kind, int places, int pg, int m
     fx_buf_free(&b);
 }
 
-static fx__cell real(double d)
+static fx__bind real(double d)
 {
-    fx__cell c = {FX__C_REAL, 0, d, NULL, 0};
+    fx__bind c = {FX__B_REAL, 0, d, NULL, 0};
     return c;
 }
 
-static fx__cell integer(int64_t i)
+static fx__bind integer(int64_t i)
 {
-    fx__cell c = {FX__C_INT, i, 0, NULL, 0};
+    fx__bind c = {FX__B_INT, i, 0, NULL, 0};
     return c;
 }
 
-static fx__cell text(const char *s)
+static fx__bind text(const char *s)
 {
-    fx__cell c = {FX__C_TEXT, 0, 0, s, strlen(s)};
+    fx__bind c = {FX__B_TEXT, 0, 0, s, strlen(s)};
     return c;
 }
 
@@ -59,7 +59,7 @@ static fx__cell text(const char *s)
 static void test_decimals(void **state)
 {
     (void)state;
-    fx__cell c;
+    fx__bind c;
     c = real(2262.4);                render_is(&c, FX_K_DECIMAL, 2, 0, 0, "\"2262.40\"");
     c = integer(100);                render_is(&c, FX_K_DECIMAL, 3, 0, 0, "\"100.000\"");
     c = real(0.1 + 0.2);             render_is(&c, FX_K_DECIMAL, 2, 0, 0, "\"0.30\"");
@@ -100,10 +100,10 @@ static void test_floats(void **state)
         {1.7976931348623157e308, "1.7976931348623157e+308"}, {-2.5, "-2.5"}, {100.0, "100.0"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
-        fx__cell c = real(cases[i].d);
+        fx__bind c = real(cases[i].d);
         render_is(&c, FX_K_FLOAT, -1, 0, 0, cases[i].want);
     }
-    fx__cell c = text("NaN");
+    fx__bind c = text("NaN");
     render_is(&c, FX_K_FLOAT, -1, 1, 0, "NaN");
     c = text("-Infinity");
     render_is(&c, FX_K_FLOAT, -1, 1, 0, "-Infinity");
@@ -118,7 +118,7 @@ static void test_floats(void **state)
 static void test_dates(void **state)
 {
     (void)state;
-    fx__cell c;
+    fx__bind c;
     c = text("2024-03-29 20:36:30.680984"); render_is(&c, FX_K_DATETIME, -1, 0, 0,
                                                       "\"2024-03-29T20:36:30.680Z\"");
     c = text("2024-01-01 00:00:00.000500"); render_is(&c, FX_K_DATETIME, -1, 0, 0,
@@ -145,7 +145,7 @@ static void test_dates(void **state)
 static void test_durations(void **state)
 {
     (void)state;
-    fx__cell c;
+    fx__bind c;
     c = integer(-1);                 render_is(&c, FX_K_DURATION, -1, 0, 0, "\"-1 23:59:59.999999\"");
     c = integer(176523000006);       render_is(&c, FX_K_DURATION, -1, 0, 0, "\"2 01:02:03.000006\"");
     c = integer(-259200000000);      render_is(&c, FX_K_DURATION, -1, 0, 0, "\"-3 00:00:00\"");
@@ -165,10 +165,10 @@ static void test_durations(void **state)
 static void test_other_kinds(void **state)
 {
     (void)state;
-    fx__cell c;
+    fx__bind c;
     c = text("52DEAC43B0B340938A33A1AC9C0AAB8C");
     render_is(&c, FX_K_UUID, -1, 0, 0, "\"52deac43-b0b3-4093-8a33-a1ac9c0aab8c\"");
-    c = (fx__cell){FX__C_BLOB, 0, 0, "\0\xffhi", 4};
+    c = (fx__bind){FX__B_BLOB, 0, 0, "\0\xffhi", 4};
     render_is(&c, FX_K_BINARY, -1, 0, 0, "\"AP9oaQ==\"");
     c = text("\\x00ff6869");
     render_is(&c, FX_K_BINARY, -1, 1, 0, "\"AP9oaQ==\"");
@@ -199,7 +199,7 @@ static void test_other_kinds(void **state)
     c = text("2024-13-01");
     assert_int_equal(fx__render(&e, &c, FX_K_DATE, -1, 0, 0, msg, sizeof msg), 1);
     assert_string_equal(msg, "'2024-13-01' is not a date");
-    c = (fx__cell){FX__C_BLOB, 0, 0, "x", 1};
+    c = (fx__bind){FX__B_BLOB, 0, 0, "x", 1};
     assert_int_equal(fx__render(&e, &c, FX_K_BINARY, -1, 0, FX__R_ENCODER, msg, sizeof msg), 1);
     fx_buf_free(&b);
 }
@@ -231,6 +231,60 @@ static void test_layouts(void **state)
     layout_is(-1, ", ", 1, "\"\xf0\x9f\x98\x80\"", "\"\\ud83d\\ude00\"");
 }
 
+/* fx__convert: into the database as Django's backends store it. */
+static void convert_is(fx_kind kind, int pg, const char *json, fx__bind_type type,
+                       const char *want, size_t wantn)
+{
+    fx_buf arena = FX_BUF_INIT;
+    fx__bind out;
+    char msg[200] = "";
+    fx_value v = {json[0] == '"' ? FX_STRING : FX_NUMBER, json, strlen(json)};
+    int rc = fx__convert(&out, kind, FX_K_UNKNOWN, v, pg, &arena, msg, sizeof msg);
+    if (rc)
+        print_error("%s: %s\n", json, msg);
+    assert_int_equal(rc, 0);
+    fx__bind_fix(&out, 1, &arena);
+    assert_int_equal(out.type, type);
+    assert_int_equal(out.n, wantn);
+    assert_memory_equal(out.s, want, wantn);
+    fx_buf_free(&arena);
+}
+
+static void test_convert(void **state)
+{
+    (void)state;
+    /* BinaryField: the bytes base64 stands for (SQLite BLOB, bytea hex) */
+    convert_is(FX_K_BINARY, 0, "\"AP9oaQ==\"", FX__B_BLOB, "\0\xffhi", 4);
+    convert_is(FX_K_BINARY, 1, "\"AP9oaQ==\"", FX__B_TEXT, "\\x00ff6869", 10);
+    convert_is(FX_K_BINARY, 0, "\"\"", FX__B_BLOB, "", 0);
+    convert_is(FX_K_BINARY, 0, "\"AP9o\\naQ\"", FX__B_BLOB, "\0\xffhi", 4);  /* b64decode skips */
+    /* dates as Django's date_re reads them, stored as isoformat() */
+    convert_is(FX_K_DATE, 0, "\"2024-1-2\"", FX__B_TEXT, "2024-01-02", 10);
+    convert_is(FX_K_TIME, 0, "\"3:04\"", FX__B_TEXT, "03:04:00", 8);
+    convert_is(FX_K_UUID, 0, "\"{52DEAC43-B0B3-4093-8A33-A1AC9C0AAB8C}\"", FX__B_TEXT,
+               "52deac43b0b340938a33a1ac9c0aab8c", 32);
+
+    fx_buf arena = FX_BUF_INIT;
+    fx__bind out;
+    char msg[200];
+    fx_value v = {FX_STRING, "\"AP9oa\"", 7};
+    assert_int_equal(fx__convert(&out, FX_K_BINARY, 0, v, 0, &arena, msg, sizeof msg), 1);
+    assert_string_equal(msg, "the value is not base64 (a length base64 does not have)");
+    fx_buf_free(&arena);
+
+    /* json.dumps with ensure_ascii: DEL and non-ASCII escaped */
+    fx_buf b = FX_BUF_INIT;
+    const char *o = "{\"k\": \"\x7f\xc3\xa9\", \"k\": 1.50}";
+    fx_value j = {FX_OBJECT, o, strlen(o)};
+    assert_int_equal(fx__json_dumps(&b, j), 0);
+    assert_string_equal(b.data, "{\"k\": 1.5}");
+    fx_buf_reset(&b);
+    fx_value t = {FX_STRING, "\"\x7f\xc3\xa9\xf0\x9f\x98\x80\"", 9};
+    assert_int_equal(fx__json_dumps(&b, t), 0);
+    assert_string_equal(b.data, "\"\\u007f\\u00e9\\ud83d\\ude00\"");
+    fx_buf_free(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -240,6 +294,7 @@ int main(void)
         cmocka_unit_test(test_durations),
         cmocka_unit_test(test_other_kinds),
         cmocka_unit_test(test_layouts),
+        cmocka_unit_test(test_convert),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

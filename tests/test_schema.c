@@ -1,6 +1,6 @@
 /*
-** test_schema.c: unit tests of the schema module (schema.c,
-** schema_sqlite.c): introspection of the reference app's database, schema
+** test_schema.c: unit tests of the schema module (schema.c, and the
+** SQLite catalog in db_sqlite.c): introspection of the reference app's database, schema
 ** file parsing and its errors, writing and the round trip, and the
 ** hand-written schemas/erp.json checked against the database.
 **

@@ -132,6 +132,18 @@ test_expect_success 'round trip: dumpdata, fxload, fxdump: the same file, and fx
     fxdiff -s "$(schema_of erp)" export.json dump.json >out && test_must_be_empty out
 '
 
+test_expect_success 'round trip, test app: dumpdata, fxload, fxdump = dumpdata, loaddata, dumpdata' '
+    django zoo "$W/zoo.sqlite3" dumpdata --indent 2 -o export.json &&
+    django zoo fx.sqlite3 migrate -v0 && cp fx.sqlite3 dj.sqlite3 &&
+    fxload -q --db fx.sqlite3 -s "$(schema_of zoo)" export.json &&
+    mkdir ld && cp export.json ld/ && django zoo dj.sqlite3 loaddata -v0 ld/export.json &&
+    django zoo dj.sqlite3 dumpdata --indent 2 >dj.out &&
+    fxdump -q --db fx.sqlite3 -s "$(schema_of zoo)" --indent 2 >fx.out &&
+    cmp dj.out fx.out &&
+    sqlite3 fx.sqlite3 "SELECT id, typeof(blob), hex(blob) FROM zoo_everything WHERE id < 4" >blobs &&
+    printf "1|blob|00FF6869\n2|blob|\n3|null|\n" >expect && test_cmp expect blobs
+'
+
 # Without a schema file: the catalog's order, a warning, a loadable fixture.
 test_expect_success 'no schema file: one warning, and a fixture that loads back to the same rows' '
     fxdump --db "$W/erp.sqlite3" --indent 2 -o dump.json 2>err &&

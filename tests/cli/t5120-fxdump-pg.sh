@@ -56,6 +56,19 @@ EOT
         fxdiff -s "$(schema_of erp)" export.json dump.json >out && test_must_be_empty out
     '
 
+    test_expect_success 'PostgreSQL round trip, test app: dumpdata, fxload, fxdump = dumpdata, loaddata, dumpdata' '
+        django zoo pg:fxd_zoo dumpdata --indent 2 -o export.json &&
+        createdb fxd_zfx && django zoo pg:fxd_zfx migrate -v0 &&
+        createdb fxd_zdj && django zoo pg:fxd_zdj migrate -v0 &&
+        fxload -q --db dbname=fxd_zfx -s "$(schema_of zoo)" export.json &&
+        mkdir ld && cp export.json ld/ && django zoo pg:fxd_zdj loaddata -v0 ld/export.json &&
+        django zoo pg:fxd_zdj dumpdata --indent 2 >dj.out &&
+        fxdump -q --db dbname=fxd_zfx -s "$(schema_of zoo)" --indent 2 >fx.out &&
+        cmp dj.out fx.out &&
+        psql -Atq -d fxd_zfx -c "SELECT id, encode(blob, '"'hex'"') FROM zoo_everything WHERE id < 4 ORDER BY id" >blobs &&
+        printf "1|00ff6869\n2|\n3|\n" >expect && test_cmp expect blobs
+    '
+
     test_expect_success 'PostgreSQL round trip: fxload base.natural.json = loaddata of it, dumped' '
         createdb fxd_fx && django erp pg:fxd_fx migrate -v0 &&
         fxload -q --db dbname=fxd_fx "$C/base.natural.json" &&

@@ -60,14 +60,14 @@ test_expect_success '--pks "" is no filter, as in dumpdata' '
 
 test_expect_success 'a file that is not a database' '
     echo "not a database" >db.sqlite3 &&
-    fails_cleanly "db.sqlite3: error: cannot read database '"'"'db.sqlite3'"'"' (file is not a database): pass a database made by Django'"'"'s migrate, or a schema file" fxdump --db db.sqlite3 &&
+    fails_cleanly "db.sqlite3: error: cannot read the database (file is not a database): pass the SQLite file Django'"'"'s settings name" fxdump --db db.sqlite3 &&
     fails_cleanly "db.sqlite3: error: cannot read the database (file is not a database): pass the SQLite file Django'"'"'s settings name" fxdump --db db.sqlite3 -s "$ERP"
 '
 
 test_expect_success 'a database that is not there' '
     touch db.sqlite3 &&
     test_expect_code 2 fxdump --db nowhere.sqlite3 -s "$ERP" -o out.json 2>err &&
-    grep "^nowhere.sqlite3: error: cannot open the database (unable to open database file)" err &&
+    grep "^nowhere.sqlite3: error: cannot open database '"'"'nowhere.sqlite3'"'"' (No such file or directory): pass the SQLite file Django'"'"'s settings name$" err &&
     test ! -e nowhere.sqlite3 && test ! -e out.json
 '
 
@@ -108,11 +108,11 @@ test_expect_success '-o in a directory that does not exist' '
 
 test_expect_success 'PostgreSQL that cannot be reached: exit 2, the password not shown, nothing at -o' '
     touch db.sqlite3 &&
-    fails_cleanly "postgresql://fx:***@/nodb?host=$PWD/nosocket: error: cannot connect to the database (connection to server on socket \"$PWD/nosocket/.s.PGSQL.5432\" failed: No such file or directory; Is the server running locally and accepting connections on that socket?): check the server is running and the URI or PG* variables" \
+    fails_cleanly "fxdump: error: cannot connect to PostgreSQL database '"'"'postgresql://fx:****@/nodb?host=$PWD/nosocket'"'"' (connection to server on socket \"$PWD/nosocket/.s.PGSQL.5432\" failed: No such file or directory Is the server running locally and accepting connections on that socket?): check the URI, PGHOST, PGPORT, PGUSER, PGDATABASE" \
         fxdump --db "postgresql://fx:s3cret@/nodb?host=$PWD/nosocket" &&
     ! grep s3cret err &&
     test_expect_code 2 fxdump --db "host=$PWD/nosocket password=s3cret dbname=x" 2>err &&
-    grep "^host=$PWD/nosocket password=\*\*\* dbname=x: error: cannot connect" err && ! grep s3cret err
+    grep "^fxdump: error: cannot connect to PostgreSQL database '"'"'host=$PWD/nosocket password=\*\*\*\* dbname=x'"'"'" err && ! grep s3cret err
 '
 
 test_done

@@ -1,7 +1,10 @@
 /*
-** schema_sqlite.c: build a schema by reading a SQLite database that
-** Django's migrate made (introspection).  The database is opened read-only
-** and never written.
+** db_sqlite.c: the one way fx talks to SQLite: opening a database Django's
+** migrate made (read-only, or to write it), reading its catalog into a
+** schema (introspection), and reading rows a statement at a time for the
+** dump.  fx_schema_load(), the load engine (load_sqlite.c) and the dump
+** engine (dump.c) all go through here; values are converted in
+** db_value.c.
 **
 ** What a database tells: the models (django_content_type), their tables
 ** (Django's default "app_model", plus the few built-in models with their
@@ -12,7 +15,11 @@
 ** column is a BigIntegerField or a DurationField (bigint, alt_kind
 ** duration), natural keys (the single unique field or unique_together set).
 */
+#include "dump_int.h"
 #include "schema_int.h"
+
+#include <errno.h>
+#include <sys/stat.h>
 
 #include <ctype.h>
 #include <stdlib.h>
@@ -42,16 +49,6 @@ typedef struct table_info {
     fx_name_list *uniques;       /* multi-column unique indexes (columns) */
     size_t nuniques;
 } table_info;
-
-/* Built-in models whose db_table is not "app_model". */
-static const struct { const char *label, *table; } builtin_tables[] = {
-    {"contenttypes.contenttype", "django_content_type"},
-    {"admin.logentry", "django_admin_log"},
-    {"sessions.session", "django_session"},
-    {"sites.site", "django_site"},
-    {"redirects.redirect", "django_redirect"},
-    {"flatpages.flatpage", "django_flatpage"},
-};
 
 #define DB_HINT "pass a database made by Django's migrate, or a schema file"
 
@@ -502,11 +499,10 @@ static int read_models(intro *x)
               fx_buf_printf(&table, "%s_%s", app, model);
         for (size_t i = 0; !oom && i < label.len; i++)
             label.data[i] = (char)tolower((unsigned char)label.data[i]);
-        for (size_t i = 0; !oom && i < sizeof builtin_tables / sizeof *builtin_tables; i++)
-            if (strcmp(label.data, builtin_tables[i].label) == 0) {
-                fx_buf_reset(&table);
-                oom = fx_buf_adds(&table, builtin_tables[i].table);
-            }
+        if (!oom && fx__builtin_table(label.data)) {
+            fx_buf_reset(&table);
+            oom = fx_buf_adds(&table, fx__builtin_table(label.data));
+        }
         if (!oom && !fx_schema_model(x->s, label.data)) {
             sqlite3_reset(tq);
             sqlite3_bind_text(tq, 1, table.data, -1, SQLITE_TRANSIENT);
@@ -579,6 +575,8 @@ static int introspect(intro *x)
     return 0;
 }
 
+/* ---------------------------------------------------------------- opening */
+
 /* "file:" URI for path with mode=ro, so that nothing is ever created or
 ** written; '%', '?' and '#' are escaped.  malloc: the caller frees. */
 static char *ro_uri(const char *path)
@@ -597,23 +595,48 @@ static char *ro_uri(const char *path)
     return u;
 }
 
-int fx__schema_sqlite(fx_schema **out, const char *path, fx_error *err)
+int fx__sqlite_open(sqlite3 **out, const char *path, int write, const char *hint,
+                    fx_error *err)
 {
-    intro x = {NULL, path, err, NULL};
     *out = NULL;
-    char *uri = ro_uri(path);
-    if (!uri || !(x.s = calloc(1, sizeof *x.s))) {
-        free(uri);
-        return nomem(&x);
-    }
-    int rc;
-    if (sqlite3_open_v2(uri, &x.db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL) != SQLITE_OK) {
-        rc = fx_error_set(err, FX_EIO, path, 0, 0, 0, "cannot open database '%s' (%s): "
-                          DB_HINT, path, x.db ? sqlite3_errmsg(x.db) : "out of memory");
-    } else {
-        rc = introspect(&x);
-    }
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return fx_error_set(err, FX_EIO, path, 0, 0, 0, "cannot open database '%s' (%s): %s",
+                            path, strerror(errno), hint);
+    char *uri = write ? NULL : ro_uri(path);
+    if (!write && !uri)
+        return fx_error_set(err, FX_ENOMEM, path, 0, 0, 0, "out of memory");
+    /* one thread uses a connection: no mutex */
+    int rc = sqlite3_open_v2(write ? path : uri, out, SQLITE_OPEN_NOMUTEX | (write ?
+                             SQLITE_OPEN_READWRITE : SQLITE_OPEN_READONLY | SQLITE_OPEN_URI),
+                             NULL);
     free(uri);
+    if (rc != SQLITE_OK) {
+        rc = fx_error_set(err, FX_EIO, path, 0, 0, 0, "cannot open database '%s'%s (%s): %s",
+                          path, write ? " for writing" : "",
+                          *out ? sqlite3_errmsg(*out) : "out of memory", hint);
+        sqlite3_close(*out);
+        *out = NULL;
+        return rc;
+    }
+    if (write && sqlite3_db_readonly(*out, "main") == 1) {   /* SQLite opened it read-only */
+        sqlite3_close(*out);
+        *out = NULL;
+        return fx_error_set(err, FX_EIO, NULL, 0, 0, 0, "cannot write to database '%s': the "
+                            "file is read-only; make it (and its directory, where SQLite "
+                            "writes a journal) writable for this user", path);
+    }
+    sqlite3_busy_timeout(*out, 10000);
+    return 0;
+}
+
+int fx__sqlite_catalog(fx_schema **out, sqlite3 *db, const char *path, fx_error *err)
+{
+    intro x = {db, path, err, NULL};
+    *out = NULL;
+    if (!(x.s = calloc(1, sizeof *x.s)))
+        return nomem(&x);
+    int rc = introspect(&x);
     if (rc == 0) {
         x.s->source = malloc(strlen(path) + 8);
         if (x.s->source)
@@ -621,11 +644,156 @@ int fx__schema_sqlite(fx_schema **out, const char *path, fx_error *err)
         else
             rc = nomem(&x);
     }
-    sqlite3_close(x.db);
     if (rc) {
         fx_schema_free(x.s);
         return rc;
     }
     *out = x.s;
+    return 0;
+}
+
+int fx__schema_sqlite(fx_schema **out, const char *path, fx_error *err)
+{
+    sqlite3 *db;
+    *out = NULL;
+    int rc = fx__sqlite_open(&db, path, 0, DB_HINT, err);
+    if (rc)
+        return rc;
+    rc = fx__sqlite_catalog(out, db, path, err);
+    sqlite3_close(db);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- dump reading */
+
+typedef struct sqd {
+    sqlite3 *db;
+} sqd;
+
+struct fx__cursor {
+    sqlite3_stmt *st;
+    size_t ncols;
+    fx__bind row[];
+};
+
+static int dump_err(fx__dumper *d, int code, const char *doing, fx_error *err)
+{
+    sqd *s = d->be;
+    const char *m = s && s->db ? sqlite3_errmsg(s->db) : "out of memory";
+    const char *hint = "check that it is the database Django's migrate made";
+    if (s && s->db && strstr(m, "no such"))
+        hint = "the database does not have the tables and columns the schema names: run "
+               "manage.py migrate, or pass the schema of this project (manage.py fxschema)";
+    else if (s && s->db && sqlite3_errcode(s->db) == SQLITE_NOTADB)
+        hint = "pass the SQLite file Django's settings name";
+    else if (s && s->db && sqlite3_errcode(s->db) == SQLITE_BUSY)
+        hint = "another connection holds the database locked: try again when it is done";
+    return fx_error_set(err, code, d->target, 0, 0, 0, "cannot %s (%s): %s", doing, m, hint);
+}
+
+static int sq_open(fx__dumper *d, fx__cursor **out, const char *sql, const fx__bind *params,
+                   size_t np, size_t ncols, fx_error *err)
+{
+    sqd *s = d->be;
+    fx__cursor *c = calloc(1, sizeof *c + ncols * sizeof c->row[0]);
+    if (!c)
+        return fx_error_set(err, FX_ENOMEM, NULL, 0, 0, 0, "out of memory");
+    c->ncols = ncols;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &c->st, NULL) != SQLITE_OK) {
+        free(c);
+        return dump_err(d, FX_ESCHEMA, "read the database", err);
+    }
+    for (size_t i = 0; i < np; i++) {
+        const fx__bind *p = &params[i];
+        int rc = p->type == FX__B_INT ? sqlite3_bind_int64(c->st, (int)i + 1, p->i)
+                 : sqlite3_bind_text(c->st, (int)i + 1, p->s, (int)p->n, SQLITE_STATIC);
+        if (rc != SQLITE_OK) {
+            sqlite3_finalize(c->st);
+            free(c);
+            return dump_err(d, FX_ERROR, "bind --pks", err);
+        }
+    }
+    *out = c;
+    return 0;
+}
+
+static int sq_next(fx__dumper *d, fx__cursor *c, const fx__bind **row, fx_error *err)
+{
+    int rc = sqlite3_step(c->st);
+    if (rc == SQLITE_DONE)
+        return 0;
+    if (rc != SQLITE_ROW)
+        return dump_err(d, FX_EIO, "read the database", err);
+    for (size_t i = 0; i < c->ncols; i++) {
+        fx__bind *x = &c->row[i];
+        int k = (int)i;
+        switch (sqlite3_column_type(c->st, k)) {
+        case SQLITE_INTEGER:
+            x->type = FX__B_INT;
+            x->i = sqlite3_column_int64(c->st, k);
+            break;
+        case SQLITE_FLOAT:
+            x->type = FX__B_REAL;
+            x->d = sqlite3_column_double(c->st, k);
+            break;
+        case SQLITE_TEXT:
+            x->type = FX__B_TEXT;
+            x->s = (const char *)sqlite3_column_text(c->st, k);
+            x->n = (size_t)sqlite3_column_bytes(c->st, k);
+            if (!x->s)
+                return dump_err(d, FX_ENOMEM, "read the database", err);
+            break;
+        case SQLITE_BLOB:
+            x->type = FX__B_BLOB;
+            x->s = sqlite3_column_blob(c->st, k);
+            x->n = (size_t)sqlite3_column_bytes(c->st, k);
+            if (!x->s)
+                x->s = "";
+            break;
+        default:
+            x->type = FX__B_NULL;
+        }
+    }
+    *row = c->row;
+    return 1;
+}
+
+static void sq_close(fx__dumper *d, fx__cursor *c)
+{
+    (void)d;
+    sqlite3_finalize(c->st);
+    free(c);
+}
+
+static void sq_disconnect(fx__dumper *d)
+{
+    sqd *s = d->be;
+    if (!s)
+        return;
+    sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    sqlite3_close_v2(s->db);
+    free(s);
+    d->be = NULL;
+}
+
+static const fx__dump_ops sqlite_ops = {0, sq_open, sq_next, sq_close, sq_disconnect};
+
+int fx__dump_sqlite_open(fx__dumper *d, const char *path, fx_error *err)
+{
+    sqd *s = calloc(1, sizeof *s);
+    if (!s)
+        return fx_error_set(err, FX_ENOMEM, NULL, 0, 0, 0, "out of memory");
+    d->be = s;
+    d->ops = &sqlite_ops;
+    int rc = fx__sqlite_open(&s->db, path, 0, "pass the SQLite file Django's settings name",
+                             err);
+    if (rc)
+        return rc;
+    /* BEGIN is deferred: the first read starts the read transaction; the
+    ** catalog is read inside it too */
+    if (sqlite3_exec(s->db, "BEGIN; SELECT count(*) FROM sqlite_master", NULL, NULL, NULL))
+        return dump_err(d, FX_EIO, "read the database", err);
+    if (!d->schema && (rc = fx__sqlite_catalog(&d->schema, s->db, path, err)) < 0)
+        return rc;
     return 0;
 }

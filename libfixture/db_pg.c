@@ -1,31 +1,33 @@
 /*
-** schema_pg.c: build a schema by reading the catalog of a PostgreSQL
-** database that Django's migrate made: the same fx_schema that
-** schema_sqlite.c derives from a SQLite database.  Models come from
-** django_content_type, tables are Django's default "app_model" (or the
-** built-in models' own), columns and types from pg_attribute, NOT NULL,
-** primary keys and unique indexes from pg_index, foreign keys from
-** pg_constraint, many-to-many link tables from their shape (an id and two
-** foreign keys to model tables, named "<owner table>_<field>").  The
-** natural key is guessed as schema_sqlite.c does: the single unique
-** field, else the single unique_together set.
+** db_pg.c: the one way fx talks to PostgreSQL: connecting (a libpq
+** conninfo, passwords kept out of every message), messages on one line,
+** reading the catalog of a database Django's migrate made into a schema,
+** and reading rows through cursors for the dump.  fx_loader_open() and the
+** load engine (load_pg.c), and the dump engine (dump.c) all go through
+** here; values are converted in db_value.c.
+**
+** The catalog gives the same fx_schema db_sqlite.c derives from a SQLite
+** database.  Models come from django_content_type, tables are Django's
+** default "app_model" (or the built-in models' own), columns and types
+** from pg_attribute, NOT NULL, primary keys and unique indexes from
+** pg_index, foreign keys from pg_constraint, many-to-many link tables from
+** their shape (an id and two foreign keys to model tables, named "<owner
+** table>_<field>").  The natural key is guessed as for SQLite: the single
+** unique field, else the single unique_together set.
 */
-#include "load_int.h"
+#include "dump_int.h"
 #include "schema_int.h"
+
+#include <ctype.h>
+#include <stdio.h>
 
 #include <stdlib.h>
 #include <strings.h>
 
 #include <libpq-fe.h>
 
-static const struct { const char *label, *table; } builtin_tables[] = {
-    {"contenttypes.contenttype", "django_content_type"},
-    {"admin.logentry", "django_admin_log"},
-    {"sessions.session", "django_session"},
-    {"sites.site", "django_site"},
-    {"redirects.redirect", "django_redirect"},
-    {"flatpages.flatpage", "django_flatpage"},
-};
+#define FETCH_ROWS 2000   /* rows a cursor fetches at a time */
+
 
 typedef struct pgi {
     PGconn *c;
@@ -38,6 +40,77 @@ static int nomem(pgi *x)
 {
     return fx_error_set(x->err, FX_ENOMEM, x->src, 0, 0, 0, "out of memory reading the catalog");
 }
+
+/* ---------------------------------------------------------------- connecting */
+
+/* s on one line: each run of white space (libpq's messages have newlines
+** and tabs) becomes one space; none at the end. */
+static void one_line(char *s)
+{
+    char *w = s;
+    for (const char *q = s; *q; q++)
+        if (!isspace((unsigned char)*q) || (w > s && w[-1] != ' '))
+            *w++ = isspace((unsigned char)*q) ? ' ' : *q;
+    while (w > s && w[-1] == ' ')
+        w--;
+    *w = '\0';
+}
+
+void fx__pg_message(char *buf, size_t n, PGconn *c, const PGresult *r, const char *conninfo)
+{
+    const char *prim = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+    const char *detail = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_DETAIL) : NULL;
+    const char *cons = r ? PQresultErrorField(r, PG_DIAG_CONSTRAINT_NAME) : NULL;
+    snprintf(buf, n, "%s%s%s%s%s%s", prim ? prim : PQerrorMessage(c),
+             detail ? " (" : "", detail ? detail : "", detail ? ")" : "",
+             cons ? "; constraint " : "", cons ? cons : "");
+    one_line(buf);
+    if (conninfo)
+        fx__mask_secrets(buf, n, conninfo);   /* libpq may quote the conninfo */
+}
+
+int fx__pg_lost(PGconn *c, const PGresult *r)
+{
+    /* An error without SQLSTATE is libpq's own; a failed write is only
+    ** noticed (CONNECTION_BAD) when libpq next reads: read. */
+    const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+    if (!state && PQstatus(c) == CONNECTION_OK)
+        PQconsumeInput(c);
+    return PQstatus(c) == CONNECTION_BAD;
+}
+
+/* Notices, and the server's last words when it goes, reach fx as the
+** error of the statement that failed: libpq must not print them. */
+static void quiet(void *arg, const char *message)
+{
+    (void)arg;
+    (void)message;
+}
+
+int fx__pg_connect(PGconn **out, const char *conninfo, const char *target, fx_error *err)
+{
+    PGconn *c = PQconnectdb(conninfo);
+    *out = c;
+    if (!c)
+        return fx_error_set(err, FX_ENOMEM, NULL, 0, 0, 0, "out of memory");
+    if (PQstatus(c) != CONNECTION_OK) {
+        char m[600];
+        fx__pg_message(m, sizeof m, c, NULL, conninfo);
+        return fx_error_set(err, FX_EIO, NULL, 0, 0, 0, "cannot connect to PostgreSQL "
+                            "database '%s' (%s): check the URI, PGHOST, PGPORT, PGUSER, "
+                            "PGDATABASE", target, m);
+    }
+    PQsetNoticeProcessor(c, quiet, NULL);
+    if (PQsetClientEncoding(c, "UTF8") != 0) {
+        char m[600];
+        fx__pg_message(m, sizeof m, c, NULL, conninfo);
+        return fx_error_set(err, FX_EIO, NULL, 0, 0, 0, "cannot set the client encoding of "
+                            "'%s' to UTF8 (%s)", target, m);
+    }
+    return 0;
+}
+
+/* ---------------------------------------------------------------- catalog */
 
 /* Run sql with up to 1 text parameter; *out a tuples result or error. */
 static int q(pgi *x, PGresult **out, const char *sql, const char *arg)
@@ -318,11 +391,10 @@ static int introspect(pgi *x)
         for (size_t k = 0; !oom && k < label.len; k++)
             label.data[k] = (char)(label.data[k] >= 'A' && label.data[k] <= 'Z'
                                        ? label.data[k] + 32 : label.data[k]);
-        for (size_t k = 0; !oom && k < sizeof builtin_tables / sizeof *builtin_tables; k++)
-            if (!strcmp(label.data, builtin_tables[k].label)) {
-                fx_buf_reset(&table);
-                oom = fx_buf_adds(&table, builtin_tables[k].table);
-            }
+        if (!oom && fx__builtin_table(label.data)) {
+            fx_buf_reset(&table);
+            oom = fx_buf_adds(&table, fx__builtin_table(label.data));
+        }
         int exists = 0;
         for (int j = 0; !oom && j < PQntuples(tabs); j++)
             exists |= !strcasecmp(PQgetvalue(tabs, j, 0), table.data);
@@ -349,7 +421,7 @@ static int introspect(pgi *x)
     return rc;
 }
 
-int fx__schema_pg(fx_schema **out, void *conn, const char *source, fx_error *err)
+int fx__schema_pg(fx_schema **out, PGconn *conn, const char *source, fx_error *err)
 {
     pgi x = {conn, source, err, NULL};
     *out = NULL;
@@ -363,5 +435,184 @@ int fx__schema_pg(fx_schema **out, void *conn, const char *source, fx_error *err
         return rc;
     }
     *out = x.s;
+    return 0;
+}
+
+/* ---------------------------------------------------------------- dump reading */
+
+typedef struct pgd {
+    PGconn *c;
+    const char *conninfo;    /* borrowed: the target, for masking */
+    unsigned next_cursor;
+} pgd;
+
+struct fx__cursor {
+    char name[32];
+    PGresult *r;
+    int at, n;
+    int done;
+    size_t ncols;
+    fx__bind row[];
+};
+
+static int dump_err(fx__dumper *d, PGresult *r, int code, const char *doing, fx_error *err)
+{
+    pgd *p = d->be;
+    char m[600];
+    fx__pg_message(m, sizeof m, p->c, r, p->conninfo);
+    const char *hint = "check the server and that this is the database Django's migrate made";
+    const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+    if (state && (!strcmp(state, "42P01") || !strcmp(state, "42703")))
+        hint = "the database does not have the tables and columns the schema names: run "
+               "manage.py migrate, or pass the schema of this project (manage.py fxschema)";
+    else if (fx__pg_lost(p->c, r))
+        hint = "the connection to the server was lost; nothing was written";
+    return fx_error_set(err, code, d->target, 0, 0, 0, "cannot %s (%s): %s", doing, m, hint);
+}
+
+static int exec_ok(fx__dumper *d, const char *sql, const char *doing, fx_error *err)
+{
+    pgd *p = d->be;
+    PGresult *r = PQexec(p->c, sql);
+    if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK) {
+        int rc = dump_err(d, r, FX_EIO, doing, err);
+        PQclear(r);
+        return rc;
+    }
+    PQclear(r);
+    return 0;
+}
+
+static int pg_open(fx__dumper *d, fx__cursor **out, const char *sql, const fx__bind *params,
+                   size_t np, size_t ncols, fx_error *err)
+{
+    pgd *p = d->be;
+    fx__cursor *c = calloc(1, sizeof *c + ncols * sizeof c->row[0]);
+    fx_buf q = FX_BUF_INIT;
+    const char **vals = calloc(np + 1, sizeof *vals);
+    char (*ints)[24] = calloc(np + 1, sizeof *ints);
+    int rc = 0;
+    if (!c || !vals || !ints) {
+        rc = fx_error_set(err, FX_ENOMEM, NULL, 0, 0, 0, "out of memory");
+        goto done;
+    }
+    c->ncols = ncols;
+    snprintf(c->name, sizeof c->name, "fxdump%u", p->next_cursor++);
+    /* DECLARE ... FOR the query, "?" numbered $1, $2 (outside quotes) */
+    int n = 0, quoted = 0;
+    if (fx_buf_printf(&q, "DECLARE %s NO SCROLL CURSOR FOR ", c->name))
+        goto oom;
+    for (const char *s = sql; *s; s++) {
+        if (*s == '"')
+            quoted = !quoted;
+        if (*s == '?' && !quoted ? fx_buf_printf(&q, "$%d", ++n) : fx_buf_addc(&q, *s))
+            goto oom;
+    }
+    for (size_t i = 0; i < np; i++) {
+        if (params[i].type == FX__B_INT) {
+            snprintf(ints[i], sizeof ints[i], "%lld", (long long)params[i].i);
+            vals[i] = ints[i];
+        } else {
+            vals[i] = params[i].s;
+        }
+    }
+    PGresult *r = PQexecParams(p->c, q.data, (int)np, NULL, vals, NULL, NULL, 0);
+    if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+        rc = dump_err(d, r, FX_ESCHEMA, "read the database", err);
+        PQclear(r);
+        goto done;
+    }
+    PQclear(r);
+    *out = c;
+    c = NULL;
+    goto done;
+oom:
+    rc = fx_error_set(err, FX_ENOMEM, NULL, 0, 0, 0, "out of memory");
+done:
+    free(c);
+    free(vals);
+    free(ints);
+    fx_buf_free(&q);
+    return rc;
+}
+
+static int pg_next(fx__dumper *d, fx__cursor *c, const fx__bind **row, fx_error *err)
+{
+    pgd *p = d->be;
+    if (c->at >= c->n) {
+        if (c->done)
+            return 0;
+        char sql[64];
+        PQclear(c->r);
+        snprintf(sql, sizeof sql, "FETCH FORWARD %d FROM %s", FETCH_ROWS, c->name);
+        c->r = PQexec(p->c, sql);
+        if (PQresultStatus(c->r) != PGRES_TUPLES_OK)
+            return dump_err(d, c->r, FX_EIO, "read the database", err);
+        c->n = PQntuples(c->r);
+        c->at = 0;
+        c->done = c->n < FETCH_ROWS;
+        if (c->n == 0)
+            return 0;
+    }
+    for (size_t i = 0; i < c->ncols; i++) {
+        fx__bind *x = &c->row[i];
+        if (PQgetisnull(c->r, c->at, (int)i)) {
+            x->type = FX__B_NULL;
+        } else {
+            x->type = FX__B_TEXT;
+            x->s = PQgetvalue(c->r, c->at, (int)i);
+            x->n = (size_t)PQgetlength(c->r, c->at, (int)i);
+        }
+    }
+    c->at++;
+    *row = c->row;
+    return 1;
+}
+
+static void pg_close(fx__dumper *d, fx__cursor *c)
+{
+    pgd *p = d->be;
+    char sql[64];
+    PQclear(c->r);
+    snprintf(sql, sizeof sql, "CLOSE %s", c->name);
+    if (PQtransactionStatus(p->c) == PQTRANS_INTRANS)
+        PQclear(PQexec(p->c, sql));
+    free(c);
+}
+
+static void pg_disconnect(fx__dumper *d)
+{
+    pgd *p = d->be;
+    if (!p)
+        return;
+    PQfinish(p->c);   /* the read-only transaction ends with the connection */
+    free(p);
+    d->be = NULL;
+}
+
+static const fx__dump_ops pg_ops = {1, pg_open, pg_next, pg_close, pg_disconnect};
+
+int fx__dump_pg_open(fx__dumper *d, const char *conninfo, fx_error *err)
+{
+    pgd *p = calloc(1, sizeof *p);
+    if (!p)
+        return fx_error_set(err, FX_ENOMEM, NULL, 0, 0, 0, "out of memory");
+    d->be = p;
+    d->ops = &pg_ops;
+    p->conninfo = conninfo;
+    int rc = fx__pg_connect(&p->c, conninfo, d->target, err);
+    if (rc)
+        return rc;
+    /* the session as Django sets its own (UTC, ISO dates), and the output
+    ** styles db_value.c reads (postgres intervals, hex bytea, shortest
+    ** exact floats); one snapshot for the whole dump */
+    if ((rc = exec_ok(d, "SET TIME ZONE 'UTC'; SET DateStyle TO 'ISO, YMD'; "
+                      "SET IntervalStyle TO 'postgres'; SET bytea_output TO 'hex'; "
+                      "SET extra_float_digits TO 1", "set up the session", err)) ||
+        (rc = exec_ok(d, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY",
+                      "begin a read-only transaction", err)))
+        return rc;
+    if (!d->schema && (rc = fx__schema_pg(&d->schema, p->c, d->target, err)) < 0)
+        return rc;
     return 0;
 }
