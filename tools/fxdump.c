@@ -34,6 +34,7 @@ static const char help[] =
     "      --natural-foreign   refer to rows by natural key where models have one\n"
     "      --natural-primary   leave out the pk of models with a natural key\n"
     "      --pks LIST          only these pks (comma-separated; one model only)\n"
+    "  -a, --all               accepted for dumpdata's sake: every row is written\n"
     "  -o, --output FILE       write FILE atomically (.gz .bz2 .xz .lzma compress)\n"
     "  -q, --quiet             no summary, no progress\n"
     "  -h, --help              this help\n"
@@ -52,6 +53,7 @@ static const struct option longopts[] = {
     {"natural-foreign", no_argument, NULL, OPT_NF},
     {"natural-primary", no_argument, NULL, OPT_NP},
     {"pks", required_argument, NULL, OPT_PKS},
+    {"all", no_argument, NULL, 'a'},
     {"output", required_argument, NULL, 'o'},
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},
@@ -129,7 +131,7 @@ int main(int argc, char **argv)
     sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
     if (!exclude)
         return tool_errorf("out of memory");
-    while ((c = getopt_long(argc, argv, "d:s:e:o:qh", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "d:s:e:o:aqh", longopts, NULL)) != -1) {
         char *end;
         long v;
         switch (c) {
@@ -157,6 +159,7 @@ int main(int argc, char **argv)
         case OPT_NP: o.natural_primary = 1; break;
         case OPT_PKS: o.pks = optarg; break;
         case 'o': output = optarg; break;
+        case 'a': break;   /* no managers here: every row, as dumpdata --all */
         case 'q': quiet = 1; break;
         case 'h': fputs(synopsis, stdout); fputs(help, stdout); return 0;
         case OPT_VERSION: return tool_version();

@@ -38,6 +38,7 @@ erp|supermarket.Commande --pks 502,1,3
 erp|-e contenttypes -e auth.permission --indent 2
 erp|-e supermarket.lignecommande --natural-foreign --natural-primary
 erp|auth --format jsonl --natural-foreign --natural-primary
+erp|-a supermarket.agence auth --indent 2
 zoo|zoo.bigplace zoo.place --indent 2
 zoo|zoo.restaurant zoo.dish zoo.Place --natural-foreign
 zoo|zoo.restaurant zoo.dish --natural-foreign --natural-primary --indent 1
