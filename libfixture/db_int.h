@@ -70,6 +70,12 @@ int fx__emit_value(fx__emit *e, fx_value v);
 /* Python's repr() of a float, as json writes it (NaN, Infinity). */
 void fx__py_float(char *b, size_t n, double d);
 
+/* ---- SQL text (db_value.c) ---- */
+
+/* Append id quoted as an SQL identifier ("a""b"), as SQLite and
+** PostgreSQL both read it.  0 or FX_ENOMEM. */
+int fx__quote_id(fx_buf *b, const char *id);
+
 /* ---- values (db_value.c) ---- */
 
 /* Into the database: v, a value of a field of kind (alt_kind: a second
@@ -118,6 +124,18 @@ struct sqlite3;
 int fx__sqlite_open(struct sqlite3 **out, const char *path, int write, const char *hint,
                     fx_error *err);
 
+struct sqlite3_stmt;
+
+/* Bind b as parameter i (from 1) of st: NULL, integer, double, text or
+** blob as b says; text and blobs are not copied (they must stay until st
+** is stepped).  SQLite's result code. */
+int fx__sqlite_bind(struct sqlite3_stmt *st, int i, const fx__bind *b);
+
+/* Column k of st's current row as a bind, by its storage class; text and
+** blobs borrowed from st until its next step, reset or finalize.  0, or
+** FX_ENOMEM when SQLite could not make the text. */
+int fx__sqlite_column(struct sqlite3_stmt *st, int k, fx__bind *out);
+
 /* The schema of db, a database Django's migrate made, as its catalog tells
 ** it (schemas/README.md, Introspection), source "sqlite:PATH".  *out
 ** belongs to the caller.  FX_ESCHEMA for a database migrate did not make. */
@@ -131,10 +149,17 @@ struct pg_result;
 
 /* Connect to conninfo (a postgresql:// URI or libpq keywords; PG*
 ** variables apply), client encoding UTF8, libpq's notices kept off the
-** terminal.  target names it in messages (masked).  FX_EIO with libpq's
+** terminal, the session set up as db_value.c expects it (time zone UTC,
+** ISO dates, postgres intervals, hex bytea, extra_float_digits 1).  target names it in messages (masked).  FX_EIO with libpq's
 ** reason on one line, its password masked.  *out: PQfinish(). */
 int fx__pg_connect(struct pg_conn **out, const char *conninfo, const char *target,
                    fx_error *err);
+
+/* The text parameters of binds b[0..n) for PQexecParams or
+** PQexecPrepared, into out[0..n): NULL for null, text and blobs (bytea
+** travels as text) borrowed from b, numbers written into text[i].  Always
+** succeeds. */
+void fx__pg_params(const fx__bind *b, size_t n, const char **out, char (*text)[32]);
 
 /* What went wrong, on one line, into buf[0..n): r's message (primary, then
 ** detail and constraint) or, without r, the connection's; a password of

@@ -19,6 +19,7 @@
 #include "schema_int.h"
 
 #include <ctype.h>
+#include <inttypes.h>
 #include <stdio.h>
 
 #include <stdlib.h>
@@ -107,7 +108,42 @@ int fx__pg_connect(PGconn **out, const char *conninfo, const char *target, fx_er
         return fx_error_set(err, FX_EIO, NULL, 0, 0, 0, "cannot set the client encoding of "
                             "'%s' to UTF8 (%s)", target, m);
     }
+    /* The session as Django sets its own (UTC, ISO dates), and the output
+    ** styles db_value.c reads and writes (postgres intervals, hex bytea,
+    ** shortest exact floats), whatever the server's or the role's
+    ** defaults: loading, dumping and the catalog see the same values. */
+    PGresult *r = PQexec(c, "SET TIME ZONE 'UTC'; SET DateStyle TO 'ISO, YMD'; "
+                         "SET IntervalStyle TO 'postgres'; SET bytea_output TO 'hex'; "
+                         "SET extra_float_digits TO 1");
+    int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+    if (!ok) {
+        char m[600];
+        fx__pg_message(m, sizeof m, c, r, conninfo);
+        PQclear(r);
+        return fx_error_set(err, FX_EIO, NULL, 0, 0, 0, "cannot set up the session on "
+                            "'%s' (%s): check the server", target, m);
+    }
+    PQclear(r);
     return 0;
+}
+
+void fx__pg_params(const fx__bind *b, size_t n, const char **out, char (*text)[32])
+{
+    for (size_t i = 0; i < n; i++) {
+        switch (b[i].type) {
+        case FX__B_NULL: out[i] = NULL; break;
+        case FX__B_INT:
+            snprintf(text[i], 32, "%" PRId64, b[i].i);
+            out[i] = text[i];
+            break;
+        case FX__B_REAL:
+            snprintf(text[i], 32, "%.17g", b[i].d);
+            out[i] = text[i];
+            break;
+        case FX__B_TEXT:
+        case FX__B_BLOB: out[i] = b[i].s; break;   /* bytea comes as text */
+        }
+    }
 }
 
 /* ---------------------------------------------------------------- catalog */
@@ -202,21 +238,15 @@ static const char uniq_sql[] =
     "WHERE i.indrelid = $1::regclass AND i.indisunique AND NOT i.indisprimary "
     "AND i.indpred IS NULL AND i.indnatts > 1 ORDER BY i.indexrelid, k.ord";
 
+/* t as a quoted identifier, NUL-terminated; the caller frees it. */
 static char *quoted(const char *t)
 {
-    size_t n = strlen(t);
-    char *r = malloc(2 * n + 3), *p = r;
-    if (!r)
+    fx_buf b = FX_BUF_INIT;
+    if (fx__quote_id(&b, t)) {
+        fx_buf_free(&b);
         return NULL;
-    *p++ = '"';
-    for (; *t; t++) {
-        if (*t == '"')
-            *p++ = '"';
-        *p++ = *t;
     }
-    *p++ = '"';
-    *p = 0;
-    return r;
+    return b.data;
 }
 
 static int read_model(pgi *x, fx_model_schema *m)
@@ -442,6 +472,7 @@ int fx__schema_pg(fx_schema **out, PGconn *conn, const char *source, fx_error *e
 
 typedef struct pgd {
     PGconn *c;
+    int borrowed;            /* the caller's connection and transaction */
     const char *conninfo;    /* borrowed: the target, for masking */
     unsigned next_cursor;
 } pgd;
@@ -490,7 +521,7 @@ static int pg_open(fx__dumper *d, fx__cursor **out, const char *sql, const fx__b
     fx__cursor *c = calloc(1, sizeof *c + ncols * sizeof c->row[0]);
     fx_buf q = FX_BUF_INIT;
     const char **vals = calloc(np + 1, sizeof *vals);
-    char (*ints)[24] = calloc(np + 1, sizeof *ints);
+    char (*ints)[32] = calloc(np + 1, sizeof *ints);
     int rc = 0;
     if (!c || !vals || !ints) {
         rc = fx_error_set(err, FX_ENOMEM, NULL, 0, 0, 0, "out of memory");
@@ -508,14 +539,7 @@ static int pg_open(fx__dumper *d, fx__cursor **out, const char *sql, const fx__b
         if (*s == '?' && !quoted ? fx_buf_printf(&q, "$%d", ++n) : fx_buf_addc(&q, *s))
             goto oom;
     }
-    for (size_t i = 0; i < np; i++) {
-        if (params[i].type == FX__B_INT) {
-            snprintf(ints[i], sizeof ints[i], "%lld", (long long)params[i].i);
-            vals[i] = ints[i];
-        } else {
-            vals[i] = params[i].s;
-        }
-    }
+    fx__pg_params(params, np, vals, ints);
     PGresult *r = PQexecParams(p->c, q.data, (int)np, NULL, vals, NULL, NULL, 0);
     if (PQresultStatus(r) != PGRES_COMMAND_OK) {
         rc = dump_err(d, r, FX_ESCHEMA, "read the database", err);
@@ -585,7 +609,8 @@ static void pg_disconnect(fx__dumper *d)
     pgd *p = d->be;
     if (!p)
         return;
-    PQfinish(p->c);   /* the read-only transaction ends with the connection */
+    if (!p->borrowed)
+        PQfinish(p->c);   /* the read-only transaction ends with the connection */
     free(p);
     d->be = NULL;
 }
@@ -603,16 +628,37 @@ int fx__dump_pg_open(fx__dumper *d, const char *conninfo, fx_error *err)
     int rc = fx__pg_connect(&p->c, conninfo, d->target, err);
     if (rc)
         return rc;
-    /* the session as Django sets its own (UTC, ISO dates), and the output
-    ** styles db_value.c reads (postgres intervals, hex bytea, shortest
-    ** exact floats); one snapshot for the whole dump */
-    if ((rc = exec_ok(d, "SET TIME ZONE 'UTC'; SET DateStyle TO 'ISO, YMD'; "
-                      "SET IntervalStyle TO 'postgres'; SET bytea_output TO 'hex'; "
-                      "SET extra_float_digits TO 1", "set up the session", err)) ||
-        (rc = exec_ok(d, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY",
+    /* one snapshot for the whole dump (the session is set up by
+    ** fx__pg_connect) */
+    if ((rc = exec_ok(d, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY",
                       "begin a read-only transaction", err)))
         return rc;
     if (!d->schema && (rc = fx__schema_pg(&d->schema, p->c, d->target, err)) < 0)
+        return rc;
+    return 0;
+}
+
+int fx__dump_pg_attach(fx__dumper *d, PGconn *c, fx_error *err)
+{
+    if (PQtransactionStatus(c) != PQTRANS_INTRANS)
+        return fx_error_set(err, FX_EUSAGE, NULL, 0, 0, 0, "the connection to '%s' is not "
+                            "in a transaction (or it failed): BEGIN one first (REPEATABLE "
+                            "READ, so that the dump is one moment of the database)",
+                            d->target);
+    pgd *p = calloc(1, sizeof *p);
+    if (!p)
+        return fx_error_set(err, FX_ENOMEM, NULL, 0, 0, 0, "out of memory");
+    d->be = p;
+    d->ops = &pg_ops;
+    p->c = c;
+    p->borrowed = 1;
+    /* fx__pg_connect's session settings, for this transaction only */
+    int rc = exec_ok(d, "SET LOCAL TIME ZONE 'UTC'; SET LOCAL DateStyle TO 'ISO, YMD'; "
+                     "SET LOCAL IntervalStyle TO 'postgres'; SET LOCAL bytea_output TO 'hex'; "
+                     "SET LOCAL extra_float_digits TO 1", "set up the transaction", err);
+    if (rc)
+        return rc;
+    if (!d->schema && (rc = fx__schema_pg(&d->schema, c, d->target, err)) < 0)
         return rc;
     return 0;
 }

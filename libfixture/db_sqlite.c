@@ -579,6 +579,49 @@ static int introspect(intro *x)
 
 /* "file:" URI for path with mode=ro, so that nothing is ever created or
 ** written; '%', '?' and '#' are escaped.  malloc: the caller frees. */
+int fx__sqlite_bind(sqlite3_stmt *st, int i, const fx__bind *b)
+{
+    switch (b->type) {
+    case FX__B_NULL: return sqlite3_bind_null(st, i);
+    case FX__B_INT: return sqlite3_bind_int64(st, i, b->i);
+    case FX__B_REAL: return sqlite3_bind_double(st, i, b->d);
+    case FX__B_TEXT: return sqlite3_bind_text(st, i, b->s, (int)b->n, SQLITE_STATIC);
+    case FX__B_BLOB: return sqlite3_bind_blob(st, i, b->s, (int)b->n, SQLITE_STATIC);
+    }
+    return SQLITE_MISUSE;
+}
+
+int fx__sqlite_column(sqlite3_stmt *st, int k, fx__bind *x)
+{
+    switch (sqlite3_column_type(st, k)) {
+    case SQLITE_INTEGER:
+        x->type = FX__B_INT;
+        x->i = sqlite3_column_int64(st, k);
+        break;
+    case SQLITE_FLOAT:
+        x->type = FX__B_REAL;
+        x->d = sqlite3_column_double(st, k);
+        break;
+    case SQLITE_TEXT:
+        x->type = FX__B_TEXT;
+        x->s = (const char *)sqlite3_column_text(st, k);
+        x->n = (size_t)sqlite3_column_bytes(st, k);
+        if (!x->s)
+            return FX_ENOMEM;
+        break;
+    case SQLITE_BLOB:
+        x->type = FX__B_BLOB;
+        x->s = sqlite3_column_blob(st, k);
+        x->n = (size_t)sqlite3_column_bytes(st, k);
+        if (!x->s)
+            x->s = "";
+        break;
+    default:
+        x->type = FX__B_NULL;
+    }
+    return 0;
+}
+
 static char *ro_uri(const char *path)
 {
     char *u = malloc(strlen(path) * 3 + 32), *p = u;
@@ -668,6 +711,7 @@ int fx__schema_sqlite(fx_schema **out, const char *path, fx_error *err)
 
 typedef struct sqd {
     sqlite3 *db;
+    int borrowed;   /* the caller's connection and transaction */
 } sqd;
 
 struct fx__cursor {
@@ -704,10 +748,7 @@ static int sq_open(fx__dumper *d, fx__cursor **out, const char *sql, const fx__b
         return dump_err(d, FX_ESCHEMA, "read the database", err);
     }
     for (size_t i = 0; i < np; i++) {
-        const fx__bind *p = &params[i];
-        int rc = p->type == FX__B_INT ? sqlite3_bind_int64(c->st, (int)i + 1, p->i)
-                 : sqlite3_bind_text(c->st, (int)i + 1, p->s, (int)p->n, SQLITE_STATIC);
-        if (rc != SQLITE_OK) {
+        if (fx__sqlite_bind(c->st, (int)i + 1, &params[i]) != SQLITE_OK) {
             sqlite3_finalize(c->st);
             free(c);
             return dump_err(d, FX_ERROR, "bind --pks", err);
@@ -724,36 +765,9 @@ static int sq_next(fx__dumper *d, fx__cursor *c, const fx__bind **row, fx_error 
         return 0;
     if (rc != SQLITE_ROW)
         return dump_err(d, FX_EIO, "read the database", err);
-    for (size_t i = 0; i < c->ncols; i++) {
-        fx__bind *x = &c->row[i];
-        int k = (int)i;
-        switch (sqlite3_column_type(c->st, k)) {
-        case SQLITE_INTEGER:
-            x->type = FX__B_INT;
-            x->i = sqlite3_column_int64(c->st, k);
-            break;
-        case SQLITE_FLOAT:
-            x->type = FX__B_REAL;
-            x->d = sqlite3_column_double(c->st, k);
-            break;
-        case SQLITE_TEXT:
-            x->type = FX__B_TEXT;
-            x->s = (const char *)sqlite3_column_text(c->st, k);
-            x->n = (size_t)sqlite3_column_bytes(c->st, k);
-            if (!x->s)
-                return dump_err(d, FX_ENOMEM, "read the database", err);
-            break;
-        case SQLITE_BLOB:
-            x->type = FX__B_BLOB;
-            x->s = sqlite3_column_blob(c->st, k);
-            x->n = (size_t)sqlite3_column_bytes(c->st, k);
-            if (!x->s)
-                x->s = "";
-            break;
-        default:
-            x->type = FX__B_NULL;
-        }
-    }
+    for (size_t i = 0; i < c->ncols; i++)
+        if (fx__sqlite_column(c->st, (int)i, &c->row[i]))
+            return dump_err(d, FX_ENOMEM, "read the database", err);
     *row = c->row;
     return 1;
 }
@@ -770,8 +784,10 @@ static void sq_disconnect(fx__dumper *d)
     sqd *s = d->be;
     if (!s)
         return;
-    sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-    sqlite3_close_v2(s->db);
+    if (!s->borrowed) {
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+        sqlite3_close_v2(s->db);
+    }
     free(s);
     d->be = NULL;
 }
@@ -794,6 +810,25 @@ int fx__dump_sqlite_open(fx__dumper *d, const char *path, fx_error *err)
     if (sqlite3_exec(s->db, "BEGIN; SELECT count(*) FROM sqlite_master", NULL, NULL, NULL))
         return dump_err(d, FX_EIO, "read the database", err);
     if (!d->schema && (rc = fx__sqlite_catalog(&d->schema, s->db, path, err)) < 0)
+        return rc;
+    return 0;
+}
+
+int fx__dump_sqlite_attach(fx__dumper *d, sqlite3 *db, const char *path, fx_error *err)
+{
+    if (sqlite3_get_autocommit(db))
+        return fx_error_set(err, FX_EUSAGE, NULL, 0, 0, 0, "the connection to '%s' is not "
+                            "in a transaction: BEGIN one first, so that the dump is one "
+                            "moment of the database", path);
+    sqd *s = calloc(1, sizeof *s);
+    if (!s)
+        return fx_error_set(err, FX_ENOMEM, NULL, 0, 0, 0, "out of memory");
+    d->be = s;
+    d->ops = &sqlite_ops;
+    s->db = db;
+    s->borrowed = 1;
+    int rc = 0;
+    if (!d->schema && (rc = fx__sqlite_catalog(&d->schema, db, path, err)) < 0)
         return rc;
     return 0;
 }

@@ -487,6 +487,18 @@ static void pg_interval(char *b, size_t n, int64_t us)
              rest / 1000000, rest % 1000000);
 }
 
+/* ---------------------------------------------------------------- SQL text */
+
+int fx__quote_id(fx_buf *b, const char *id)
+{
+    if (fx_buf_addc(b, '"'))
+        return FX_ENOMEM;
+    for (; *id; id++)
+        if ((*id == '"' && fx_buf_addc(b, '"')) || fx_buf_addc(b, *id))
+            return FX_ENOMEM;
+    return fx_buf_addc(b, '"');
+}
+
 /* ---------------------------------------------------------------- json */
 
 /* json.dumps(v): ensure_ascii, separators ", " and ": " (pyjson.c). */

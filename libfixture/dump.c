@@ -102,20 +102,10 @@ static int nomem(fx_error *err)
                         "out of memory: nothing was written; free some memory and try again");
 }
 
-static int quote(fx_buf *b, const char *id)
-{
-    if (fx_buf_addc(b, '"'))
-        return FX_ENOMEM;
-    for (; *id; id++)
-        if ((*id == '"' && fx_buf_addc(b, '"')) || fx_buf_addc(b, *id))
-            return FX_ENOMEM;
-    return fx_buf_addc(b, '"');
-}
-
 /* alias."column" */
 static int qcol(fx_buf *b, int alias, const char *column)
 {
-    return fx_buf_printf(b, "t%d.", alias) || quote(b, column) ? FX_ENOMEM : 0;
+    return fx_buf_printf(b, "t%d.", alias) || fx__quote_id(b, column) ? FX_ENOMEM : 0;
 }
 
 static int add_col(sqlb *q, int alias, const char *column, fx_kind kind, int places)
@@ -137,7 +127,7 @@ static int join(sqlb *q, const char *table, const char *to_col, int from_alias,
                 const char *from_col)
 {
     int a = q->alias++;
-    if (fx_buf_adds(&q->from, " LEFT JOIN ") || quote(&q->from, table) ||
+    if (fx_buf_adds(&q->from, " LEFT JOIN ") || fx__quote_id(&q->from, table) ||
         fx_buf_printf(&q->from, " t%d ON ", a) || qcol(&q->from, a, to_col) ||
         fx_buf_adds(&q->from, " = ") || qcol(&q->from, from_alias, from_col))
         return -1;
@@ -311,7 +301,7 @@ static int pk_filter(dumper *x, fx_buf *b, int a, const char *column)
 static int finish_sql(fx_buf *out, sqlb *q, const char *table, int a)
 {
     if (fx_buf_adds(out, "SELECT ") || fx_buf_add(out, q->cols.data, q->cols.len) ||
-        fx_buf_adds(out, " FROM ") || quote(out, table) || fx_buf_printf(out, " t%d", a) ||
+        fx_buf_adds(out, " FROM ") || fx__quote_id(out, table) || fx_buf_printf(out, " t%d", a) ||
         (q->from.len && fx_buf_add(out, q->from.data, q->from.len)))
         return FX_ENOMEM;
     return 0;
@@ -357,10 +347,10 @@ static int plan_m2m(dumper *x, const fx_model_schema *m, const fx_field_schema *
     mp->natural = x->o->natural_foreign && has_nk(t);
     if (add_col(&q, 1, m->pk_column, m->pk_kind, -1) ||
         (!mp->natural && add_col(&q, 2, t->pk_column, t->pk_kind, -1)) ||
-        fx_buf_adds(&q.from, " JOIN ") || quote(&q.from, m->table) ||
+        fx_buf_adds(&q.from, " JOIN ") || fx__quote_id(&q.from, m->table) ||
         fx_buf_adds(&q.from, " t1 ON ") || qcol(&q.from, 1, m->pk_column) ||
         fx_buf_adds(&q.from, " = ") || qcol(&q.from, 0, from) ||
-        fx_buf_adds(&q.from, " JOIN ") || quote(&q.from, t->table) ||
+        fx_buf_adds(&q.from, " JOIN ") || fx__quote_id(&q.from, t->table) ||
         fx_buf_adds(&q.from, " t2 ON ") || qcol(&q.from, 2, t->pk_column) ||
         fx_buf_adds(&q.from, " = ") || qcol(&q.from, 0, to)) {
         rc = nomem(x->err);
@@ -1162,7 +1152,20 @@ static int parse_pks(dumper *x, const fx_model_schema *m)
 
 /* ---------------------------------------------------------------- main */
 
-static int run(dumper *x, const char *target)
+/* The connection to read through: the caller's (attach, a struct sqlite3
+** when pg is 0, else a struct pg_conn), or one opened to target. */
+static int connect(dumper *x, const char *target, void *attach, int pg)
+{
+    if (attach)
+        return pg ? fx__dump_pg_attach(&x->d, attach, x->err)
+                  : fx__dump_sqlite_attach(&x->d, attach, target, x->err);
+    if (fx_target_is_pg(target))
+        return fx__dump_pg_open(&x->d, target, x->err);
+    return fx__dump_sqlite_open(&x->d, strncmp(target, "sqlite:", 7) == 0 ? target + 7
+                                : target, x->err);
+}
+
+static int run(dumper *x, const char *target, void *attach, int pg)
 {
     const fx_dump_opts *o = x->o;
     int rc;
@@ -1173,12 +1176,7 @@ static int run(dumper *x, const char *target)
         if (!x->from_file && (rc = builtin_knowledge(x->d.schema)))
             return nomem(x->err);
     }
-    if (fx_target_is_pg(target))
-        rc = fx__dump_pg_open(&x->d, target, x->err);
-    else
-        rc = fx__dump_sqlite_open(&x->d, strncmp(target, "sqlite:", 7) == 0 ? target + 7
-                                  : target, x->err);
-    if (rc < 0)
+    if ((rc = connect(x, target, attach, pg)) < 0)
         return rc;
     if (!o->schema && builtin_knowledge(x->d.schema))
         return nomem(x->err);
@@ -1263,11 +1261,9 @@ done:
     return rc;
 }
 
-int fx_dump(const char *target, fx_output *o, const fx_dump_opts *opts, fx_error *err)
+static int dump(const char *target, void *attach, int pg, fx_output *o,
+                const fx_dump_opts *opts, fx_error *err)
 {
-    if (!target || !*target)
-        return fx_error_set(err, FX_EUSAGE, NULL, 0, 0, 0, "no database given: pass --db "
-                            "with a SQLite file or a postgresql:// URI");
     dumper *x = calloc(1, sizeof *x);
     if (!x)
         return nomem(err);
@@ -1275,7 +1271,7 @@ int fx_dump(const char *target, fx_output *o, const fx_dump_opts *opts, fx_error
     x->out = o;
     x->err = err;
     fx_target_mask(x->d.target, sizeof x->d.target, target);
-    int rc = run(x, target);
+    int rc = run(x, target, attach, pg);
     if (x->d.ops)
         x->d.ops->disconnect(&x->d);
     fx_schema_free(x->d.schema);
@@ -1284,4 +1280,24 @@ int fx_dump(const char *target, fx_output *o, const fx_dump_opts *opts, fx_error
     free(x->pks_text);
     free(x);
     return rc;
+}
+
+int fx_dump(const char *target, fx_output *o, const fx_dump_opts *opts, fx_error *err)
+{
+    if (!target || !*target)
+        return fx_error_set(err, FX_EUSAGE, NULL, 0, 0, 0, "no database given: pass --db "
+                            "with a SQLite file or a postgresql:// URI");
+    return dump(target, NULL, 0, o, opts, err);
+}
+
+int fx_dump_sqlite(struct sqlite3 *db, const char *name, fx_output *o,
+                   const fx_dump_opts *opts, fx_error *err)
+{
+    return dump(name ? name : "sqlite", db, 0, o, opts, err);
+}
+
+int fx_dump_pg(struct pg_conn *conn, const char *name, fx_output *o,
+               const fx_dump_opts *opts, fx_error *err)
+{
+    return dump(name ? name : "postgresql", conn, 1, o, opts, err);
 }

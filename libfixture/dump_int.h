@@ -45,4 +45,12 @@ struct fx__dumper {
 int fx__dump_sqlite_open(fx__dumper *d, const char *path, fx_error *err);
 int fx__dump_pg_open(fx__dumper *d, const char *conninfo, fx_error *err);
 
+/* The same on a connection the caller opened (borrowed: never closed) and
+** holds inside a transaction it began (never committed nor rolled back):
+** FX_EUSAGE when it is not in one.  PostgreSQL's session settings are
+** made SET LOCAL, for that transaction only. */
+int fx__dump_sqlite_attach(fx__dumper *d, struct sqlite3 *db, const char *path,
+                           fx_error *err);
+int fx__dump_pg_attach(fx__dumper *d, struct pg_conn *c, fx_error *err);
+
 #endif

@@ -769,6 +769,24 @@ typedef struct fx_dump_opts {
 ** made, or one that does not match the schema), FX_ENOMEM. */
 int fx_dump(const char *target, fx_output *o, const fx_dump_opts *opts, fx_error *err);
 
+/* fx_dump() through a connection the caller opened and keeps (fxsync:
+** dump, load and check as one transaction): db or conn is borrowed, never
+** closed, and must be inside a transaction the caller began (FX_EUSAGE
+** otherwise), which is neither committed nor rolled back; the dump sees
+** what that transaction sees, its own writes included.  The caller picks
+** the isolation: on PostgreSQL REPEATABLE READ (or SERIALIZABLE) makes
+** the dump one moment, READ COMMITTED does not; time zone, DateStyle,
+** IntervalStyle, bytea_output and extra_float_digits are SET LOCAL for
+** the rest of the transaction.  On an error a PostgreSQL transaction may
+** be aborted: roll it back.  name (may be NULL) is the database in
+** messages, the SQLite file's path for the catalog's messages. */
+struct sqlite3;
+struct pg_conn;
+int fx_dump_sqlite(struct sqlite3 *db, const char *name, fx_output *o,
+                   const fx_dump_opts *opts, fx_error *err);
+int fx_dump_pg(struct pg_conn *conn, const char *name, fx_output *o,
+               const fx_dump_opts *opts, fx_error *err);
+
 /* ---------------------------------------------------------------- diff and merge */
 
 /* Record identity for fx_diff() and fx_merge().  A record is known by

@@ -93,14 +93,6 @@ typedef struct pg {
     size_t nfiles;
 } pg;
 
-static int quote(fx_buf *b, const char *id)
-{
-    int rc = fx_buf_addc(b, '"');
-    for (const char *p = id; !rc && *p; p++)
-        rc = *p == '"' ? fx_buf_adds(b, "\"\"") : fx_buf_addc(b, *p);
-    return rc || fx_buf_addc(b, '"');
-}
-
 static int oom(fx_error *err)
 {
     return fx_error_set(err, FX_ENOMEM, NULL, 0, 0, 0, "out of memory");
@@ -144,21 +136,7 @@ static int params(pg *p, const fx__bind *b, size_t n, const char **out)
         p->pbuf = nb;
         p->npbuf = n;
     }
-    for (size_t i = 0; i < n; i++) {
-        switch (b[i].type) {
-        case FX__B_NULL: out[i] = NULL; break;
-        case FX__B_INT:
-            snprintf(p->pbuf[i], 32, "%" PRId64, b[i].i);
-            out[i] = p->pbuf[i];
-            break;
-        case FX__B_REAL:
-            snprintf(p->pbuf[i], 32, "%.17g", b[i].d);
-            out[i] = p->pbuf[i];
-            break;
-        case FX__B_TEXT: out[i] = b[i].s; break;
-        case FX__B_BLOB: out[i] = b[i].s; break;   /* never: bytea comes as text */
-        }
-    }
+    fx__pg_params(b, n, out, p->pbuf);
     return 0;
 }
 
@@ -179,35 +157,35 @@ static int prepare(fx_loader *l, const char *name, const fx_buf *sql, int n,
 static int upsert_sql(fx_buf *q, const fx_model_schema *m, const size_t *fidx, size_t n,
                       const char *src)
 {
-    int bad = fx_buf_adds(q, "INSERT INTO ") || quote(q, m->table) ||
-              fx_buf_adds(q, " AS t (") || quote(q, m->pk_column);
+    int bad = fx_buf_adds(q, "INSERT INTO ") || fx__quote_id(q, m->table) ||
+              fx_buf_adds(q, " AS t (") || fx__quote_id(q, m->pk_column);
     for (size_t i = 0; i < n && !bad; i++)
-        bad = fx_buf_adds(q, ", ") || quote(q, m->fields[fidx[i]].column);
+        bad = fx_buf_adds(q, ", ") || fx__quote_id(q, m->fields[fidx[i]].column);
     if (!src) {
         bad = bad || fx_buf_adds(q, ") VALUES ($1");
         for (size_t i = 0; i < n && !bad; i++)
             bad = fx_buf_printf(q, ", $%zu", i + 2);
     } else {
-        bad = bad || fx_buf_adds(q, ") SELECT ") || quote(q, m->pk_column);
+        bad = bad || fx_buf_adds(q, ") SELECT ") || fx__quote_id(q, m->pk_column);
         for (size_t i = 0; i < n && !bad; i++)
-            bad = fx_buf_adds(q, ", ") || quote(q, m->fields[fidx[i]].column);
-        bad = bad || fx_buf_adds(q, " FROM ") || quote(q, src);
+            bad = fx_buf_adds(q, ", ") || fx__quote_id(q, m->fields[fidx[i]].column);
+        bad = bad || fx_buf_adds(q, " FROM ") || fx__quote_id(q, src);
     }
     bad = bad || fx_buf_adds(q, src ? " ON CONFLICT (" : ") ON CONFLICT (") ||
-          quote(q, m->pk_column);
+          fx__quote_id(q, m->pk_column);
     if (n) {
         bad = bad || fx_buf_adds(q, ") DO UPDATE SET ");
         for (size_t i = 0; i < n && !bad; i++)
-            bad = (i && fx_buf_adds(q, ", ")) || quote(q, m->fields[fidx[i]].column) ||
-                  fx_buf_adds(q, " = EXCLUDED.") || quote(q, m->fields[fidx[i]].column);
+            bad = (i && fx_buf_adds(q, ", ")) || fx__quote_id(q, m->fields[fidx[i]].column) ||
+                  fx_buf_adds(q, " = EXCLUDED.") || fx__quote_id(q, m->fields[fidx[i]].column);
         bad = bad || fx_buf_adds(q, " WHERE (");
         for (size_t i = 0; i < n && !bad; i++)
             bad = (i && fx_buf_adds(q, ", ")) || fx_buf_adds(q, "t.") ||
-                  quote(q, m->fields[fidx[i]].column);
+                  fx__quote_id(q, m->fields[fidx[i]].column);
         bad = bad || fx_buf_adds(q, ", NULL) IS DISTINCT FROM (");
         for (size_t i = 0; i < n && !bad; i++)
             bad = (i && fx_buf_adds(q, ", ")) || fx_buf_adds(q, "EXCLUDED.") ||
-                  quote(q, m->fields[fidx[i]].column);
+                  fx__quote_id(q, m->fields[fidx[i]].column);
         bad = bad || fx_buf_adds(q, ", NULL) RETURNING (xmax = 0) AS fx_ins");
     } else {
         bad = bad || fx_buf_adds(q, ") DO NOTHING RETURNING true AS fx_ins");
@@ -248,13 +226,13 @@ static pset *get_set(fx_loader *l, size_t mi, const size_t *fidx, size_t n, int 
     if (nopk && !s->has_nopk) {
         snprintf(s->name_nopk, sizeof s->name_nopk, "i%zu_%zu", mi, (size_t)(s - pm->sets));
         fx_buf q = FX_BUF_INIT;
-        int bad = fx_buf_adds(&q, "INSERT INTO ") || quote(&q, m->table) || fx_buf_adds(&q, " (");
+        int bad = fx_buf_adds(&q, "INSERT INTO ") || fx__quote_id(&q, m->table) || fx_buf_adds(&q, " (");
         for (size_t i = 0; i < n && !bad; i++)
-            bad = (i && fx_buf_adds(&q, ", ")) || quote(&q, m->fields[fidx[i]].column);
+            bad = (i && fx_buf_adds(&q, ", ")) || fx__quote_id(&q, m->fields[fidx[i]].column);
         bad = bad || fx_buf_adds(&q, ") VALUES (");
         for (size_t i = 0; i < n && !bad; i++)
             bad = fx_buf_printf(&q, "%s$%zu", i ? ", " : "", i + 1);
-        bad = bad || fx_buf_adds(&q, ") RETURNING ") || quote(&q, m->pk_column);
+        bad = bad || fx_buf_adds(&q, ") RETURNING ") || fx__quote_id(&q, m->pk_column);
         int rc = bad ? oom(err) : prepare(l, s->name_nopk, &q, (int)n, loc, err);
         fx_buf_free(&q);
         if (rc)
@@ -469,11 +447,11 @@ static int flush(fx_loader *l, size_t mi, fx_error *err)
         snprintf(s->tmp, sizeof s->tmp, "fx_t%zu_%zu", mi, b->si);
         snprintf(s->name_batch, sizeof s->name_batch, "b%zu_%zu", mi, b->si);
         fx_buf q = FX_BUF_INIT;
-        int bad = fx_buf_adds(&q, "CREATE TEMPORARY TABLE ") || quote(&q, s->tmp) ||
-                  fx_buf_adds(&q, " ON COMMIT DROP AS SELECT ") || quote(&q, m->pk_column);
+        int bad = fx_buf_adds(&q, "CREATE TEMPORARY TABLE ") || fx__quote_id(&q, s->tmp) ||
+                  fx_buf_adds(&q, " ON COMMIT DROP AS SELECT ") || fx__quote_id(&q, m->pk_column);
         for (size_t i = 0; i < s->n && !bad; i++)
-            bad = fx_buf_adds(&q, ", ") || quote(&q, m->fields[s->fidx[i]].column);
-        bad = bad || fx_buf_adds(&q, " FROM ") || quote(&q, m->table) ||
+            bad = fx_buf_adds(&q, ", ") || fx__quote_id(&q, m->fields[s->fidx[i]].column);
+        bad = bad || fx_buf_adds(&q, " FROM ") || fx__quote_id(&q, m->table) ||
               fx_buf_adds(&q, " WITH NO DATA");
         if (bad) {
             fx_buf_free(&q);
@@ -493,11 +471,11 @@ static int flush(fx_loader *l, size_t mi, fx_error *err)
     }
     /* SAVEPOINT, TRUNCATE, COPY ... FROM STDIN */
     fx_buf q = FX_BUF_INIT;
-    int bad = fx_buf_adds(&q, "SAVEPOINT fx_batch; TRUNCATE ") || quote(&q, s->tmp) ||
-              fx_buf_adds(&q, "; COPY ") || quote(&q, s->tmp) || fx_buf_adds(&q, " (") ||
-              quote(&q, m->pk_column);
+    int bad = fx_buf_adds(&q, "SAVEPOINT fx_batch; TRUNCATE ") || fx__quote_id(&q, s->tmp) ||
+              fx_buf_adds(&q, "; COPY ") || fx__quote_id(&q, s->tmp) || fx_buf_adds(&q, " (") ||
+              fx__quote_id(&q, m->pk_column);
     for (size_t i = 0; i < s->n && !bad; i++)
-        bad = fx_buf_adds(&q, ", ") || quote(&q, m->fields[s->fidx[i]].column);
+        bad = fx_buf_adds(&q, ", ") || fx__quote_id(&q, m->fields[s->fidx[i]].column);
     bad = bad || fx_buf_adds(&q, ") FROM STDIN");
     if (bad) {
         fx_buf_free(&q);
@@ -642,13 +620,13 @@ static int pg_natural(fx_loader *l, size_t mi, const fx__bind *vals, fx__bind *p
     snprintf(name, sizeof name, "n%zu", mi);
     if (!p->m[mi].natural) {   /* prepared once: a load may look up many keys */
         fx_buf q = FX_BUF_INIT;
-        int bad = fx_buf_adds(&q, "SELECT ") || quote(&q, m->pk_column) ||
-                  fx_buf_adds(&q, " FROM ") || quote(&q, m->table) ||
+        int bad = fx_buf_adds(&q, "SELECT ") || fx__quote_id(&q, m->pk_column) ||
+                  fx_buf_adds(&q, " FROM ") || fx__quote_id(&q, m->table) ||
                   fx_buf_adds(&q, " WHERE ");
         for (size_t i = 0; i < m->natural_key.n && !bad; i++) {
             const fx_field_schema *f = fx_model_field(m, m->natural_key.names[i]);
             bad = (i && fx_buf_adds(&q, " AND ")) ||
-                  quote(&q, f && f->column ? f->column : m->natural_key.names[i]) ||
+                  fx__quote_id(&q, f && f->column ? f->column : m->natural_key.names[i]) ||
                   fx_buf_printf(&q, " = $%zu", i + 1);
         }
         int rc = bad ? oom(err) : prepare(l, name, &q, (int)m->natural_key.n, NULL, err);
@@ -713,9 +691,9 @@ static int pg_m2m(fx_loader *l, size_t mi, size_t fi, const fx__bind *pk,
     (void)p;
     if (!rc && !fresh) {
         PGresult *r;
-        int bad = fx_buf_adds(&q, "SELECT ") || quote(&q, f->through_to) ||
-                  fx_buf_adds(&q, "::text FROM ") || quote(&q, f->through) ||
-                  fx_buf_adds(&q, " WHERE ") || quote(&q, f->through_from) ||
+        int bad = fx_buf_adds(&q, "SELECT ") || fx__quote_id(&q, f->through_to) ||
+                  fx_buf_adds(&q, "::text FROM ") || fx__quote_id(&q, f->through) ||
+                  fx_buf_adds(&q, " WHERE ") || fx__quote_id(&q, f->through_from) ||
                   fx_buf_adds(&q, " = $1");
         rc = bad ? oom(err) : run_sql(l, &q, pk, 1, loc, err, "reading links", &r);
         for (int k = 0; !rc && k < PQntuples(r); k++) {
@@ -734,9 +712,9 @@ static int pg_m2m(fx_loader *l, size_t mi, size_t fi, const fx__bind *pk,
             memset(&b[1], 0, sizeof b[1]);
             b[1].type = FX__B_TEXT;
             b[1].s = v;
-            bad = fx_buf_adds(&d, "DELETE FROM ") || quote(&d, f->through) ||
-                  fx_buf_adds(&d, " WHERE ") || quote(&d, f->through_from) ||
-                  fx_buf_adds(&d, " = $1 AND ") || quote(&d, f->through_to) ||
+            bad = fx_buf_adds(&d, "DELETE FROM ") || fx__quote_id(&d, f->through) ||
+                  fx_buf_adds(&d, " WHERE ") || fx__quote_id(&d, f->through_from) ||
+                  fx_buf_adds(&d, " = $1 AND ") || fx__quote_id(&d, f->through_to) ||
                   fx_buf_adds(&d, "::text = $2");
             rc = bad ? oom(err) : run_sql(l, &d, b, 2, loc, err, "unlinking", NULL);
             fx_buf_free(&d);
@@ -746,8 +724,8 @@ static int pg_m2m(fx_loader *l, size_t mi, size_t fi, const fx__bind *pk,
             PQclear(r);
     }
     fx_buf_reset(&q);
-    int bad = fx_buf_adds(&q, "INSERT INTO ") || quote(&q, f->through) || fx_buf_adds(&q, " (") ||
-              quote(&q, f->through_from) || fx_buf_adds(&q, ", ") || quote(&q, f->through_to) ||
+    int bad = fx_buf_adds(&q, "INSERT INTO ") || fx__quote_id(&q, f->through) || fx_buf_adds(&q, " (") ||
+              fx__quote_id(&q, f->through_from) || fx_buf_adds(&q, ", ") || fx__quote_id(&q, f->through_to) ||
               fx_buf_adds(&q, ") VALUES ($1, $2)");
     if (!rc && bad)
         rc = oom(err);
@@ -781,10 +759,10 @@ static int pg_set(fx_loader *l, size_t mi, size_t fi, const fx__bind *pk,
         return oom(err);
     if (!pm->set[fi]) {   /* prepared once: a load may set many */
         fx_buf q = FX_BUF_INIT;
-        int bad = fx_buf_adds(&q, "UPDATE ") || quote(&q, m->table) ||
-                  fx_buf_adds(&q, " SET ") || quote(&q, col) ||
-                  fx_buf_adds(&q, " = $2 WHERE ") || quote(&q, m->pk_column) ||
-                  fx_buf_adds(&q, " = $1 AND ") || quote(&q, col) ||
+        int bad = fx_buf_adds(&q, "UPDATE ") || fx__quote_id(&q, m->table) ||
+                  fx_buf_adds(&q, " SET ") || fx__quote_id(&q, col) ||
+                  fx_buf_adds(&q, " = $2 WHERE ") || fx__quote_id(&q, m->pk_column) ||
+                  fx_buf_adds(&q, " = $1 AND ") || fx__quote_id(&q, col) ||
                   fx_buf_adds(&q, " IS DISTINCT FROM $2");
         rc = bad ? oom(err) : prepare(l, name, &q, 2, loc, err);
         fx_buf_free(&q);
@@ -820,13 +798,13 @@ static int pg_clear(fx_loader *l, size_t mi, unsigned long *deleted, fx_error *e
         if (m->fields[i].kind != FX_K_M2M)
             continue;
         fx_buf_reset(&q);
-        rc = fx_buf_adds(&q, "DELETE FROM ") || quote(&q, m->fields[i].through)
+        rc = fx_buf_adds(&q, "DELETE FROM ") || fx__quote_id(&q, m->fields[i].through)
                  ? oom(err) : run_sql(l, &q, NULL, 0, NULL, err, "deleting links (--replace)", NULL);
     }
     fx_buf_reset(&q);
     PGresult *r = NULL;
     if (!rc)
-        rc = fx_buf_adds(&q, "DELETE FROM ") || quote(&q, m->table)
+        rc = fx_buf_adds(&q, "DELETE FROM ") || fx__quote_id(&q, m->table)
                  ? oom(err) : run_sql(l, &q, NULL, 0, NULL, err, "deleting rows (--replace)", &r);
     if (!rc) {
         *deleted += strtoul(PQcmdTuples(r), NULL, 10);
@@ -896,11 +874,11 @@ static int fk_violation(fx_loader *l, PGresult *r, fx_error *err)
     /* the row: the transaction is usable again after the savepoint */
     fx_buf q = FX_BUF_INIT;
     fx_buf_adds(&q, "SELECT ");
-    quote(&q, pkcol);
+    fx__quote_id(&q, pkcol);
     fx_buf_adds(&q, "::text FROM ");
-    quote(&q, table);
+    fx__quote_id(&q, table);
     fx_buf_adds(&q, " WHERE ");
-    quote(&q, col);
+    fx__quote_id(&q, col);
     fx_buf_adds(&q, "::text = $1 LIMIT 1");
     fx__bind b;
     memset(&b, 0, sizeof b);
@@ -955,13 +933,13 @@ static int pg_finish(fx_loader *l, int commit, fx_error *err)
                        m->pk_kind != FX_K_SMALLINT))
                 continue;
             fx_buf q = FX_BUF_INIT, qt = FX_BUF_INIT;
-            quote(&qt, t);
+            fx__quote_id(&qt, t);
             fx_buf_adds(&q, "SELECT setval(pg_get_serial_sequence($1, $2), coalesce(max(");
-            quote(&q, c);
+            fx__quote_id(&q, c);
             fx_buf_adds(&q, "), 1), max(");
-            quote(&q, c);
+            fx__quote_id(&q, c);
             fx_buf_adds(&q, ") IS NOT NULL) FROM ");
-            quote(&q, t);
+            fx__quote_id(&q, t);
             fx__bind b[2];
             memset(b, 0, sizeof b);
             b[0].type = b[1].type = FX__B_TEXT;
@@ -1010,12 +988,12 @@ static int pg_rows(fx_loader *l, size_t mi, const size_t *fidx, size_t n, fx__ro
     if (rc < 0)
         return rc;
     fx_buf q = FX_BUF_INIT;
-    int bad = fx_buf_adds(&q, "SELECT ") || quote(&q, m->pk_column) ||
+    int bad = fx_buf_adds(&q, "SELECT ") || fx__quote_id(&q, m->pk_column) ||
               fx_buf_adds(&q, "::text");
     for (size_t i = 0; i < n && !bad; i++)
-        bad = fx_buf_adds(&q, ", ") || quote(&q, m->fields[fidx[i]].column) ||
+        bad = fx_buf_adds(&q, ", ") || fx__quote_id(&q, m->fields[fidx[i]].column) ||
               fx_buf_adds(&q, "::text");
-    bad = bad || fx_buf_adds(&q, " FROM ") || quote(&q, m->table);
+    bad = bad || fx_buf_adds(&q, " FROM ") || fx__quote_id(&q, m->table);
     const char *v[16];
     PGresult *r = NULL;
     if (bad || n + 1 > sizeof v / sizeof v[0])
@@ -1057,7 +1035,7 @@ int fx__load_pg_open(fx_loader *l, const char *conninfo, fx_error *err)
         for (size_t j = 0; j < m->nfields; j++)
             p->m[i].has_m2m |= m->fields[j].kind == FX_K_M2M;
     }
-    PGresult *r = PQexec(p->c, "BEGIN; SET CONSTRAINTS ALL DEFERRED; SET LOCAL TIME ZONE 'UTC'");
+    PGresult *r = PQexec(p->c, "BEGIN; SET CONSTRAINTS ALL DEFERRED");
     if (PQresultStatus(r) != PGRES_COMMAND_OK) {
         rc = fx_error_set(err, FX_EIO, NULL, 0, 0, 0, "cannot begin a transaction: %s",
                           PQerrorMessage(p->c));

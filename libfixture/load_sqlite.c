@@ -100,14 +100,6 @@ typedef struct sq {
 
 static int sync_job(fx_loader *l, sq *s, fx_error *err);
 
-static int quote(fx_buf *b, const char *id)
-{
-    int rc = fx_buf_addc(b, '"');
-    for (const char *p = id; !rc && *p; p++)
-        rc = *p == '"' ? fx_buf_adds(b, "\"\"") : fx_buf_addc(b, *p);
-    return rc || fx_buf_addc(b, '"');
-}
-
 /* After some errors (a full disk, an I/O error, out of memory) SQLite
 ** rolls the whole transaction back by itself: the connection is then in
 ** autocommit mode, where each later statement would commit on its own.
@@ -226,18 +218,6 @@ static int prep(fx_loader *l, sq *s, sqlite3_stmt **st, const fx_buf *sql,
     return 0;
 }
 
-static int bind(sqlite3_stmt *st, int i, const fx__bind *b)
-{
-    switch (b->type) {
-    case FX__B_NULL: return sqlite3_bind_null(st, i);
-    case FX__B_INT: return sqlite3_bind_int64(st, i, b->i);
-    case FX__B_REAL: return sqlite3_bind_double(st, i, b->d);
-    case FX__B_TEXT: return sqlite3_bind_text(st, i, b->s, (int)b->n, SQLITE_STATIC);
-    case FX__B_BLOB: return sqlite3_bind_blob(st, i, b->s, (int)b->n, SQLITE_STATIC);
-    }
-    return SQLITE_MISUSE;
-}
-
 /* Step a statement to its end; SQLITE_DONE or an error code. */
 static int run(sqlite3_stmt *st)
 {
@@ -277,20 +257,20 @@ static colset *get_set(fx_loader *l, sq *s, size_t mi, const size_t *fidx, size_
     memset(cs, 0, sizeof *cs);
     const fx_model_schema *m = &l->schema->models[mi];
     fx_buf u = FX_BUF_INIT, in = FX_BUF_INIT;
-    int oom = fx_buf_adds(&u, "UPDATE ") || quote(&u, m->table) || fx_buf_adds(&u, " SET ");
+    int oom = fx_buf_adds(&u, "UPDATE ") || fx__quote_id(&u, m->table) || fx_buf_adds(&u, " SET ");
     for (size_t i = 0; i < n && !oom; i++)
-        oom = (i && fx_buf_adds(&u, ", ")) || quote(&u, m->fields[fidx[i]].column) ||
+        oom = (i && fx_buf_adds(&u, ", ")) || fx__quote_id(&u, m->fields[fidx[i]].column) ||
               fx_buf_printf(&u, " = ?%zu", i + 2);
-    oom = oom || fx_buf_adds(&u, " WHERE ") || quote(&u, m->pk_column) ||
+    oom = oom || fx_buf_adds(&u, " WHERE ") || fx__quote_id(&u, m->pk_column) ||
           fx_buf_adds(&u, " = ?1 AND NOT (");
     for (size_t i = 0; i < n && !oom; i++)
-        oom = (i && fx_buf_adds(&u, " AND ")) || quote(&u, m->fields[fidx[i]].column) ||
+        oom = (i && fx_buf_adds(&u, " AND ")) || fx__quote_id(&u, m->fields[fidx[i]].column) ||
               fx_buf_printf(&u, " IS ?%zu", i + 2);
     oom = oom || fx_buf_adds(&u, ")");
-    oom = oom || fx_buf_adds(&in, "INSERT INTO ") || quote(&in, m->table) ||
-          fx_buf_adds(&in, " (") || quote(&in, m->pk_column);
+    oom = oom || fx_buf_adds(&in, "INSERT INTO ") || fx__quote_id(&in, m->table) ||
+          fx_buf_adds(&in, " (") || fx__quote_id(&in, m->pk_column);
     for (size_t i = 0; i < n && !oom; i++)
-        oom = fx_buf_adds(&in, ", ") || quote(&in, m->fields[fidx[i]].column);
+        oom = fx_buf_adds(&in, ", ") || fx__quote_id(&in, m->fields[fidx[i]].column);
     oom = oom || fx_buf_adds(&in, ") VALUES (?1");
     for (size_t i = 0; i < n && !oom; i++)
         oom = fx_buf_printf(&in, ", ?%zu", i + 2);
@@ -303,7 +283,7 @@ static colset *get_set(fx_loader *l, sq *s, size_t mi, const size_t *fidx, size_
     /* the same insert that leaves an existing row alone: one statement
     ** (one b-tree descent) for a new row instead of UPDATE + SELECT +
     ** INSERT; other unique constraints still fail as before */
-    if (!rc && (fx_buf_adds(&in, " ON CONFLICT (") || quote(&in, m->pk_column) ||
+    if (!rc && (fx_buf_adds(&in, " ON CONFLICT (") || fx__quote_id(&in, m->pk_column) ||
                 fx_buf_adds(&in, ") DO NOTHING")))
         rc = fx_error_set(err, FX_ENOMEM, NULL, 0, 0, 0, "out of memory");
     if (!rc)
@@ -337,7 +317,7 @@ static int simple_stmt(fx_loader *l, sq *s, sqlite3_stmt **st, const fx__loc *lo
     int k = 0, oom = 0;
     for (const char *p = fmt; *p && !oom; p++) {
         if (p[0] == '%' && p[1] == 's') {
-            oom = quote(&sql, ids[k++]);
+            oom = fx__quote_id(&sql, ids[k++]);
             p++;
         } else {
             oom = fx_buf_addc(&sql, *p);
@@ -353,9 +333,9 @@ static int simple_stmt(fx_loader *l, sq *s, sqlite3_stmt **st, const fx__loc *lo
 ** error code. */
 static int run_row(sqlite3_stmt *st, const fx__bind *pk, const fx__bind *vals, size_t n)
 {
-    bind(st, 1, pk);
+    fx__sqlite_bind(st, 1, pk);
     for (size_t i = 0; i < n; i++)
-        bind(st, (int)i + 2, &vals[i]);
+        fx__sqlite_bind(st, (int)i + 2, &vals[i]);
     return run(st);
 }
 
@@ -409,7 +389,7 @@ static int row_upsert(fx_loader *l, sq *s, size_t mi, colset *cs, const fx__bind
                          m->table, m->pk_column, NULL);
         if (rc)
             return rc;
-        bind(s->m[mi].exists, 1, pk);
+        fx__sqlite_bind(s->m[mi].exists, 1, pk);
         rc = sqlite3_step(s->m[mi].exists);
         sqlite3_reset(s->m[mi].exists);
         if (rc == SQLITE_ROW) {
@@ -481,10 +461,10 @@ static int multi_stmt(sq *s, size_t mi, colset *cs)
         return 0;
     const fx_model_schema *m = &s->schema->models[mi];
     fx_buf q = FX_BUF_INIT;
-    int oom = fx_buf_adds(&q, "INSERT OR IGNORE INTO ") || quote(&q, m->table) ||
-              fx_buf_adds(&q, " (") || quote(&q, m->pk_column);
+    int oom = fx_buf_adds(&q, "INSERT OR IGNORE INTO ") || fx__quote_id(&q, m->table) ||
+              fx_buf_adds(&q, " (") || fx__quote_id(&q, m->pk_column);
     for (size_t i = 0; i < cs->n && !oom; i++)
-        oom = fx_buf_adds(&q, ", ") || quote(&q, m->fields[cs->fidx[i]].column);
+        oom = fx_buf_adds(&q, ", ") || fx__quote_id(&q, m->fields[cs->fidx[i]].column);
     oom = oom || fx_buf_adds(&q, ") VALUES ");
     for (size_t r = 0; r < cs->chunk && !oom; r++) {
         oom = fx_buf_adds(&q, r ? ", (?" : "(?");
@@ -531,7 +511,7 @@ static void write_job(sq *s)
         sqlite3_stmt *st = cs->multi;
         fx__bind *v = &b->vals[done * w];
         for (size_t i = 0; i < cs->chunk * w; i++)
-            bind(st, (int)i + 1, &v[i]);
+            fx__sqlite_bind(st, (int)i + 1, &v[i]);
         /* an error (not a constraint: OR IGNORE) leaves nothing */
         int rc = run(st);
         if (rc != SQLITE_DONE && tx_lost(s)) {   /* stop: the main thread reports it */
@@ -755,13 +735,13 @@ static int sq_natural(fx_loader *l, size_t mi, const fx__bind *vals, fx__bind *p
         return frc;
     if (!sm->natural) {
         fx_buf sql = FX_BUF_INIT;
-        int oom = fx_buf_adds(&sql, "SELECT ") || quote(&sql, m->pk_column) ||
-                  fx_buf_adds(&sql, " FROM ") || quote(&sql, m->table) ||
+        int oom = fx_buf_adds(&sql, "SELECT ") || fx__quote_id(&sql, m->pk_column) ||
+                  fx_buf_adds(&sql, " FROM ") || fx__quote_id(&sql, m->table) ||
                   fx_buf_adds(&sql, " WHERE ");
         for (size_t i = 0; i < m->natural_key.n && !oom; i++) {
             const fx_field_schema *f = fx_model_field(m, m->natural_key.names[i]);
             const char *col = f && f->column ? f->column : m->natural_key.names[i];
-            oom = (i && fx_buf_adds(&sql, " AND ")) || quote(&sql, col) ||
+            oom = (i && fx_buf_adds(&sql, " AND ")) || fx__quote_id(&sql, col) ||
                   fx_buf_printf(&sql, " = ?%zu", i + 1);
         }
         int rc = oom ? fx_error_set(err, FX_ENOMEM, NULL, 0, 0, 0, "out of memory")
@@ -771,7 +751,7 @@ static int sq_natural(fx_loader *l, size_t mi, const fx__bind *vals, fx__bind *p
             return rc;
     }
     for (size_t i = 0; i < m->natural_key.n; i++)
-        bind(sm->natural, (int)i + 1, &vals[i]);
+        fx__sqlite_bind(sm->natural, (int)i + 1, &vals[i]);
     int rc = sqlite3_step(sm->natural), found = 0;
     if (rc == SQLITE_ROW) {
         found = 1;
@@ -836,7 +816,7 @@ static int sq_m2m(fx_loader *l, size_t mi, size_t fi, const fx__bind *pk,
                 have[i] = 1;
     if (!fresh) {
         sqlite3_stmt *sel = sm->m2m_sel[fi];
-        bind(sel, 1, pk);
+        fx__sqlite_bind(sel, 1, pk);
         fx__bind *gone = NULL;
         size_t ngone = 0;
         while ((rc = sqlite3_step(sel)) == SQLITE_ROW) {
@@ -860,8 +840,8 @@ static int sq_m2m(fx_loader *l, size_t mi, size_t fi, const fx__bind *pk,
         }
         sqlite3_reset(sel);
         for (size_t i = 0; rc == SQLITE_DONE && i < ngone; i++) {
-            bind(sm->m2m_del[fi], 1, pk);
-            bind(sm->m2m_del[fi], 2, &gone[i]);
+            fx__sqlite_bind(sm->m2m_del[fi], 1, pk);
+            fx__sqlite_bind(sm->m2m_del[fi], 2, &gone[i]);
             rc = run(sm->m2m_del[fi]);
             *changed = 1;
         }
@@ -874,8 +854,8 @@ static int sq_m2m(fx_loader *l, size_t mi, size_t fi, const fx__bind *pk,
     for (size_t i = 0; i < n; i++) {
         if (have[i])
             continue;
-        bind(sm->m2m_ins[fi], 1, pk);
-        bind(sm->m2m_ins[fi], 2, &targets[i]);
+        fx__sqlite_bind(sm->m2m_ins[fi], 1, pk);
+        fx__sqlite_bind(sm->m2m_ins[fi], 2, &targets[i]);
         if (run(sm->m2m_ins[fi]) != SQLITE_DONE) {
             free(have);
             return dberr(l, s, loc, err, "linking many-to-many members");
@@ -897,18 +877,18 @@ static int sq_set(fx_loader *l, size_t mi, size_t fi, const fx__bind *pk,
         return rc;
     if (!s->m[mi].set[fi]) {
         fx_buf sql = FX_BUF_INIT;
-        int oom = fx_buf_adds(&sql, "UPDATE ") || quote(&sql, m->table) ||
-                  fx_buf_adds(&sql, " SET ") || quote(&sql, col) ||
-                  fx_buf_adds(&sql, " = ?2 WHERE ") || quote(&sql, m->pk_column) ||
-                  fx_buf_adds(&sql, " = ?1 AND ") || quote(&sql, col) ||
+        int oom = fx_buf_adds(&sql, "UPDATE ") || fx__quote_id(&sql, m->table) ||
+                  fx_buf_adds(&sql, " SET ") || fx__quote_id(&sql, col) ||
+                  fx_buf_adds(&sql, " = ?2 WHERE ") || fx__quote_id(&sql, m->pk_column) ||
+                  fx_buf_adds(&sql, " = ?1 AND ") || fx__quote_id(&sql, col) ||
                   fx_buf_adds(&sql, " IS NOT ?2");
         rc = oom ? nomem_sq(err) : prep(l, s, &s->m[mi].set[fi], &sql, loc, err);
         fx_buf_free(&sql);
         if (rc)
             return rc;
     }
-    bind(s->m[mi].set[fi], 1, pk);
-    bind(s->m[mi].set[fi], 2, val);
+    fx__sqlite_bind(s->m[mi].set[fi], 1, pk);
+    fx__sqlite_bind(s->m[mi].set[fi], 2, val);
     if (run(s->m[mi].set[fi]) != SQLITE_DONE)
         return dberr(l, s, loc, err, "setting a forward reference");
     *changed = sqlite3_changes(s->db) > 0;
@@ -945,7 +925,7 @@ static int sq_clear(fx_loader *l, size_t mi, unsigned long *deleted, fx_error *e
     fx_buf_reset(&sql);
     for (size_t i = 0; i < m->nfields && !oom; i++)
         if (m->fields[i].kind == FX_K_M2M)
-            oom = fx_buf_adds(&sql, "DELETE FROM ") || quote(&sql, m->fields[i].through) ||
+            oom = fx_buf_adds(&sql, "DELETE FROM ") || fx__quote_id(&sql, m->fields[i].through) ||
                   fx_buf_adds(&sql, ";");
     if (oom) {
         fx_buf_free(&sql);
@@ -953,7 +933,7 @@ static int sq_clear(fx_loader *l, size_t mi, unsigned long *deleted, fx_error *e
     }
     int rc = sql.len ? exec(l, s, sql.data, NULL, err, "deleting links (--replace)") : 0;
     fx_buf_reset(&sql);
-    if (!rc && (fx_buf_adds(&sql, "DELETE FROM ") || quote(&sql, m->table)))
+    if (!rc && (fx_buf_adds(&sql, "DELETE FROM ") || fx__quote_id(&sql, m->table)))
         rc = fx_error_set(err, FX_ENOMEM, NULL, 0, 0, 0, "out of memory");
     if (!rc && !(rc = exec(l, s, sql.data, NULL, err, "deleting rows (--replace)")))
         *deleted += (unsigned long)sqlite3_changes(s->db);
@@ -1020,9 +1000,9 @@ static int fk_violation(fx_loader *l, sq *s, fx_error *err)
     }
     fx_buf_reset(&sql);
     fx_buf_adds(&sql, "SELECT ");
-    quote(&sql, column);
+    fx__quote_id(&sql, column);
     fx_buf_adds(&sql, " FROM ");
-    quote(&sql, table);
+    fx__quote_id(&sql, table);
     fx_buf_adds(&sql, " WHERE rowid = ?1");
     if (sqlite3_prepare_v2(s->db, sql.data, -1, &st, NULL) == SQLITE_OK) {
         sqlite3_bind_int64(st, 1, rowid);
@@ -1055,9 +1035,9 @@ static int fk_violation(fx_loader *l, sq *s, fx_error *err)
             /* the owner's pk: the link row's from column */
             fx_buf q = FX_BUF_INIT;
             fx_buf_adds(&q, "SELECT ");
-            quote(&q, f->through_from);
+            fx__quote_id(&q, f->through_from);
             fx_buf_adds(&q, " FROM ");
-            quote(&q, table);
+            fx__quote_id(&q, table);
             fx_buf_adds(&q, " WHERE rowid = ?1");
             if (sqlite3_prepare_v2(s->db, q.data, -1, &st, NULL) == SQLITE_OK) {
                 sqlite3_bind_int64(st, 1, rowid);
@@ -1164,10 +1144,10 @@ static int sq_rows(fx_loader *l, size_t mi, const size_t *fidx, size_t n, fx__ro
     if (rc < 0)
         return rc;
     fx_buf sql = FX_BUF_INIT;
-    int oom = fx_buf_adds(&sql, "SELECT ") || quote(&sql, m->pk_column);
+    int oom = fx_buf_adds(&sql, "SELECT ") || fx__quote_id(&sql, m->pk_column);
     for (size_t i = 0; i < n && !oom; i++)
-        oom = fx_buf_adds(&sql, ", ") || quote(&sql, m->fields[fidx[i]].column);
-    oom = oom || fx_buf_adds(&sql, " FROM ") || quote(&sql, m->table);
+        oom = fx_buf_adds(&sql, ", ") || fx__quote_id(&sql, m->fields[fidx[i]].column);
+    oom = oom || fx_buf_adds(&sql, " FROM ") || fx__quote_id(&sql, m->table);
     sqlite3_stmt *st = NULL;
     const char *v[16];
     if (oom || n + 1 > sizeof v / sizeof v[0])

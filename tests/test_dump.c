@@ -4,7 +4,9 @@
 ** Django 3.2 write for the same stored value (checked with Debian's
 ** python3-django; the commands are in the comments), including values a
 ** Django project rarely stores, which the CLI conformance tests cannot
-** reach.
+** reach; and fx_dump_sqlite(), the dump through a connection and inside a
+** transaction the caller holds (what fxsync calls), on a copy of
+** testdata/empty.sqlite3.
 */
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,6 +18,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <unistd.h>
+
+#include <sqlite3.h>
 
 #include "db_int.h"
 
@@ -285,6 +291,106 @@ static void test_convert(void **state)
     fx_buf_free(&b);
 }
 
+/* ---------------------------------------------------------------- the caller's connection */
+
+static char scratch[64];
+
+static const char *in_scratch(const char *name)
+{
+    static char b[2][128];
+    static int w;
+    snprintf(b[w ^= 1], sizeof b[0], "%s/%s", scratch, name);
+    return b[w];
+}
+
+static void copy_file(const char *from, const char *to)
+{
+    FILE *in = fopen(from, "rb"), *out = fopen(to, "wb");
+    assert_non_null(in);
+    assert_non_null(out);
+    char b[65536];
+    size_t n;
+    while ((n = fread(b, 1, sizeof b, in)) > 0)
+        assert_int_equal(fwrite(b, 1, n, out), n);
+    fclose(in);
+    assert_int_equal(fclose(out), 0);
+}
+
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    char *b = calloc(1, 1 << 16);
+    assert_non_null(b);
+    size_t n = fread(b, 1, (1 << 16) - 1, f);
+    b[n] = 0;
+    fclose(f);
+    return b;
+}
+
+/* Dump supermarket.agence to out.json, by target (db NULL) or through db. */
+static int dump_agence(sqlite3 *db, const char *path, fx_error *err)
+{
+    static const char *const labels[] = {"supermarket.agence"};
+    fx_dump_opts o = {0};
+    o.format = FX_FORMAT_JSON;
+    o.labels = labels;
+    o.nlabels = 1;
+    fx_output *out;
+    assert_int_equal(fx_output_open(&out, in_scratch("out.json"), err), 0);
+    int rc = db ? fx_dump_sqlite(db, path, out, &o, err) : fx_dump(path, out, &o, err);
+    if (rc == 0)
+        assert_int_equal(fx_output_commit(out, err), 0);
+    fx_output_free(out);
+    return rc;
+}
+
+/* fx_dump_sqlite() dumps what the caller's transaction sees, its own
+** uncommitted rows included, leaves that transaction open and the
+** connection the caller's; a connection outside a transaction is refused. */
+static void test_dump_in_callers_transaction(void **state)
+{
+    (void)state;
+    const char *td = getenv("FX_TESTDATA");
+    char src[1024];
+    snprintf(src, sizeof src, "%s/empty.sqlite3", td && *td ? td : "testdata");
+    strcpy(scratch, "/tmp/fx-test-dump.XXXXXX");
+    assert_non_null(mkdtemp(scratch));
+    char path[128];
+    snprintf(path, sizeof path, "%s", in_scratch("db.sqlite3"));
+    copy_file(src, path);
+
+    sqlite3 *db = NULL;
+    fx_error err;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(dump_agence(db, path, &err), FX_EUSAGE);
+    assert_non_null(strstr(err.msg, "is not in a transaction: BEGIN one first"));
+
+    assert_int_equal(sqlite3_exec(db, "BEGIN; INSERT INTO supermarket_agence "
+                                  "(id, code, nom, ville, active) VALUES "
+                                  "(7, 'A7', 'Nord \"1\"', 'Lille', 1)", NULL, NULL, NULL),
+                     SQLITE_OK);
+    assert_int_equal(dump_agence(db, path, &err), 0);
+    char *got = slurp(in_scratch("out.json"));
+    assert_string_equal(got, "[{\"model\": \"supermarket.agence\", \"pk\": 7, \"fields\": "
+                        "{\"code\": \"A7\", \"nom\": \"Nord \\\"1\\\"\", \"ville\": "
+                        "\"Lille\", \"active\": true}}]");
+    free(got);
+    /* still the caller's: in its transaction, which it rolls back */
+    assert_int_equal(sqlite3_get_autocommit(db), 0);
+    assert_int_equal(sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_close(db), SQLITE_OK);
+
+    /* nothing was committed */
+    assert_int_equal(dump_agence(NULL, path, &err), 0);
+    got = slurp(in_scratch("out.json"));
+    assert_string_equal(got, "[]");
+    free(got);
+    unlink(in_scratch("out.json"));
+    unlink(path);
+    rmdir(scratch);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -295,6 +401,7 @@ int main(void)
         cmocka_unit_test(test_other_kinds),
         cmocka_unit_test(test_layouts),
         cmocka_unit_test(test_convert),
+        cmocka_unit_test(test_dump_in_callers_transaction),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -116,6 +116,64 @@ EOT
         fxdump -q --db dbname=fxd_snap -s "$(schema_of erp)" -o after.json &&
         ! cmp -s before.json after.json && grep -c "\"NEW\"" after.json
     '
+
+    # fx_dump_pg(), the library call fxsync makes: through the caller's
+    # connection, inside its transaction, which it sees (an uncommitted
+    # row) and leaves open; outside a transaction it is refused.  Built
+    # against the installed library, as t7000 builds (make check sets
+    # FX_DESTDIR).
+    if [ -n "${FX_DESTDIR:-}" ]; then
+    cat >"$FX_TRASH/conn.c" <<\EOF
+#include <fixture.h>
+#include <libpq-fe.h>
+#include <stdio.h>
+#include <string.h>
+
+/* conn CONNINFO SQL|-: BEGIN (unless SQL is -), SQL, fx_dump_pg of
+** supermarket.agence to stdout, then the transaction's state, ROLLBACK. */
+int main(int argc, char **argv)
+{
+    static const char *const labels[] = {"supermarket.agence"};
+    PGconn *c = PQconnectdb(argv[1]);
+    if (argc != 3 || PQstatus(c) != CONNECTION_OK)
+        return 3;
+    if (strcmp(argv[2], "-")) {
+        PQclear(PQexec(c, "BEGIN ISOLATION LEVEL REPEATABLE READ"));
+        PQclear(PQexec(c, argv[2]));
+    }
+    fx_dump_opts o = {0};
+    o.format = FX_FORMAT_JSON;
+    o.labels = labels;
+    o.nlabels = 1;
+    fx_output *out;
+    fx_error err;
+    int rc = fx_output_open(&out, NULL, &err) || fx_dump_pg(c, "test", out, &o, &err) ||
+             fx_output_commit(out, &err);
+    fx_output_free(out);
+    if (rc)
+        fprintf(stderr, "conn: %s\n", err.msg);
+    printf("\n%s\n", PQtransactionStatus(c) == PQTRANS_INTRANS ? "in transaction" : "idle");
+    PQclear(PQexec(c, "ROLLBACK"));
+    PQfinish(c);
+    return rc ? 2 : 0;
+}
+EOF
+    test_expect_success 'fx_dump_pg: in the caller'"'"'s transaction, its own writes seen, left open' '
+        cp ../conn.c . &&
+        PKG_CONFIG_PATH= PKG_CONFIG_LIBDIR=$FX_DESTDIR/usr/local/lib/pkgconfig PKG_CONFIG_SYSROOT_DIR=$FX_DESTDIR \
+            pkg-config --static --cflags --libs libfixture >flags &&
+        pkg-config --cflags libpq >>flags &&
+        ${FX_CC:-cc} ${FX_LDFLAGS:-} conn.c $(cat flags) -o conn &&
+        createdb fxd_conn && django erp pg:fxd_conn migrate -v0 &&
+        export LD_LIBRARY_PATH=$FX_DESTDIR/usr/local/lib &&
+        ./conn dbname=fxd_conn "INSERT INTO supermarket_agence (id, code, nom, ville, active) VALUES (7, '"'A7', 'Nord', 'Lille', true"')" >out &&
+        printf "%s\n" "[{\"model\": \"supermarket.agence\", \"pk\": 7, \"fields\": {\"code\": \"A7\", \"nom\": \"Nord\", \"ville\": \"Lille\", \"active\": true}}]" "in transaction" >expect &&
+        test_cmp expect out &&
+        fxdump -q --db dbname=fxd_conn supermarket.agence >after && printf "[]" >expect && test_cmp expect after &&
+        test_expect_code 2 ./conn dbname=fxd_conn - >out 2>err &&
+        grep "^conn: the connection to .test. is not in a transaction (or it failed): BEGIN one first" err
+    '
+    fi
 fi
 
 test_done
