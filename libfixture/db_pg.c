@@ -1,8 +1,10 @@
 /*
 ** db_pg.c: the one way fx talks to PostgreSQL: connecting (a libpq
-** conninfo, passwords kept out of every message), messages on one line,
-** reading the catalog of a database Django's migrate made into a schema,
-** and reading rows through cursors for the dump.  fx_loader_open() and the
+** conninfo, passwords kept out of every message) and setting up the
+** session, messages on one line, parameters as text, reading the catalog
+** of a database Django's migrate made into a schema, and reading rows
+** through cursors for the dump (on its own connection, or the caller's:
+** fx_dump_pg).  fx_loader_open() and the
 ** load engine (load_pg.c), and the dump engine (dump.c) all go through
 ** here; values are converted in db_value.c.
 **

@@ -1,8 +1,9 @@
 /*
 ** db_sqlite.c: the one way fx talks to SQLite: opening a database Django's
 ** migrate made (read-only, or to write it), reading its catalog into a
-** schema (introspection), and reading rows a statement at a time for the
-** dump.  fx_schema_load(), the load engine (load_sqlite.c) and the dump
+** schema (introspection), binding parameters and reading columns as
+** fx__binds, and reading rows a statement at a time for the dump (on its
+** own connection, or the caller's: fx_dump_sqlite).  fx_schema_load(), the load engine (load_sqlite.c) and the dump
 ** engine (dump.c) all go through here; values are converted in
 ** db_value.c.
 **
