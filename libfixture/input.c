@@ -124,7 +124,8 @@ int fx__input_open(fx__input **out, const char *name, int seekable,
     if (strcmp(name, "-") != 0) {
         fd = open(name, O_RDONLY);
         struct stat st;
-        if (fd < 0 || fstat(fd, &st) < 0) {
+        int dir = fd < 0 && errno == EISDIR;        /* Windows opens no directory */
+        if (!dir && (fd < 0 || fstat(fd, &st) < 0)) {
             int e = errno;
             if (fd >= 0)
                 close(fd);
@@ -132,8 +133,9 @@ int fx__input_open(fx__input **out, const char *name, int seekable,
             return fx_error_set(err, FX_EIO, name, 0, 0, 0,
                                 "cannot open: %s", strerror(e));
         }
-        if (S_ISDIR(st.st_mode)) {
-            close(fd);
+        if (dir || S_ISDIR(st.st_mode)) {
+            if (fd >= 0)
+                close(fd);
             free(in);
             return fx_error_set(err, FX_EIO, name, 0, 0, 0,
                                 "is a directory: give the fixture files inside it");
@@ -229,7 +231,7 @@ int fx__input_open(fx__input **out, const char *name, int seekable,
             in->sfd = fd;
             in->slen = (uint64_t)st.st_size;
         } else {
-            FILE *t = tmpfile();
+            FILE *t = fx__tmpfile();
             in->sfd = t ? dup(fileno(t)) : -1;
             if (t)
                 fclose(t);
@@ -238,7 +240,7 @@ int fx__input_open(fx__input **out, const char *name, int seekable,
                 fx__input_free(in);
                 return fx_error_set(err, FX_EIO, name, 0, 0, 0,
                                     "cannot make a temporary file to read it "
-                                    "twice: %s; set TMPDIR to a writable place",
+                                    "twice: %s; set " FX_TMPDIR_VAR " to a writable place",
                                     strerror(serr));
             }
         }
@@ -564,7 +566,7 @@ ssize_t fx__input_read(fx__input *in, char *buf, size_t n, fx_error *err)
         if (w < 0)
             return fx_error_set(err, FX_EIO, in->name, 0, 0, 0,
                                 "cannot keep a copy to read it twice: %s; set "
-                                "TMPDIR to a place with more room", strerror(errno));
+                                FX_TMPDIR_VAR " to a place with more room", strerror(errno));
         done += w;
     }
     if (k > 0) {

@@ -7,6 +7,7 @@
 #define FX_INTERNAL_H
 
 #include "fixture.h"
+#include "compat.h"
 
 #include <stdbool.h>
 #include <string.h>

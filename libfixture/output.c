@@ -8,8 +8,10 @@
 ** untouched.  Errors while writing (a full disk) are kept and reported by
 ** the commit, which then removes the temporary file: nothing partial is
 ** ever left under the target's name.  Temporary files still open when the
-** process gets SIGINT, SIGTERM or SIGHUP are removed by a signal handler,
-** which then lets the signal kill the process as it would have.
+** process is interrupted (SIGINT, SIGTERM, SIGHUP; Ctrl-C on Windows) are
+** removed first (fx__on_interrupt()), then the process dies as it would
+** have.  The commit is fx__replace(): rename(2), or Windows' replacing
+** move, which says so when another program holds the target open.
 **
 ** fx_output_compress() puts a libarchive write filter (gzip, bzip2, xz,
 ** lzma) with the raw format between fx_output_write() and the file: the
@@ -19,8 +21,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -45,45 +45,23 @@ struct fx_output {
 };
 
 static struct fx_output *volatile live;   /* open temporary files */
-static int handlers_set;
 
-static void on_signal(int sig)
+static void remove_live(void)
 {
     for (struct fx_output *o = live; o; o = o->next)
         if (o->tmp)
             unlink(o->tmp);
-    signal(sig, SIG_DFL);
-    raise(sig);
-}
-
-static void set_handlers(void)
-{
-    if (handlers_set)
-        return;
-    handlers_set = 1;
-    int sigs[] = {SIGINT, SIGTERM, SIGHUP};
-    for (size_t i = 0; i < sizeof sigs / sizeof *sigs; i++) {
-        struct sigaction sa, old;
-        if (sigaction(sigs[i], NULL, &old) == 0 && old.sa_handler == SIG_IGN)
-            continue;
-        memset(&sa, 0, sizeof sa);
-        sa.sa_handler = on_signal;
-        sigemptyset(&sa.sa_mask);
-        sigaction(sigs[i], &sa, NULL);
-    }
 }
 
 static void unlink_live(struct fx_output *o)
 {
-    sigset_t all, old;
-    sigfillset(&all);
-    sigprocmask(SIG_BLOCK, &all, &old);
+    fx__interrupts_block();
     struct fx_output *volatile *pp = &live;
     while (*pp && *pp != o)
         pp = &(*pp)->next;
     if (*pp)
         *pp = o->next;
-    sigprocmask(SIG_SETMASK, &old, NULL);
+    fx__interrupts_unblock();
 }
 
 int fx_output_open(fx_output **out, const char *path, fx_error *err)
@@ -124,36 +102,25 @@ int fx_output_open(fx_output **out, const char *path, fx_error *err)
             o->path = real;
         }
     }
-    char *dcopy = o->path ? strdup(o->path) : NULL;
-    char *bcopy = o->path ? strdup(o->path) : NULL;
-    if (!o->path || !dcopy || !bcopy) {
-        free(dcopy);
-        free(bcopy);
-        fx_output_free(o);
-        return fx_error_set(err, FX_ENOMEM, path, 0, 0, 0, "out of memory");
-    }
-    const char *dir = dirname(dcopy), *base = basename(bcopy);
-    size_t n = strlen(dir) + strlen(base) + 16;
-    o->tmp = malloc(n);
+    /* The temporary file is in the target's directory, as given. */
+    size_t base = o->path ? fx__path_base(o->path) : 0;
+    size_t n = o->path ? strlen(o->path) + 16 : 0;
+    o->tmp = o->path ? malloc(n) : NULL;
     if (o->tmp)
-        snprintf(o->tmp, n, "%s/.%s.fx-XXXXXX", dir, base);
-    free(dcopy);
-    free(bcopy);
+        snprintf(o->tmp, n, "%.*s.%s.fx-XXXXXX", (int)base, o->path, o->path + base);
     if (!o->tmp) {
         fx_output_free(o);
         return fx_error_set(err, FX_ENOMEM, path, 0, 0, 0, "out of memory");
     }
-    set_handlers();
-    sigset_t all, old;
-    sigfillset(&all);
-    sigprocmask(SIG_BLOCK, &all, &old);
+    fx__on_interrupt(remove_live);
+    fx__interrupts_block();
     o->fd = mkstemp(o->tmp);
     int e = errno;
     if (o->fd >= 0) {
         o->next = live;
         live = o;
     }
-    sigprocmask(SIG_SETMASK, &old, NULL);
+    fx__interrupts_unblock();
     if (o->fd < 0) {
         free(o->tmp);
         o->tmp = NULL;
@@ -310,14 +277,14 @@ int fx_output_commit(fx_output *o, fx_error *err)
         o->committed = 1;
         return 0;
     }
-    if (fsync(o->fd) < 0 && errno != EINVAL)
+    if (fx__fsync(o->fd) < 0 && errno != EINVAL)
         o->err = errno;
     if (close(o->fd) < 0 && !o->err)
         o->err = errno;
     o->fd = -1;
     if (o->err)
         return write_error(o, err);
-    if (rename(o->tmp, o->path) < 0) {
+    if (fx__replace(o->tmp, o->path) < 0) {
         int e = errno;
         return fx_error_set(err, FX_EIO, o->path, 0, 0, 0,
                             "cannot put the new file in place: %s", strerror(e));

@@ -12,6 +12,7 @@
 
 #include <stdint.h>
 #include "fixture.h"
+#include "compat.h"
 
 #include <json-c/json.h>
 
