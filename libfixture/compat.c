@@ -89,6 +89,60 @@ int fx__fsync(int fd)
 }
 #endif /* !_WIN32 */
 
+/* ---------------------------------------------------------------- time */
+
+/* Days from 1970-01-01 to y-m-d (m 1..12), and back (after Howard
+** Hinnant's days_from_civil). */
+static long long days_from_civil(long long y, int m, int d)
+{
+    y -= m <= 2;
+    long long era = (y >= 0 ? y : y - 399) / 400;
+    long long yoe = y - era * 400;
+    long long doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    long long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+time_t fx__timegm(struct tm *tm)
+{
+    long long mon = tm->tm_mon, y = (long long)tm->tm_year + 1900;
+    y += mon >= 0 ? mon / 12 : -((11 - mon) / 12);
+    mon -= (mon >= 0 ? mon / 12 : -((11 - mon) / 12)) * 12;
+    long long days = days_from_civil(y, (int)mon + 1, 1) + tm->tm_mday - 1;
+    long long t = days * 86400 + (long long)tm->tm_hour * 3600 + (long long)tm->tm_min * 60 +
+                  tm->tm_sec;
+    fx__gmtime_r(&(time_t){(time_t)t}, tm);      /* normalised, as glibc does */
+    return (time_t)t;
+}
+
+struct tm *fx__gmtime_r(const time_t *t, struct tm *tm)
+{
+    long long s = (long long)*t;
+    long long days = s >= 0 ? s / 86400 : -((86399 - s) / 86400);
+    long long rem = s - days * 86400;
+    long long z = days + 719468;
+    long long era = (z >= 0 ? z : z - 146096) / 146097;
+    long long doe = z - era * 146097;
+    long long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    long long doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    long long mp = (5 * doy + 2) / 153;
+    int d = (int)(doy - (153 * mp + 2) / 5 + 1);
+    int m = (int)(mp < 10 ? mp + 3 : mp - 9);
+    long long y = yoe + era * 400 + (m <= 2);
+    if (y - 1900 > 2147483647LL || y - 1900 < -2147483647LL - 1)
+        return NULL;
+    memset(tm, 0, sizeof *tm);
+    tm->tm_year = (int)(y - 1900);
+    tm->tm_mon = m - 1;
+    tm->tm_mday = d;
+    tm->tm_hour = (int)(rem / 3600);
+    tm->tm_min = (int)(rem / 60 % 60);
+    tm->tm_sec = (int)(rem % 60);
+    tm->tm_wday = (int)((days % 7 + 11) % 7);         /* 1970-01-01 was a Thursday */
+    tm->tm_yday = (int)(days - days_from_civil(y, 1, 1));
+    return tm;
+}
+
 /* ---------------------------------------------------------------- fnmatch */
 
 static int fold(int c, int flags)

@@ -78,6 +78,13 @@ int fx__fsync(int fd);
 #define FX_FNM_CASEFOLD 16
 int fx__fnmatch(const char *pattern, const char *string, int flags);
 
+/* timegm(3) and gmtime_r(3) for every year of the proleptic Gregorian
+** calendar (msvcrt's refuse the years before 1970): fields out of range
+** carry over, as glibc's do.  gmtime: NULL past what struct tm holds. */
+#include <time.h>
+time_t fx__timegm(struct tm *tm);
+struct tm *fx__gmtime_r(const time_t *t, struct tm *tm);
+
 /* iconv(3) for the encodings fx converts between: UTF-8, UTF-16LE,
 ** UTF-16BE, UTF-32LE, UTF-32BE, ISO-8859-1, WINDOWS-1252, CP850, CP437
 ** (names in any case), with glibc's results and errors: EILSEQ at an
@@ -136,7 +143,14 @@ int fx__win_main(int argc, char **argv, int (*real_main)(int, char **));
 ssize_t pread(int fd, void *buf, size_t n, off_t off);
 ssize_t pwrite(int fd, const void *buf, size_t n, off_t off);
 void *memmem(const void *hay, size_t hn, const void *needle, size_t nn);
+void *memrchr(const void *s, int c, size_t n);
 char *strndup(const char *s, size_t n);
+/* glibc's argument order (msvcrt's qsort_s passes the context first) */
+void qsort_r(void *base, size_t n, size_t size,
+             int (*cmp)(const void *, const void *, void *), void *arg);
+#define timegm fx__timegm
+#undef gmtime_r
+#define gmtime_r fx__gmtime_r
 
 /* NTFS has no mode bits: a new file gets its directory's permissions. */
 static inline int fchmod(int fd, int mode)

@@ -151,6 +151,21 @@ int fx__win_stat(const char *path, struct _stat64 *st)
     if (!w)
         return -1;
     int rc = _wstat64(w, st);
+    if (rc < 0) {
+        /* a device (NUL, CON) or a named pipe: what it is, as on POSIX */
+        int e = errno;
+        HANDLE h = CreateFileW(w, 0, SHARE_ALL, NULL, OPEN_EXISTING, 0, NULL);
+        DWORD type = h != INVALID_HANDLE_VALUE ? GetFileType(h) : FILE_TYPE_UNKNOWN;
+        if (h != INVALID_HANDLE_VALUE)
+            CloseHandle(h);
+        if (type == FILE_TYPE_CHAR || type == FILE_TYPE_PIPE) {
+            memset(st, 0, sizeof *st);
+            st->st_mode = type == FILE_TYPE_CHAR ? _S_IFCHR : _S_IFIFO;
+            rc = 0;
+        } else {
+            errno = e;
+        }
+    }
     free(w);
     return rc;
 }
@@ -332,6 +347,33 @@ void *memmem(const void *hay, size_t hn, const void *needle, size_t nn)
             return (void *)h;
     }
     return NULL;
+}
+
+void *memrchr(const void *s, int c, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)s + n;
+    while (p > (const unsigned char *)s)
+        if (*--p == (unsigned char)c)
+            return (void *)p;
+    return NULL;
+}
+
+struct qsort_ctx {
+    int (*cmp)(const void *, const void *, void *);
+    void *arg;
+};
+
+static int qsort_tramp(void *ctx, const void *a, const void *b)
+{
+    const struct qsort_ctx *q = ctx;
+    return q->cmp(a, b, q->arg);
+}
+
+void qsort_r(void *base, size_t n, size_t size,
+             int (*cmp)(const void *, const void *, void *), void *arg)
+{
+    struct qsort_ctx q = {cmp, arg};
+    qsort_s(base, n, size, qsort_tramp, &q);
 }
 
 char *strndup(const char *s, size_t n)
@@ -531,10 +573,57 @@ static void console_setup(void)
         atexit(console_restore);
 }
 
+/* A file on standard input whose handle cannot be queried (wine gives
+** such a handle for 'fx - <file'; cmd.exe's are real ones) is read through
+** a pipe that a thread fills: libarchive needs to query what it reads. */
+static DWORD WINAPI stdin_copy(void *arg)
+{
+    HANDLE *h = arg;
+    char buf[65536];
+    DWORD got, put;
+    while (ReadFile(h[0], buf, sizeof buf, &got, NULL) && got > 0)
+        for (DWORD off = 0; off < got; off += put)
+            if (!WriteFile(h[1], buf + off, got - off, &put, NULL))
+                goto done;
+done:
+    CloseHandle(h[1]);
+    return 0;
+}
+
+static void stdin_check(void)
+{
+    static HANDLE h[2];
+    BY_HANDLE_FILE_INFORMATION info;
+    HANDLE in = GetStdHandle(STD_INPUT_HANDLE), r;
+    if (in == INVALID_HANDLE_VALUE || !in || GetFileType(in) != FILE_TYPE_DISK ||
+        GetFileInformationByHandle(in, &info) ||
+        !DuplicateHandle(GetCurrentProcess(), in, GetCurrentProcess(), &h[0], 0, FALSE,
+                         DUPLICATE_SAME_ACCESS))
+        return;
+    if (!CreatePipe(&r, &h[1], NULL, 65536)) {
+        CloseHandle(h[0]);
+        return;
+    }
+    int fd = _open_osfhandle((intptr_t)r, O_RDONLY | O_BINARY);
+    HANDLE t = fd >= 0 ? CreateThread(NULL, 0, stdin_copy, h, 0, NULL) : NULL;
+    if (!t) {
+        if (fd >= 0)
+            close(fd);
+        CloseHandle(h[0]);
+        CloseHandle(h[1]);
+        return;
+    }
+    CloseHandle(t);
+    _dup2(fd, 0);
+    close(fd);
+    SetStdHandle(STD_INPUT_HANDLE, (HANDLE)_get_osfhandle(0));
+}
+
 int fx__win_main(int argc, char **argv, int (*real_main)(int, char **))
 {
     /* No error dialog boxes (a missing drive, a crash): messages only. */
     SetErrorMode(SEM_FAILCRITICALERRORS | SEM_NOOPENFILEERRORBOX | SEM_NOGPFAULTERRORBOX);
+    stdin_check();
     _setmode(0, O_BINARY);
     _setmode(1, O_BINARY);
     _setmode(2, O_BINARY);

@@ -1,7 +1,8 @@
 /*
 ** test_compat.c: what compat.c writes for Windows, where mingw-w64 lacks
-** it, checked here against glibc: fx__fnmatch() as fnmatch(3) in the C
-** locale, fx__iconv() as iconv(3) for every pair fx converts (results,
+** it, checked here against glibc: fx__timegm() and fx__gmtime_r() as
+** timegm(3) and gmtime_r(3) (before 1970 too), fx__fnmatch() as fnmatch(3)
+** in the C locale, fx__iconv() as iconv(3) for every pair fx converts (results,
 ** bytes consumed and written, errno), on every byte of the code pages, on
 ** characters around each limit of UTF-8/16/32, and on random bytes.
 */
@@ -20,6 +21,39 @@ static void test_path_base(void **state)
     assert_int_equal(fx__path_base("/a/b/c"), 5);
     assert_int_equal(fx__path_base("/"), 1);
     assert_int_equal(fx__path_base(""), 0);
+}
+
+static void test_time(void **state)
+{
+    (void)state;
+    static const long long ts[] = {0, -1, 1, 86399, 86400, -86400, -86401, 951782400,
+                                   951868799, -2208988800LL, -62135596800LL, 253402300799LL,
+                                   4102444800LL, -12219292800LL, 1700000000};
+    for (size_t i = 0; i < sizeof ts / sizeof *ts + 2000; i++) {
+        time_t t = i < sizeof ts / sizeof *ts ? (time_t)ts[i]
+                 : (time_t)(((long long)i * 7919 * 86400 + (long long)i * 3607) - 40000000000LL);
+        struct tm a, b;
+        assert_non_null(gmtime_r(&t, &a));
+        assert_non_null(fx__gmtime_r(&t, &b));
+        if (a.tm_year != b.tm_year || a.tm_mon != b.tm_mon || a.tm_mday != b.tm_mday ||
+            a.tm_hour != b.tm_hour || a.tm_min != b.tm_min || a.tm_sec != b.tm_sec ||
+            a.tm_wday != b.tm_wday || a.tm_yday != b.tm_yday)
+            fail_msg("gmtime(%lld): glibc %d-%d-%d %d:%d:%d w%d y%d, fx %d-%d-%d %d:%d:%d w%d y%d",
+                     (long long)t, a.tm_year, a.tm_mon, a.tm_mday, a.tm_hour, a.tm_min,
+                     a.tm_sec, a.tm_wday, a.tm_yday, b.tm_year, b.tm_mon, b.tm_mday,
+                     b.tm_hour, b.tm_min, b.tm_sec, b.tm_wday, b.tm_yday);
+        /* and back, also with fields out of range (an offset applied) */
+        for (int off = -900; off <= 900; off += 450) {
+            struct tm x = a, y = a;
+            x.tm_min += off, y.tm_min += off;
+            x.tm_mon += off / 45, y.tm_mon += off / 45;
+            time_t gx = timegm(&x), fy = fx__timegm(&y);
+            if (gx != fy || x.tm_mday != y.tm_mday || x.tm_mon != y.tm_mon ||
+                x.tm_year != y.tm_year || x.tm_hour != y.tm_hour)
+                fail_msg("timegm of gmtime(%lld) shifted %d: glibc %lld, fx %lld",
+                         (long long)t, off, (long long)gx, (long long)fy);
+        }
+    }
 }
 
 static void test_fnmatch(void **state)
@@ -190,6 +224,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_path_base),
+        cmocka_unit_test(test_time),
         cmocka_unit_test(test_fnmatch),
         cmocka_unit_test(test_iconv_bytes),
         cmocka_unit_test(test_iconv_limits),

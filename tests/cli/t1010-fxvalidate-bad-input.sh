@@ -148,11 +148,11 @@ EOT
 
 test_expect 'raw control characters inside a string' <<\EOT
 printf "[\n{\"model\": \"a.b\", \"pk\": 1, \"fields\": {\"s\": \"a\tb\"}}\n]\n" >tab.json &&
-printf "[\n{\"model\": \"a.b\", \"pk\": 1, \"fields\": {\"s\": \"a\000b\"}}\n]\n" >nul.json &&
-test_expect_code 1 fxvalidate -q tab.json nul.json 2>err &&
+printf "[\n{\"model\": \"a.b\", \"pk\": 1, \"fields\": {\"s\": \"a\000b\"}}\n]\n" >zero.json &&
+test_expect_code 1 fxvalidate -q tab.json zero.json 2>err &&
 cat >expect <<\EOF &&
 tab.json:2:45: error: control character U+0009 inside a string: JSON needs it escaped as \u0009, near '\x09b"}}' [syntax]
-nul.json:2:45: error: control character U+0000 inside a string: JSON needs it escaped as \u0000, near '\x00b"}}' [syntax]
+zero.json:2:45: error: control character U+0000 inside a string: JSON needs it escaped as \u0000, near '\x00b"}}' [syntax]
 EOF
 test_cmp expect err
 EOT

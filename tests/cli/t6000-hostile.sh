@@ -36,7 +36,7 @@ head -c 100000 /dev/zero | tr '\0' '[' >"$IN/deep.json"
 awk 'BEGIN { printf "[{\"model\": \"a.b\", \"pk\": 1, \"fields\": {\"f0\": 0";
              for (i = 1; i < 1000000; i++) printf ", \"f%d\": %d", i, i;
              print "}}]" }' >"$IN/wide.json"
-printf '[{"model": "a.b", "pk": 1, "fields": {"s": "a\0b"}}]\n' >"$IN/nul.json"
+printf '[{"model": "a.b", "pk": 1, "fields": {"s": "a\0b"}}]\n' >"$IN/zero.json"
 for side in 0 1 2; do   # base, ours (every third field), theirs (the next ones)
     awk -v side=$side 'BEGIN { printf "[{\"model\": \"a.b\", \"pk\": 1, \"fields\": {";
         for (i = 0; i < 200000; i++) {
@@ -123,7 +123,7 @@ deep       1 2 2 2  64 expected a record
 deepfield  1 2 2 2  64 nesting deeper than 512 levels
 huge       0 0 1 0 400 records? in 1 file: valid
 wide       0 0 1 0 400 records? in 1 file: valid
-nul        1 2 2 2  64 control character U\+0000 inside a string
+zero       1 2 2 2  64 control character U\+0000 inside a string
 surrogate  1 2 2 2  64 lone surrogate '.ud800'
 overlong   1 2 2 2  64 invalid UTF-8 byte 0xC0
 dupkey     0 0 1 0  64 field "s" given twice in "fields": Python's json keeps the last value
@@ -170,7 +170,7 @@ deep       1  64 - /deep.json:1:2: error: expected a record
 deepfield  1  64 - nesting deeper than 512 levels
 huge       0 500 1|100000000|xxx|| ^fxload: 1 records: 1 inserted, 0 updated, 0 unchanged$
 wide       1 400 - model 'a.b', pk 1: field 'f0' has no column in table a_b
-nul        1  64 - control character U\+0000 inside a string
+zero       1  64 - control character U\+0000 inside a string
 surrogate  1  64 - lone surrogate '.ud800'.*\[encoding\]$
 overlong   1  64 - invalid UTF-8 byte 0xC0.*\[encoding\]$
 dupkey     0  64 1|1|2|| field "s" given twice in "fields": Python's json keeps the last value
