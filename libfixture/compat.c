@@ -87,6 +87,11 @@ int fx__fsync(int fd)
 {
     return fsync(fd);
 }
+
+int fx__stdin_fd(void)
+{
+    return 0;
+}
 #endif /* !_WIN32 */
 
 /* ---------------------------------------------------------------- time */

@@ -21,7 +21,9 @@
 **     (colour) once they are turned on; isatty() is true for a console
 **     only (not for NUL, which Windows calls a character device);
 **   - strerror() names a sharing violation (EBUSY here) as a file another
-**     program holds open;
+**     program holds open; write() says ENOSPC for a full disk and EPIPE
+**     for a pipe whose reader is gone (msvcrt's says EINVAL), and Ctrl-C
+**     ends the process with STATUS_CONTROL_C_EXIT;
 **   - iconv and fnmatch, which mingw-w64 lacks, are compat.c's (headers
 **     in libfixture/win32/).
 */
@@ -66,6 +68,10 @@ void fx__interrupts_unblock(void);
 ** indexer, a virus scanner); still held: -1 with errno EBUSY.  0, or -1
 ** with errno set. */
 int fx__replace(const char *tmp, const char *path);
+
+/* The file descriptor to read standard input from ("-"): 0, made fit
+** for libarchive first where the system needs it (compat_win32.c). */
+int fx__stdin_fd(void);
 
 /* Write fd's data through to the disk: fsync(2), FlushFileBuffers().
 ** 0, or -1 with errno (EINVAL: not a file that can be synced). */
@@ -114,6 +120,7 @@ int fx__win_stat(const char *path, struct _stat64 *st);
 int fx__win_unlink(const char *path);
 int fx__win_mkstemp(char *tmpl);
 int fx__win_isatty(int fd);
+ssize_t fx__win_write(int fd, const void *buf, size_t n);
 char *fx__win_strerror(int e);
 char *fx__win_realpath(const char *path, char *resolved);
 int fx__win_main(int argc, char **argv, int (*real_main)(int, char **));
@@ -136,6 +143,7 @@ int fx__win_main(int argc, char **argv, int (*real_main)(int, char **));
 #define unlink fx__win_unlink
 #define mkstemp fx__win_mkstemp
 #define isatty fx__win_isatty
+#define write fx__win_write
 #define strerror fx__win_strerror
 #define realpath fx__win_realpath
 #define tmpfile fx__tmpfile

@@ -22,6 +22,7 @@
 #undef unlink
 #undef mkstemp
 #undef isatty
+#undef write
 #undef strerror
 #undef tmpfile
 
@@ -58,7 +59,7 @@ static int win_errno(DWORD e)
         return ENAMETOOLONG;
     case ERROR_INVALID_HANDLE: case ERROR_INVALID_PARAMETER: case ERROR_INVALID_FUNCTION:
         return EINVAL;
-    case ERROR_BROKEN_PIPE: case ERROR_NO_DATA:
+    case ERROR_BROKEN_PIPE: case ERROR_NO_DATA: case ERROR_PIPE_NOT_CONNECTED:
         return EPIPE;
     default:
         return EIO;
@@ -290,6 +291,23 @@ int fx__win_isatty(int fd)
     return h != INVALID_HANDLE_VALUE && GetConsoleMode(h, &mode);
 }
 
+ssize_t fx__win_write(int fd, const void *buf, size_t n)
+{
+    HANDLE h = (HANDLE)_get_osfhandle(fd);
+    DWORD put;
+    if (h == INVALID_HANDLE_VALUE) {
+        errno = EBADF;
+        return -1;
+    }
+    if (n > 0x40000000)
+        n = 0x40000000;
+    if (!WriteFile(h, buf, (DWORD)n, &put, NULL)) {
+        errno = win_errno(GetLastError());
+        return -1;
+    }
+    return (ssize_t)put;
+}
+
 char *fx__win_strerror(int e)
 {
     if (e == EBUSY)
@@ -518,9 +536,9 @@ static void console_restore(void)
         SetConsoleOutputCP(console_cp);
 }
 
-/* Runs in a thread of its own; returning FALSE lets the next handler,
-** Windows' default, end the process (STATUS_CONTROL_C_EXIT).  The lock
-** is kept: nothing changes what was cleaned up before the end. */
+/* Runs in a thread of its own, then ends the process as Windows' default
+** handler does (STATUS_CONTROL_C_EXIT; wine's exits with 0).  The lock is
+** kept: nothing changes what was cleaned up before the end. */
 static BOOL WINAPI on_ctrl(DWORD event)
 {
     (void)event;
@@ -528,7 +546,8 @@ static BOOL WINAPI on_ctrl(DWORD event)
     if (interrupt_cleanup)
         interrupt_cleanup();
     console_restore();
-    return FALSE;
+    ExitProcess(0xC000013A);
+    return TRUE;
 }
 
 void fx__on_interrupt(void (*cleanup)(void))
@@ -575,7 +594,9 @@ static void console_setup(void)
 
 /* A file on standard input whose handle cannot be queried (wine gives
 ** such a handle for 'fx - <file'; cmd.exe's are real ones) is read through
-** a pipe that a thread fills: libarchive needs to query what it reads. */
+** a pipe that a thread fills: libarchive needs to query what it reads.
+** Done when stdin is first read, never before: a program that does not
+** read it leaves it to the next. */
 static DWORD WINAPI stdin_copy(void *arg)
 {
     HANDLE *h = arg;
@@ -590,19 +611,22 @@ done:
     return 0;
 }
 
-static void stdin_check(void)
+int fx__stdin_fd(void)
 {
     static HANDLE h[2];
+    static int done;
+    if (done++)
+        return 0;
     BY_HANDLE_FILE_INFORMATION info;
     HANDLE in = GetStdHandle(STD_INPUT_HANDLE), r;
     if (in == INVALID_HANDLE_VALUE || !in || GetFileType(in) != FILE_TYPE_DISK ||
         GetFileInformationByHandle(in, &info) ||
         !DuplicateHandle(GetCurrentProcess(), in, GetCurrentProcess(), &h[0], 0, FALSE,
                          DUPLICATE_SAME_ACCESS))
-        return;
+        return 0;
     if (!CreatePipe(&r, &h[1], NULL, 65536)) {
         CloseHandle(h[0]);
-        return;
+        return 0;
     }
     int fd = _open_osfhandle((intptr_t)r, O_RDONLY | O_BINARY);
     HANDLE t = fd >= 0 ? CreateThread(NULL, 0, stdin_copy, h, 0, NULL) : NULL;
@@ -611,19 +635,19 @@ static void stdin_check(void)
             close(fd);
         CloseHandle(h[0]);
         CloseHandle(h[1]);
-        return;
+        return 0;
     }
     CloseHandle(t);
     _dup2(fd, 0);
     close(fd);
     SetStdHandle(STD_INPUT_HANDLE, (HANDLE)_get_osfhandle(0));
+    return 0;
 }
 
 int fx__win_main(int argc, char **argv, int (*real_main)(int, char **))
 {
     /* No error dialog boxes (a missing drive, a crash): messages only. */
     SetErrorMode(SEM_FAILCRITICALERRORS | SEM_NOOPENFILEERRORBOX | SEM_NOGPFAULTERRORBOX);
-    stdin_check();
     _setmode(0, O_BINARY);
     _setmode(1, O_BINARY);
     _setmode(2, O_BINARY);

@@ -120,7 +120,7 @@ int fx__input_open(fx__input **out, const char *name, int seekable,
     in->cd = (iconv_t)-1;
     in->sfd = -1;
     in->seekable = seekable;
-    int fd = 0;
+    int fd = strcmp(name, "-") == 0 ? fx__stdin_fd() : 0;
     if (strcmp(name, "-") != 0) {
         fd = open(name, O_RDONLY);
         struct stat st;

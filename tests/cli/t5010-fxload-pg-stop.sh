@@ -25,7 +25,7 @@ if pg_setup; then
     pgctl () { "${run_as[@]}" "$FX_PG_BINDIR/pg_ctl" -D "$FX_PG_OWNED/data" "$@"; }
     restart () {
         pgctl -l "$FX_PG_OWNED/server.log" -w -t 30 \
-            -o "-c listen_addresses='' -c unix_socket_directories='$FX_PG_OWNED' \
+            -o "-c listen_addresses='${FX_PG_TCP:+localhost}' -c unix_socket_directories='$FX_PG_OWNED' \
                 -p $PGPORT -c fsync=off" start >/dev/null
     }
     pgrows () { ERP_DB=postgres PGDATABASE=$1 $PY "$DJ/dumptables.py"; }

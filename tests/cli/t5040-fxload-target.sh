@@ -28,12 +28,17 @@ no_secret () {
     ! grep -i "s3cr" "$1" || { echo "no_secret: the password is in $1" >&2; return 1; }
 }
 
+# (libpq on Windows reaches no unix socket: its own reason differs there)
 test_expect_success 'no server: a URI password is masked in the connection error' '
     test_expect_code 2 fxload --db "postgresql://erp:s3cr3t@/erp?host=/nonexistent&port=1" \
         "$W/empty.json" 2>err &&
     cat >want <<-\EOF &&
 	fxload: error: cannot connect to PostgreSQL database '\''postgresql://erp:****@/erp?host=/nonexistent&port=1'\'' (connection to server on socket "/nonexistent/.s.PGSQL.1" failed: No such file or directory Is the server running locally and accepting connections on that socket?): check the URI, PGHOST, PGPORT, PGUSER, PGDATABASE
 	EOF
+    if [ "${FX_WINDOWS:-0}" = 1 ]; then
+        sed "s/failed: .*):/failed: could not create socket: Address family not supported (0x0000273F\/10047)):/" want >want.win &&
+        mv want.win want
+    fi &&
     test_cmp want err && no_secret err
 '
 
@@ -87,6 +92,9 @@ as_reader () {
     fi
 }
 
+# (file modes and another user: POSIX only; these two do not run on the
+# Windows build, FX_WINDOWS=1)
+[ "${FX_WINDOWS:-0}" = 1 ] ||
 test_expect_success 'SQLite: a read-only file: exit 2, could not run, file unchanged' '
     mkdir d && chmod 777 d && cp "$FX_TESTDATA/empty.sqlite3" d/db.sqlite3 &&
     chmod 444 d/db.sqlite3 && cp d/db.sqlite3 before && cp "$W/agence.json" d/ &&
@@ -95,6 +103,7 @@ test_expect_success 'SQLite: a read-only file: exit 2, could not run, file uncha
     test_cmp want err && cmp before d/db.sqlite3
 '
 
+[ "${FX_WINDOWS:-0}" = 1 ] ||
 test_expect_success 'SQLite: a read-only directory: exit 2, could not run, file unchanged' '
     mkdir d && cp "$FX_TESTDATA/empty.sqlite3" d/db.sqlite3 && chmod 666 d/db.sqlite3 &&
     cp d/db.sqlite3 before && cp "$W/agence.json" . && chmod 555 d &&

@@ -8,6 +8,8 @@
 **                              an editor or Excel keeps a file it shows)
 **   holdopen.exe none FILE     open for reading, sharing nothing
 */
+#include <fcntl.h>
+#include <io.h>
 #include <stdio.h>
 #include <windows.h>
 
@@ -26,6 +28,7 @@ int main(void)
         fprintf(stderr, "holdopen: cannot open: error %lu\n", GetLastError());
         return 2;
     }
+    _setmode(1, _O_BINARY);
     printf("held\n");
     fflush(stdout);
     char buf[64];

@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# What Windows users meet, checked on both builds where it applies (file
+# names with spaces and accents, a PowerShell 5.1 '>' export, output files
+# named so), and on the Windows executables under wine (make
+# check-windows, FX_WINDOWS=1) for what only Windows has: drive letters and
+# backslashes, a file another program holds open, %TEMP%.
+. "$(dirname "$0")/lib.sh"
+
+W=$FX_TRASH/work
+mkdir -p "$W" || exit 2
+IN=$W/base.json
+cp "$FX_TESTDATA/corpus/base.json" "$IN" || exit 2
+
+# A Windows path for a file here: Z: is wine's drive for /.
+winpath () {
+    printf 'Z:%s' "$(cd "$(dirname "$1")" && pwd)/$(basename "$1")" | tr / '\\'
+}
+
+test_expect_success 'a file name with spaces and accents: read, named in messages' '
+    mkdir "dossier été" &&
+    cp "$IN" "dossier été/données ü.json" &&
+    fxvalidate "dossier été/données ü.json" 2>err &&
+    printf "[{\"model\": \"a.b\", \"pk\": 1, \"fields\": {}}" >"dossier été/coupé ñ.json" &&
+    test_expect_code 1 fxvalidate "dossier été/coupé ñ.json" 2>err &&
+    grep "^dossier été/coupé ñ.json:1:[0-9]*: error: " err
+'
+
+test_expect_success '-o to a name with spaces and accents: the same bytes as stdout' '
+    fxfilter "$IN" >want &&
+    fxfilter "$IN" -o "sortie été ü.json" &&
+    cmp want "sortie été ü.json" &&
+    test "$(ls -A | sort | tr "\n" " ")" = "sortie été ü.json want "
+'
+
+# PowerShell 5.1: 'python manage.py dumpdata > out.json' writes UTF-16LE
+# with a BOM and CRLF line ends.
+test_expect_success 'a PowerShell-style UTF-16LE export: refused by fxvalidate, converted by fxfilter' '
+    fxfilter "$IN" >utf8.json &&
+    sed "s/\$/\r/" utf8.json | iconv -f UTF-8 -t UTF-16LE >body &&
+    printf "\377\376" >ps.json && cat body >>ps.json &&
+    test_expect_code 1 fxvalidate ps.json 2>err &&
+    grep "^ps.json:1:1: error: file is UTF-16LE with a byte-order mark, as Windows PowerShell" err &&
+    fxfilter ps.json -o back.json 2>err &&
+    grep "^ps.json:1:1: warning: file is UTF-16LE with a byte-order mark" err &&
+    sed "s/\$/\r/" utf8.json >want &&
+    cmp want back.json
+'
+
+if [ "${FX_WINDOWS:-0}" = 1 ]; then
+
+test_expect_success 'Windows: a drive letter and backslashes, in and out' '
+    cp "$IN" in.json &&
+    fxfilter in.json >want &&
+    fxfilter "$(winpath in.json)" -o "$(winpath .)\\out.json" &&
+    cmp want out.json &&
+    fxvalidate "$(winpath in.json)" 2>err &&
+    test_expect_code 2 fxvalidate "$(winpath .)\\missing.json" 2>err &&
+    grep -F "$(winpath .)\\missing.json: error: cannot open: No such file or directory" err
+'
+
+test_expect_success 'Windows: a file rewritten in place (its input still open)' '
+    cp "$IN" same.json &&
+    fxfilter --format jsonl same.json >want &&
+    fxfilter --format jsonl same.json -o same.json &&
+    cmp want same.json &&
+    test "$(ls -A | sort | tr "\n" " ")" = "same.json want "
+'
+
+# holdopen.exe (tests/win/holdopen.c) holds a file as an editor does; it
+# lets go when its standard input ends.
+hold () {   # MODE FILE: holdopen in the background, its stdin on fd 7
+    mkfifo hold.in hold.out || return 1
+    "${FX_WINE:-/usr/lib/wine/wine64}" "$FX_WIN_HELPERS/holdopen.exe" "$1" "$2" \
+        <hold.in >hold.out 2>hold.err &
+    exec 7>hold.in &&
+    read -r line <hold.out &&
+    test "$line" = held
+}
+release () {
+    exec 7>&- && wait && rm -f hold.in hold.out hold.err
+}
+
+test_expect_success 'Windows: -o to a file open in another program: said, nothing changed' '
+    cp "$IN" in.json && printf "old\n" >held.json &&
+    hold read held.json &&
+    test_expect_code 2 fxfilter in.json -o held.json 2>err
+    rc=$?
+    release &&
+    test $rc = 0 &&
+    cat >want <<-\EOF &&
+	held.json: error: cannot put the new file in place: it is open in another program (close it there, then run again)
+	EOF
+    test_cmp want err &&
+    test "$(cat held.json)" = old &&
+    test "$(ls -A | sort | tr "\n" " ")" = "err held.json in.json want "
+'
+
+test_expect_success 'Windows: an input another program holds without sharing: said' '
+    cp "$IN" locked.json &&
+    hold none locked.json &&
+    test_expect_code 2 fxvalidate locked.json 2>err
+    rc=$?
+    release &&
+    test $rc = 0 &&
+    grep "^locked.json: error: cannot open: it is open in another program (close it there, then run again)" err
+'
+
+# wine sets %TEMP% itself (C:\users\NAME\Temp in its prefix), whatever
+# the Unix environment says: that folder is made a file for a moment.
+test_expect_success 'Windows: temporary files go to %TEMP% (GetTempPath)' '
+    t="$WINEPREFIX/drive_c/users/$(id -un)/Temp" &&
+    test -d "$t" &&
+    fxdiff - "$IN" <"$IN" >out &&
+    test_must_be_empty out &&
+    mv "$t" "$t.away" && : >"$t" || return 1
+    fxdiff - "$IN" <"$IN" >out 2>err
+    rc=$?
+    rm -f "$t" && mv "$t.away" "$t" &&
+    test $rc = 2 &&
+    grep "^<stdin>: error: cannot make a temporary file to read it twice: .*; set TEMP to a writable place" err
+'
+
+fi
+
+test_done
