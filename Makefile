@@ -326,9 +326,10 @@ $(WIN_O)/holdopen.exe: tests/win/holdopen.c
 	@mkdir -p $(@D)
 	$(WIN_CC) -std=gnu99 -O2 -Wall -Wextra -static -o $@ $< -lshell32
 
-check-windows: $(WIN_TOOLS) $(WIN_O)/holdopen.exe $(CORPUS)
+check-windows: $(WIN_TOOLS) $(WIN_O)/holdopen.exe $(TOOLS) $(CORPUS)
 	@FX_WIN_BIN='$(abspath $(WIN_BIN))' FX_WIN_HELPERS='$(abspath $(WIN_O))' \
-	FX_TESTDATA='$(abspath testdata)' tests/cli/wine $(WINDOWS_TESTS)
+	FX_LINUX_BIN='$(abspath $(BIN))' FX_TESTDATA='$(abspath testdata)' \
+	tests/cli/wine $(WINDOWS_TESTS)
 
 -include $(wildcard $(WIN_O)/*.d $(WIN_O)/tools/*.d)
 

@@ -66,6 +66,33 @@ test_expect_success 'Windows: a file rewritten in place (its input still open)' 
     test "$(ls -A | sort | tr "\n" " ")" = "same.json want "
 '
 
+# The Linux build (FX_LINUX_BIN, make check-windows gives it) and the .exe
+# files write the same bytes on the sample exports, and load the same rows.
+if [ -x "${FX_LINUX_BIN:-}/fxfilter" ]; then
+test_expect_success 'Windows: the same bytes as the Linux build on the sample exports' '
+    L=$FX_LINUX_BIN S=$FX_TESTDATA/sync C=$FX_TESTDATA/corpus &&
+    same () {   # NAME ARGS...: the tool, then the Linux one, on ARGS
+        "$@" >win.out 2>win.err; echo $? >win.rc
+        PATH=$L:$PATH "$@" >lin.out 2>lin.err; echo $? >lin.rc
+        cmp win.out lin.out && cmp win.err lin.err && cmp win.rc lin.rc &&
+        test -s lin.out
+    } &&
+    same fxvalidate --hash --schema "$FX_ROOT/schemas/erp.json" "$C/base.json.gz" &&
+    same fxfilter --format jsonl "$C/base.natural.json.gz" &&
+    same fxfilter -m supermarket.produit --with-deps --schema "$FX_ROOT/schemas/erp.json" \
+        --redact "*.email" "$C/base.json.gz" &&
+    same fxdiff "$S/base.json.gz" "$S/online.json.gz" &&
+    same fxdiff --format json "$S/base.json.gz" "$S/local.json.gz" &&
+    same fxmerge --schema "$FX_ROOT/schemas/erp.json" "$S/base.json.gz" "$S/local.json.gz" \
+        "$S/online.json.gz" &&
+    cp "$C/empty.sqlite3" win.sqlite3 && cp "$C/empty.sqlite3" lin.sqlite3 &&
+    fxload -q --db win.sqlite3 "$C/base.json.gz" &&
+    "$L/fxload" -q --db lin.sqlite3 "$C/base.json.gz" &&
+    sqlite3 win.sqlite3 .dump >win.sql && sqlite3 lin.sqlite3 .dump >lin.sql &&
+    cmp win.sql lin.sql && test $(wc -l <win.sql) -gt 10000
+'
+fi
+
 # holdopen.exe (tests/win/holdopen.c) holds a file as an editor does; it
 # lets go when its standard input ends.
 hold () {   # MODE FILE: holdopen in the background, its stdin on fd 7
