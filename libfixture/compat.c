@@ -30,6 +30,7 @@ size_t fx__path_base(const char *path)
 #ifndef _WIN32
 #include <signal.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 FILE *fx__tmpfile(void)
@@ -86,6 +87,13 @@ int fx__replace(const char *tmp, const char *path)
 int fx__fsync(int fd)
 {
     return fsync(fd);
+}
+
+int fx__same_file(const char *a, const char *b)
+{
+    struct stat sa, sb;
+    return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
+           sa.st_ino == sb.st_ino;
 }
 
 int fx__stdin_fd(void)

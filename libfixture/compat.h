@@ -69,6 +69,13 @@ void fx__interrupts_unblock(void);
 ** with errno set. */
 int fx__replace(const char *tmp, const char *path);
 
+/* Are paths a and b the same existing file, whatever their names (hard
+** links, symbolic links, "./x" and "x", on Windows "C:\\x" and "c:/X")?
+** Device and inode numbers; on Windows the volume's serial number and the
+** file's index (stat() there has no inode).  1 or 0 (0 when either does
+** not exist). */
+int fx__same_file(const char *a, const char *b);
+
 /* The file descriptor to read standard input from ("-"): 0, made fit
 ** for libarchive first where the system needs it (compat_win32.c). */
 int fx__stdin_fd(void);

@@ -479,6 +479,31 @@ static BOOL replace_aside(const wchar_t *from, const wchar_t *to)
     return ok;
 }
 
+/* The volume and index that name a file, whatever its path (opened with
+** no access, so a file another program holds can still be asked). */
+static int file_id(const char *path, BY_HANDLE_FILE_INFORMATION *fi)
+{
+    wchar_t *w = wide(path);
+    if (!w)
+        return -1;
+    HANDLE h = CreateFileW(w, 0, SHARE_ALL, NULL, OPEN_EXISTING,
+                           FILE_FLAG_BACKUP_SEMANTICS, NULL);
+    free(w);
+    if (h == INVALID_HANDLE_VALUE)
+        return -1;
+    BOOL ok = GetFileInformationByHandle(h, fi);
+    CloseHandle(h);
+    return ok ? 0 : -1;
+}
+
+int fx__same_file(const char *a, const char *b)
+{
+    BY_HANDLE_FILE_INFORMATION fa, fb;
+    return file_id(a, &fa) == 0 && file_id(b, &fb) == 0 &&
+           fa.dwVolumeSerialNumber == fb.dwVolumeSerialNumber &&
+           fa.nFileIndexHigh == fb.nFileIndexHigh && fa.nFileIndexLow == fb.nFileIndexLow;
+}
+
 int fx__replace(const char *tmp, const char *path)
 {
     wchar_t *wf = wide(tmp), *wt = wf ? wide(path) : NULL;

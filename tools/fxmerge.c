@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 static const char synopsis[] = "usage: fxmerge [OPTIONS] BASE OURS THEIRS\n";
 
@@ -162,11 +161,9 @@ static int write_report(const char *path, report *r, const fx_merge_stats *st, i
 ** links, symbolic links, ./x and x)?  stdin is no file. */
 static int same_file(const char *a, const char *b)
 {
-    struct stat sa, sb;
     if (strcmp(a, "-") == 0 || strcmp(b, "-") == 0)
         return 0;
-    return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
-           sa.st_ino == sb.st_ino;
+    return fx__same_file(a, b);
 }
 
 static int side_arg(const char *opt, const char *arg, int allow_none, int *out)

@@ -66,6 +66,23 @@ test_expect_success 'Windows: a file rewritten in place (its input still open)' 
     test "$(ls -A | sort | tr "\n" " ")" = "same.json want "
 '
 
+# stat() on Windows has no inode: fxmerge tells the same file by the
+# volume and the file's index (fx__same_file), not by a zero st_ino.
+test_expect_success 'Windows: fxmerge -o an existing file; -o an input under another name refused' '
+    S=$FX_TESTDATA/sync &&
+    cp "$S/base.json.gz" "$S/local.json.gz" "$S/online.json.gz" . &&
+    printf "old\n" >merged.json &&
+    test_expect_code 1 fxmerge -q --schema "$FX_ROOT/schemas/erp.json" -o merged.json \
+        base.json.gz local.json.gz online.json.gz &&
+    test "$(head -c 1 merged.json)" = "[" &&
+    test "$(grep -c "^<<<<<<<" merged.json)" = 1 &&
+    o="$(winpath .)\\BASE.JSON.GZ" &&
+    test_expect_code 2 fxmerge -q -o "$o" base.json.gz local.json.gz online.json.gz 2>err &&
+    echo "$o: error: -o names BASE (base.json.gz): the merge must not overwrite an input it is to keep; write the result to OURS or to another file" >want &&
+    test_cmp want err &&
+    cmp "$S/base.json.gz" base.json.gz
+'
+
 # The Linux build (FX_LINUX_BIN, make check-windows gives it) and the .exe
 # files write the same bytes on the sample exports, and load the same rows.
 if [ -x "${FX_LINUX_BIN:-}/fxfilter" ]; then
