@@ -5,6 +5,7 @@
 # check-windows, FX_WINDOWS=1) for what only Windows has: drive letters and
 # backslashes, a file another program holds open, %TEMP%.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/pg.sh"
 
 W=$FX_TRASH/work
 mkdir -p "$W" || exit 2
@@ -163,6 +164,58 @@ test_expect_success 'Windows: temporary files go to %TEMP% (GetTempPath)' '
     test $rc = 2 &&
     grep "^<stdin>: error: cannot make a temporary file to read it twice: .*; set TEMP to a writable place" err
 '
+
+# libpq is built with OpenSSL: sslmode=verify-full against the test
+# cluster, which serves a certificate for localhost from a CA made here for
+# the length of this test (ALTER SYSTEM, reloaded; reset after).  Over TCP
+# only (FX_PG_TCP=1, as make check-windows starts it).
+if [ "${FX_PG_TCP:-0}" = 1 ] && pg_setup; then
+    trap pg_teardown EXIT
+    tls_off () {
+        for v in ssl ssl_cert_file ssl_key_file; do
+            psql -qXc "ALTER SYSTEM RESET $v" || return 1
+        done
+        psql -qXAtc "SELECT pg_reload_conf()" >/dev/null
+    }
+test_expect_success 'Windows: PostgreSQL over TLS, sslmode=verify-full: the CA, the host name checked' '
+    d=$FX_PG/tls && mkdir -p "$d" &&
+    ca () { openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=$1" \
+                -keyout "$2.key" -out "$2.crt" 2>/dev/null; } &&
+    ca "fx test CA" ca && ca "another CA" other &&
+    openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" -keyout "$d/server.key" \
+        -out server.csr 2>/dev/null &&
+    openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 2 \
+        -out "$d/server.crt" 2>/dev/null &&
+    chmod 600 "$d/server.key" &&
+    { [ "$(id -u)" != 0 ] || chown -R postgres: "$d"; } &&
+    psql -qXc "ALTER SYSTEM SET ssl_cert_file = '\''$d/server.crt'\''" &&
+    psql -qXc "ALTER SYSTEM SET ssl_key_file = '\''$d/server.key'\''" &&
+    psql -qXc "ALTER SYSTEM SET ssl = on" &&
+    psql -qXAtc "SELECT pg_reload_conf()" >/dev/null &&
+    for i in $(seq 50); do
+        test "$(psql -XAtc "SHOW ssl")" = on && break; sleep 0.1
+    done &&
+    DB=fxt8000_$$ && createdb "$DB" &&
+    printf "[]\n" >empty.json &&
+    ca=$(winpath ca.crt | tr "\\\\" /) other=$(winpath other.crt | tr "\\\\" /) &&
+    t="host=localhost dbname=$DB sslmode=verify-full" &&
+    fxload --db "$t sslrootcert=$ca" empty.json 2>err
+    rc1=$?
+    fxload --db "$t sslrootcert=$other" empty.json 2>err2
+    rc2=$?
+    fxload --db "host=127.0.0.1 dbname=$DB sslmode=verify-full sslrootcert=$ca" empty.json 2>err3
+    rc3=$?
+    fxload --db "host=localhost dbname=$DB sslmode=require" empty.json 2>err4
+    rc4=$?
+    tls_off &&
+    # connected: the empty database is not one migrate made
+    test $rc1 = 2 && grep -F "$t sslrootcert=$ca: error: not a database made by Django'\''s migrate" err &&
+    test $rc4 = 2 && grep "sslmode=require: error: not a database made by Django" err4 &&
+    test $rc2 = 2 && grep "^fxload: error: cannot connect to PostgreSQL database .*certificate verify failed" err2 &&
+    test $rc3 = 2 &&
+    grep "^fxload: error: cannot connect to PostgreSQL database .*server certificate for \"localhost\" does not match host name \"127.0.0.1\"" err3
+'
+fi
 
 fi
 
