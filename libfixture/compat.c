@@ -30,12 +30,55 @@ size_t fx__path_base(const char *path)
 #ifndef _WIN32
 #include <signal.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 FILE *fx__tmpfile(void)
 {
     return tmpfile();
+}
+
+char *fx__temp_named(const char *prefix, const char *suffix)
+{
+    const char *dir = getenv("TMPDIR");
+    if (!dir || !*dir)
+        dir = "/tmp";
+    size_t n = strlen(dir) + strlen(prefix) + strlen(suffix) + 16;
+    char *path = malloc(n);
+    if (!path)
+        return NULL;
+    snprintf(path, n, "%s/%s-XXXXXX%s", dir, prefix, suffix);
+    int fd = mkstemps(path, (int)strlen(suffix));
+    if (fd < 0) {
+        int e = errno;
+        free(path);
+        errno = e;
+        return NULL;
+    }
+    close(fd);
+    return path;
+}
+
+int fx__run_editor(const char *editor, const char *path)
+{
+    size_t n = strlen(editor) + 16;
+    char *cmd = malloc(n);
+    if (!cmd)
+        return -1;
+    snprintf(cmd, n, "%s \"$@\"", editor);
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        execl("/bin/sh", "sh", "-c", cmd, "sh", path, (char *)NULL);
+        _exit(127);
+    }
+    free(cmd);
+    int st;
+    if (pid < 0 || waitpid(pid, &st, 0) < 0)
+        return -1;
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
 static void (*volatile interrupt_cleanup)(void);

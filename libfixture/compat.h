@@ -43,6 +43,18 @@ size_t fx__path_base(const char *path);
 ** deleted on close by the system.  NULL with errno set. */
 FILE *fx__tmpfile(void);
 
+/* A new empty file in the temporary directory (TMPDIR or /tmp; on
+** Windows %TEMP%), named PREFIX-XXXXXX then SUFFIX (on Windows without
+** SUFFIX), for a program to edit.  Its path, malloc'd: the caller unlinks
+** and frees it.  NULL with errno set. */
+char *fx__temp_named(const char *prefix, const char *suffix);
+
+/* Run editor on path and wait, as git runs $EDITOR: the editor is a
+** command line that may hold arguments ("code --wait"), run by sh (on
+** Windows by cmd.exe), the path quoted after it.  Its exit status, or -1
+** with errno set when it could not run. */
+int fx__run_editor(const char *editor, const char *path);
+
 /* The environment variable that says where temporary files go, for
 ** messages ("set TMPDIR to a writable place"). */
 #ifdef _WIN32

@@ -264,6 +264,57 @@ FILE *fx__tmpfile(void)
     return f;
 }
 
+char *fx__temp_named(const char *prefix, const char *suffix)
+{
+    (void)suffix;   /* create_temp() fills the name's end */
+    wchar_t wdir[MAX_PATH + 1];
+    DWORD n = GetTempPathW(MAX_PATH + 1, wdir);
+    if (n == 0 || n > MAX_PATH) {
+        errno = ENOENT;
+        return NULL;
+    }
+    char *dir = narrow(wdir);
+    if (!dir) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    size_t len = strlen(dir) + strlen(prefix) + 16;
+    char *path = malloc(len);
+    if (!path) {
+        free(dir);
+        errno = ENOMEM;
+        return NULL;
+    }
+    snprintf(path, len, "%s%s-XXXXXX", dir, prefix);
+    free(dir);
+    int fd = create_temp(path, FILE_ATTRIBUTE_NORMAL);
+    if (fd < 0) {
+        int e = errno;
+        free(path);
+        errno = e;
+        return NULL;
+    }
+    close(fd);
+    return path;
+}
+
+int fx__run_editor(const char *editor, const char *path)
+{
+    size_t n = strlen(editor) + strlen(path) + 8;
+    char *cmd = malloc(n);
+    if (!cmd)
+        return -1;
+    snprintf(cmd, n, "%s \"%s\"", editor, path);
+    wchar_t *w = wide(cmd);
+    free(cmd);
+    if (!w)
+        return -1;
+    fflush(NULL);
+    int rc = _wsystem(w);
+    free(w);
+    return rc;
+}
+
 char *fx__win_realpath(const char *path, char *resolved)
 {
     wchar_t *w = wide(path), full[32768];

@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 static const char synopsis[] =
@@ -236,15 +235,14 @@ static int edit_value(const fx_conflict *c, size_t f, fx_buf *out)
         ed = getenv("EDITOR");
     if (!ed || !*ed)
         ed = "vi";
-    const char *tmp = getenv("TMPDIR");
-    char path[4096];
-    snprintf(path, sizeof path, "%s/fxresolve-XXXXXX.json", tmp && *tmp ? tmp : "/tmp");
-    int fd = mkstemps(path, 5);
-    if (fd < 0) {
-        tool_errorf("cannot make a temporary file to edit: set TMPDIR to a writable place");
+    char *path = fx__temp_named("fxresolve", ".json");
+    FILE *fp = path ? fopen(path, "w") : NULL;
+    if (!fp) {
+        tool_errorf("cannot make a temporary file to edit: set " FX_TMPDIR_VAR
+                    " to a writable place");
+        free(path);
         return -1;
     }
-    FILE *fp = fdopen(fd, "w");
     fx_buf b = FX_BUF_INIT;
     const fx_value *v[3] = {c->base, c->ours, c->theirs};
     fprintf(fp, "# %s %s %s: the value to keep, as JSON (a string in double quotes).\n",
@@ -261,17 +259,11 @@ static int edit_value(const fx_conflict *c, size_t f, fx_buf *out)
         put_value(&b, start);
     fprintf(fp, "%s\n", b.data ? b.data : "");
     fclose(fp);
-    fflush(stdout);
-    pid_t pid = fork();
-    if (pid == 0) {
-        execl("/bin/sh", "sh", "-c", "exec $FXRESOLVE_EDITOR \"$1\"", "sh", path, (char *)NULL);
-        _exit(127);
-    }
-    int st = 0;
-    if (pid < 0 || waitpid(pid, &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+    if (fx__run_editor(ed, path) != 0) {
         fprintf(stderr, "%s: the editor (%s) failed: the value is left as it was\n",
                 tool_prog, ed);
         unlink(path);
+        free(path);
         fx_buf_free(&b);
         return -1;
     }
@@ -284,8 +276,8 @@ static int edit_value(const fx_conflict *c, size_t f, fx_buf *out)
     if (fp)
         fclose(fp);
     unlink(path);
+    free(path);
     fx_buf_free(&b);
-    (void)ed;
     return 0;
 }
 
@@ -309,10 +301,6 @@ static int interactive(fx_resolver *r, sel_list *sl, const fx_schema *schema, lo
         if (m)
             total += fx_conflict_of_fields(c.kind) && f == SIZE_MAX ? c.nfields : 1;
     }
-    const char *ed = getenv("VISUAL");
-    if (!ed || !*ed)
-        ed = getenv("EDITOR");
-    setenv("FXRESOLVE_EDITOR", ed && *ed ? ed : "vi", 1);
     for (size_t i = 0; i < fx_resolver_count(r); i++) {
         size_t sf;
         if (fx_resolver_get(r, i, &c) <= 0 || selected(sl, &c, &sf, &err) <= 0)
