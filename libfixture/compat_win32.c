@@ -266,7 +266,6 @@ FILE *fx__tmpfile(void)
 
 char *fx__temp_named(const char *prefix, const char *suffix)
 {
-    (void)suffix;   /* create_temp() fills the name's end */
     wchar_t wdir[MAX_PATH + 1];
     DWORD n = GetTempPathW(MAX_PATH + 1, wdir);
     if (n == 0 || n > MAX_PATH) {
@@ -295,6 +294,29 @@ char *fx__temp_named(const char *prefix, const char *suffix)
         return NULL;
     }
     close(fd);
+    /* create_temp() fills the name's end: the name with SUFFIX is made
+    ** beside the one it reserved, which then goes. */
+    size_t ls = strlen(path) + strlen(suffix) + 1;
+    char *named = *suffix ? malloc(ls) : NULL;
+    wchar_t *w = NULL, *w0 = wide(path);
+    HANDLE h = INVALID_HANDLE_VALUE;
+    if (named) {
+        snprintf(named, ls, "%s%s", path, suffix);
+        if ((w = wide(named)))
+            h = CreateFileW(w, GENERIC_WRITE, SHARE_ALL, NULL, CREATE_NEW,
+                            FILE_ATTRIBUTE_NORMAL, NULL);
+    }
+    if (h != INVALID_HANDLE_VALUE) {
+        CloseHandle(h);
+        if (w0)
+            DeleteFileW(w0);
+        free(path);
+        path = named;
+        named = NULL;
+    }
+    free(named);
+    free(w);
+    free(w0);
     return path;
 }
 

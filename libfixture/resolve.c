@@ -450,17 +450,20 @@ static void count_diag(void *ctx, const fx_diag *d)
 static int read_text(const char *text, size_t n, dctx *dc, int stop, rec_fn fn, void *ctx,
                      fx_layout *layout, fx_error *err)
 {
-    FILE *f = tmpfile();
-    char path[64];
+    /* The reader reads files: a named temporary one, removed at the end. */
+    char *path = fx__temp_named("fxresolve", ".json");
+    FILE *f = path ? fopen(path, "wb") : NULL;
     fx_reader *rd = NULL;
     int rc = 0;
-    if (!f || fwrite(text, 1, n, f) != n || fflush(f)) {
+    int bad = !f || fwrite(text, 1, n, f) != n;
+    if ((f && fclose(f) != 0) || bad) {
         rc = fx_error_set(err, FX_EIO, dc->name, 0, 0, 0, "cannot write a temporary file "
-                          "to read the result: %s; set TMPDIR to a writable place",
+                          "to read the result: %s; set " FX_TMPDIR_VAR " to a writable place",
                           strerror(errno));
+        f = NULL;
         goto done;
     }
-    snprintf(path, sizeof path, "/dev/fd/%d", fileno(f));
+    f = NULL;
     fx_reader_opts ro = {.diag = count_diag, .diag_ctx = dc};
     rc = fx_reader_open(&rd, path, &ro, err);
     const fx_record *rec;
@@ -488,11 +491,14 @@ static int read_text(const char *text, size_t n, dctx *dc, int stop, rec_fn fn, 
     if (rc == 0 && layout)
         *layout = fx_reader_layout(rd);
 done:
-    if (rc < 0 && strncmp(err->file, "/dev/fd/", 8) == 0)
+    if (rc < 0 && path && strcmp(err->file, path) == 0)
         snprintf(err->file, sizeof err->file, "%s", dc->name);
     fx_reader_free(rd);
     if (f)
         fclose(f);
+    if (path)
+        unlink(path);
+    free(path);
     return rc;
 }
 
