@@ -1219,6 +1219,71 @@ fx_layout fx_resolver_layout(const fx_resolver *r);
 
 void fx_resolver_free(fx_resolver *r);
 
+/* ---------------------------------------------------------------- sync */
+
+/* Keeping a local and an online database in step (fxsync): each side is a
+** database fx_loader_open() takes; the pair, the models synced and the
+** merge base live in a state directory (config.json, base.json.gz, lock,
+** journal/, conflicts/).  A round dumps each side it writes inside the
+** transaction that writes it (SQLite BEGIN IMMEDIATE, PostgreSQL
+** REPEATABLE READ), merges against the base (fx_merge) and writes only the
+** rows that differ from the merge; the base advances once every side
+** written has committed.  See fxsync(1). */
+typedef enum {
+    FX_SYNC_STATUS = 0,   /* what each side changed since the base; writes nothing */
+    FX_SYNC_PULL,         /* online to local */
+    FX_SYNC_PUSH,         /* local to online */
+    FX_SYNC_BOTH          /* both ways */
+} fx_sync_op;
+
+typedef struct fx_sync_opts {
+    const char *state;            /* state directory; NULL: fx_sync_state_dir() */
+    /* init only */
+    const char *local, *online;   /* the two databases */
+    const char *schema;           /* schema file or migrated SQLite file; NULL:
+                                     the local SQLite database (else the catalog) */
+    const char *const *exclude;   /* models not synced, besides Django's own */
+    size_t nexclude;
+    const char *from;             /* "local", "online" or NULL: the side the
+                                     other starts from when they differ */
+    const char *base;             /* the last export both loaded, or NULL */
+    /* rounds */
+    int renumber_online;          /* sync: the online side's colliding new
+                                     records move, not the local side's */
+    fx_strategy strategy;         /* field and delete/modify conflicts */
+    int cont;                     /* sync --continue */
+    int dry_run;                  /* print what would be written, write nothing */
+    int verbose;                  /* status: record by record */
+    int keep;                     /* journal entries kept; 0: 20 */
+    int allow_mass_delete;        /* see fx_merge_opts */
+    const char *report;           /* JSON report to write, or NULL */
+    fx_diag_fn diag;              /* warnings; may be NULL */
+    void *diag_ctx;
+    /* Lines for the person (summary, status, dry-run changes), without
+    ** their newline; borrowed for the call.  May be NULL. */
+    void (*print)(void *ctx, const char *line);
+    void *print_ctx;
+} fx_sync_opts;
+
+/* The state directory for o into out: o->state, else ".fxsync" beside
+** o->local when that is a SQLite file, else "./.fxsync".  Returns out. */
+const char *fx_sync_state_dir(char *out, size_t n, const fx_sync_opts *o);
+
+/* Record the pair and take the first base (see fxsync(1)).  0, 1 when the
+** sides differ and neither --from nor --base says how to start (nothing
+** written), or a negative code with err set. */
+int fx_sync_init(const fx_sync_opts *o, fx_error *err);
+
+/* Run one round (or status).  0 in step / synced, 1 changes pending
+** (status) or conflicts left (nothing written), or a negative code with
+** err set (nothing written to a side that did not commit; the base did
+** not advance). */
+int fx_sync_run(fx_sync_op op, const fx_sync_opts *o, fx_error *err);
+
+/* The journal, newest first, one line an entry, to o->print.  0 or a
+** negative code. */
+int fx_sync_log(const fx_sync_opts *o, fx_error *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -427,6 +427,12 @@ static void report_skipped(fx_loader *l)
 int fx_loader_open(fx_loader **out, const char *target, const fx_load_opts *opts,
                    fx_error *err)
 {
+    return fx__loader_open(out, target, opts, 0, err);
+}
+
+int fx__loader_open(fx_loader **out, const char *target, const fx_load_opts *opts,
+                    int repeatable_read, fx_error *err)
+{
     *out = NULL;
     if (!target || !*target)
         return fx_error_set(err, FX_EUSAGE, NULL, 0, 0, 0, "no target database given: "
@@ -443,6 +449,7 @@ int fx_loader_open(fx_loader **out, const char *target, const fx_load_opts *opts
         l->change = opts->change;
         l->change_ctx = opts->change_ctx;
     }
+    l->repeatable_read = repeatable_read;
     fx_target_mask(l->target, sizeof l->target, target);   /* for messages */
     int rc = 0;
     if (opts && opts->schema && (rc = fx_schema_load(&l->schema, opts->schema, err)) < 0)

@@ -86,6 +86,8 @@ struct fx_loader {
     const fx_model_schema *to_model[8];
     unsigned to_next;
     fx__loadct *ct;                   /* content types and permissions */
+    int repeatable_read;              /* PostgreSQL: BEGIN ISOLATION LEVEL
+                                      ** REPEATABLE READ (fxsync) */
 };
 
 /* A database back end.  Every function returns 0 or a negative FX_E*
@@ -142,6 +144,17 @@ struct fx__load_ops {
 int fx__load_sqlite_open(fx_loader *l, const char *path, fx_error *err);
 int fx__load_pg_open(fx_loader *l, const char *conninfo, fx_error *err);
 
+
+/* fxsync (sync.c): a loader whose PostgreSQL transaction is REPEATABLE
+** READ when repeatable_read is set (fx_loader_open() is this with 0), and
+** the connection inside it, handed back to the caller between records
+** (the rows batched so far written first), for dumping and deleting in
+** the loader's transaction: borrowed, valid until fx_loader_free().  0 or
+** a negative code. */
+int fx__loader_open(fx_loader **out, const char *target, const fx_load_opts *opts,
+                    int repeatable_read, fx_error *err);
+int fx__load_sqlite_handle(fx_loader *l, struct sqlite3 **out, fx_error *err);
+int fx__load_pg_handle(fx_loader *l, struct pg_conn **out, fx_error *err);
 
 /* For back ends that learn the outcome of a row later (pipelines): count
 ** it for model mi (FX__INSERTED/UPDATED/UNCHANGED), or, m2m_changed set,

@@ -1035,7 +1035,8 @@ int fx__load_pg_open(fx_loader *l, const char *conninfo, fx_error *err)
         for (size_t j = 0; j < m->nfields; j++)
             p->m[i].has_m2m |= m->fields[j].kind == FX_K_M2M;
     }
-    PGresult *r = PQexec(p->c, "BEGIN; SET CONSTRAINTS ALL DEFERRED");
+    PGresult *r = PQexec(p->c, l->repeatable_read ? "BEGIN ISOLATION LEVEL REPEATABLE READ; "
+                         "SET CONSTRAINTS ALL DEFERRED" : "BEGIN; SET CONSTRAINTS ALL DEFERRED");
     if (PQresultStatus(r) != PGRES_COMMAND_OK) {
         rc = fx_error_set(err, FX_EIO, NULL, 0, 0, 0, "cannot begin a transaction: %s",
                           PQerrorMessage(p->c));
@@ -1057,4 +1058,12 @@ int fx__load_pg_open(fx_loader *l, const char *conninfo, fx_error *err)
                             "default_transaction_read_only set for the database or the "
                             "user); load into the primary, or turn it off", l->target);
     return 0;
+}
+
+int fx__load_pg_handle(fx_loader *l, struct pg_conn **out, fx_error *err)
+{
+    pg *p = l->be;
+    int rc = flush_all(l, err);
+    *out = rc < 0 ? NULL : p->c;
+    return rc < 0 ? rc : 0;
 }

@@ -1235,3 +1235,13 @@ int fx__load_sqlite_open(fx_loader *l, const char *path, fx_error *err)
     sqlite3_commit_hook(s->db, commit_guard, s);
     return 0;
 }
+
+int fx__load_sqlite_handle(fx_loader *l, struct sqlite3 **out, fx_error *err)
+{
+    sq *s = l->be;
+    int rc = flush_all(l, s, err);
+    if (rc >= 0)
+        rc = sync_job(l, s, err);   /* the connection is main's again */
+    *out = rc < 0 ? NULL : s->db;
+    return rc < 0 ? rc : 0;
+}

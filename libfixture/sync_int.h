@@ -1,0 +1,66 @@
+/*
+** sync_int.h: what the sync engine (sync.c) and its state directory
+** (sync_state.c) share.  Not part of the public API.
+**
+** The state directory:
+**   config.json        the pair and the models synced (sync_cfg)
+**   base.json.gz       the merge base: what both sides last agreed on
+**   lock               the pid of the fxsync running on it
+**   tmp/               each round's dumps and merge
+**   conflicts/         a round that met conflicts: merged.json (with the
+**                      markers), report.json, local.json and online.json
+**                      (the dumps it merged)
+**   journal/NNNNNN/    one a round that wrote: summary.json (when, op,
+**                      counts, pk mapping), SIDE-before.json (the prior
+**                      values of every row changed or deleted),
+**                      SIDE-applied.json (the rows written)
+*/
+#ifndef FX_SYNC_INT_H
+#define FX_SYNC_INT_H
+
+#include "internal.h"
+
+#include <json-c/json.h>
+
+typedef struct sync_cfg {
+    char *local, *online;
+    char *schema;          /* or NULL */
+    char **exclude;
+    size_t nexclude;
+} sync_cfg;
+
+/* dir/name into a new string (the caller's: free()), or NULL. */
+char *fx__sync_path(const char *dir, const char *name);
+
+/* Read dir's config.json into c (fx__sync_cfg_free() it), or write it. */
+int fx__sync_cfg_read(sync_cfg *c, const char *dir, fx_error *err);
+int fx__sync_cfg_write(const sync_cfg *c, const char *dir, fx_error *err);
+void fx__sync_cfg_free(sync_cfg *c);
+
+/* Take dir's lock (FX_EIO naming the pid that holds it; a lock whose
+** process is gone is taken over), and let it go. */
+int fx__sync_lock(const char *dir, fx_error *err);
+void fx__sync_unlock(const char *dir);
+
+/* mkdir -p dir (mode 0700 for what it makes).  0 or FX_EIO. */
+int fx__sync_mkdir(const char *dir, fx_error *err);
+
+/* Remove dir and the files in it (one level, then dir).  Quiet. */
+void fx__sync_rmdir(const char *dir);
+
+/* Copy src to dst atomically; gzip set: compressed.  0 or a code. */
+int fx__sync_copy(const char *src, const char *dst, int gzip, fx_error *err);
+
+/* Write j (indented) to path atomically.  0 or a code. */
+int fx__sync_json_write(json_object *j, const char *path, fx_error *err);
+
+/* A new journal entry's directory (journal/NNNNNN, made) into a new
+** string, and dropping the entries past the newest keep. */
+int fx__sync_journal_new(char **out, const char *dir, fx_error *err);
+void fx__sync_journal_prune(const char *dir, int keep);
+
+/* The numbers of dir's journal entries, oldest first, into *out (the
+** caller's: free()); returns how many. */
+size_t fx__sync_journal_ids(const char *dir, long **out);
+
+#endif
