@@ -178,9 +178,16 @@ static void put_short(fx_buf *b, fx_value v)
         fx_buf_adds(b, "(absent)");
         return;
     }
-    size_t n = 0;
-    for (; n < v.len && n < 60; n++)
-        fx_buf_addc(b, v.text[n] == '\n' ? ' ' : v.text[n]);
+    size_t n = 0, out = 0;
+    for (; n < v.len && out < 60; n++, out++) {
+        if (v.text[n] == '\n' || v.text[n] == '\r') {   /* a value on lines: one space */
+            while (n + 1 < v.len && (v.text[n + 1] == ' ' || v.text[n + 1] == '\n' ||
+                                     v.text[n + 1] == '\r' || v.text[n + 1] == '\t'))
+                n++;
+            fx_buf_addc(b, ' ');
+        } else
+            fx_buf_addc(b, v.text[n]);
+    }
     if (n < v.len)
         fx_buf_adds(b, "...");
 }
@@ -985,9 +992,10 @@ static int status(round *r, fx_error *err)
     int conflicts = 0;
     if (!rc && nl && no) {
         conflicts = merge(r, FX_RENUMBER_OURS, err);
-        if (conflicts < 0)
-            rc = conflicts;
-        else if (conflicts) {
+        if (conflicts < 0) {   /* a guard: what a sync would say, not trouble */
+            say(r->o, "a sync would stop: %s", err->msg);
+            conflicts = 1;
+        } else if (conflicts) {
             say(r->o, "a sync would conflict on %d record%s:", conflicts,
                 conflicts == 1 ? "" : "s");
             say_events(r);

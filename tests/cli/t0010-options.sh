@@ -26,28 +26,28 @@ mistake () {
 }
 
 test_expect 'an unknown long option: once, named, with the synopsis' <<\EOT
-for t in fxvalidate fxdiff fxmerge fxfilter fxload fxresolve; do
+for t in fxvalidate fxdiff fxmerge fxfilter fxload fxresolve fxsync; do
     mistake $t "unknown option '--nope'" --nope x y z &&
     mistake $t "unknown option '--nope'" --nope=1 x y z || return 1
 done
 EOT
 
 test_expect 'an unknown short option, alone or in a cluster' <<\EOT
-for t in fxvalidate fxdiff fxmerge fxfilter fxload fxresolve; do
+for t in fxvalidate fxdiff fxmerge fxfilter fxload fxresolve fxsync; do
     mistake $t "unknown option '-Z'" -Z x y z &&
     mistake $t "unknown option '-Z'" -qZ x y z || return 1
 done
 EOT
 
 test_expect 'a missing value, short or long' <<\EOT
-for t in fxvalidate fxdiff fxmerge fxfilter fxload fxresolve; do
+for t in fxvalidate fxdiff fxmerge fxfilter fxload fxresolve fxsync; do
     mistake $t "option '-s' needs a value" -s &&
     mistake $t "option '--schema' needs a value" --schema || return 1
 done
 EOT
 
 test_expect 'a value given to an option that takes none' <<\EOT
-for t in fxvalidate fxdiff fxmerge fxfilter fxload fxresolve; do
+for t in fxvalidate fxdiff fxmerge fxfilter fxload fxresolve fxsync; do
     mistake $t "option '--quiet' takes no value" --quiet=yes x y z || return 1
 done
 EOT

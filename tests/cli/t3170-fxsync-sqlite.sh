@@ -1,0 +1,134 @@
+#!/usr/bin/env bash
+# fxsync between two SQLite files (no Django, no PostgreSQL: fast): init's
+# choices, status's exit codes, a round's summary, renumbering and
+# journal, --dry-run, --report, --keep, usage mistakes.
+
+. "$(dirname "$0")/lib.sh"
+
+# every test works in one directory: each builds on the one before
+W=$FX_TRASH/w
+mkdir -p "$W"
+test_expect () {
+    test_expect_success "$1" "cd \"\$W\" && $(cat)"
+}
+
+SCHEMA=$FX_ROOT/schemas/erp.json
+q () { sqlite3 "$@"; }
+
+test_expect 'setup: two copies of the corpus database' <<EOT
+cp "$FX_TESTDATA/corpus/empty.sqlite3" a.sqlite3 &&
+fxload -q --db a.sqlite3 "$FX_TESTDATA/corpus/base.json" &&
+cp a.sqlite3 b.sqlite3 && cp "$FX_TESTDATA/corpus/empty.sqlite3" e.sqlite3
+EOT
+
+test_expect 'init between sides that differ, without --from or --base: exit 1, nothing kept' <<\EOT
+test_expect_code 1 fxsync --state st0 init --local a.sqlite3 --online e.sqlite3 --schema "$FX_ROOT/schemas/erp.json" >out 2>err &&
+grep -q 'the two sides hold different rows: say which one the other starts from (--from local or --from online)' out &&
+test ! -e st0/config.json && test ! -e st0/base.json.gz
+EOT
+
+test_expect 'init --base: the base is that export; status sees what each side changed since' <<\EOT
+fxdump --db a.sqlite3 --schema "$FX_ROOT/schemas/erp.json" --natural-foreign --indent 2 -e contenttypes -e auth.permission -o last.json &&
+fxsync --state st1 init --local a.sqlite3 --online e.sqlite3 --schema "$FX_ROOT/schemas/erp.json" --base last.json >out 2>err &&
+test_expect_code 1 fxsync --state st1 status >out 2>err &&
+grep -qx 'local: no change since the last sync' out &&
+grep -q '^online: 10852 records changed since the last sync: auth.user -5, ' out
+EOT
+
+test_expect 'init beside the local file, sides equal: the base is their rows; status exit 0, writes nothing' <<\EOT
+fxsync init --local a.sqlite3 --online b.sqlite3 --schema "$FX_ROOT/schemas/erp.json" >out 2>err &&
+grep -qx 'the two sides hold the same rows: that is the base' out &&
+test -f .fxsync/base.json.gz && test -f .fxsync/config.json &&
+ls -R .fxsync >before &&
+fxsync --state .fxsync status >out 2>err &&
+test_cmp - out <<\EOF &&
+local: no change since the last sync
+online: no change since the last sync
+in step
+EOF
+ls -R .fxsync >after && test_cmp before after &&
+test_expect_code 2 fxsync init --local a.sqlite3 --online b.sqlite3 2>err &&
+grep -q "already holds an fxsync pair" err
+EOT
+
+test_expect 'both sides add order 2001 and edit one category: status -v, then --dry-run writes nothing' <<\EOT
+q a.sqlite3 "insert into supermarket_commande values (2001,'L-1','2025-01-01 10:00:00','nouvelle',10.5,1,NULL,NULL); update supermarket_categorie set libelle='local edit' where id=1; delete from supermarket_lignecommande where id=385" &&
+q b.sqlite3 "insert into supermarket_commande values (2001,'O-1','2025-01-02 10:00:00','nouvelle',20.5,1,NULL,NULL); update supermarket_categorie set parent_id=2 where id=1" &&
+test_expect_code 1 fxsync --state .fxsync status -v >out 2>err &&
+grep -qx 'local: ~ supermarket.categorie 1  libelle: "Rayon 0 — épicerie" -> "local edit"' out &&
+grep -qx 'online: + supermarket.commande 2001' out &&
+grep -qx 'a sync would merge cleanly' out &&
+cp a.sqlite3 a.before && cp b.sqlite3 b.before &&
+fxsync --state .fxsync sync --dry-run >out 2>err &&
+grep -qx 'local: ~ supermarket.commande 2001  numero: "L-1" -> "O-1", date: "2025-01-01T10:00:00Z" -> "2025-01-02T10:00:00Z", total: "10.50" -> "20.50"' out &&
+grep -qx 'online: - supermarket.lignecommande 385' out &&
+cmp a.before a.sqlite3 && cmp b.before b.sqlite3 && test ! -d .fxsync/journal
+EOT
+
+test_expect 'sync: the local order renumbered, both files hold the same rows, journal and report' <<\EOT
+fxsync sync --state .fxsync --report rep.json >out 2>err &&
+test_cmp - out <<\EOF &&
+renumbered: supermarket.commande 2001 -> 2002 (local's new record)
+local: wrote supermarket.categorie: 0 inserted, 1 updated, 0 deleted
+local: wrote supermarket.commande: 1 inserted, 1 updated, 0 deleted
+online: wrote supermarket.categorie: 0 inserted, 1 updated, 0 deleted
+online: wrote supermarket.commande: 1 inserted, 0 updated, 0 deleted
+online: wrote supermarket.lignecommande: 0 inserted, 0 updated, 1 deleted
+EOF
+test "$(q a.sqlite3 "select id, numero from supermarket_commande where id > 2000")" = "2001|O-1
+2002|L-1" &&
+test "$(q b.sqlite3 "select id, numero from supermarket_commande where id > 2000")" = "2001|O-1
+2002|L-1" &&
+test "$(q b.sqlite3 "select parent_id, libelle from supermarket_categorie where id = 1")" = "2|local edit" &&
+fxdump --db a.sqlite3 --schema "$FX_ROOT/schemas/erp.json" -o a.json &&
+fxdump --db b.sqlite3 --schema "$FX_ROOT/schemas/erp.json" -o b.json && cmp a.json b.json &&
+grep -q '"new_key": "2002"' rep.json && grep -q '"result": "synced"' rep.json &&
+grep -q '"pk": 385' .fxsync/journal/000001/online-before.json &&
+grep -q '"numero": "L-1"' .fxsync/journal/000001/local-before.json &&
+fxsync --state .fxsync status >out 2>&1
+EOT
+
+test_expect 'an idle round writes nothing and adds no journal entry' <<\EOT
+cp a.sqlite3 a.before && cp b.sqlite3 b.before &&
+fxsync --state .fxsync sync >out 2>err &&
+cmp a.before a.sqlite3 && cmp b.before b.sqlite3 &&
+test "$(ls .fxsync/journal)" = 000001
+EOT
+
+test_expect 'pull writes only the local side; the base is the online rows, so status shows the local change pending' <<\EOT
+q a.sqlite3 "update supermarket_categorie set libelle='L2' where id=2" &&
+q b.sqlite3 "update supermarket_categorie set libelle='O3' where id=3" &&
+cp b.sqlite3 b.before &&
+fxsync --state .fxsync pull >out 2>err &&
+grep -qx 'local: wrote supermarket.categorie: 0 inserted, 1 updated, 0 deleted' out &&
+cmp b.before b.sqlite3 &&
+test "$(q a.sqlite3 "select libelle from supermarket_categorie where id=3")" = O3 &&
+test_expect_code 1 fxsync --state .fxsync status >out 2>err &&
+grep -q '^local: 1 record changed since the last sync: supermarket.categorie ~1$' out &&
+grep -qx 'online: no change since the last sync' out &&
+fxsync --state .fxsync push >out 2>err &&
+test "$(q b.sqlite3 "select libelle from supermarket_categorie where id=2")" = L2 &&
+fxsync --state .fxsync status >out 2>err
+EOT
+
+test_expect '--keep 2 keeps the newest two journal entries; log lists them' <<\EOT
+for i in 4 5 6; do
+    q a.sqlite3 "update supermarket_categorie set libelle='K$i' where id=$i" &&
+    fxsync --state .fxsync sync --keep 2 >/dev/null 2>&1 || return 1
+done &&
+test "$(ls .fxsync/journal | tr '\n' ' ')" = "000005 000006 " &&
+fxsync --state .fxsync log >out &&
+test $(wc -l <out) = 2 && head -1 out | grep -q '^000006 .* sync  local +0 ~0 -0  online +0 ~1 -0$'
+EOT
+
+test_expect 'usage mistakes: exit 2, said plainly' <<\EOT
+test_expect_code 2 fxsync 2>err && grep -q 'no command given' err &&
+test_expect_code 2 fxsync frob 2>err && grep -q "unknown command 'frob'" err &&
+test_expect_code 2 fxsync pull --local a.sqlite3 2>err && grep -q 'are for init' err &&
+test_expect_code 2 fxsync push --continue 2>err && grep -q 'are for sync' err &&
+test_expect_code 2 fxsync sync --strategy mine 2>err && grep -q "'ours' (local wins)" err &&
+test_expect_code 2 fxsync --state nowhere status 2>err &&
+grep -q "'nowhere' is not an fxsync state directory" err
+EOT
+
+test_done
