@@ -212,4 +212,26 @@ has_changes "$W" local 3 && has_changes "$W" server 3 &&
 equal "$W" && in_step "$W"
 EOT
 
+W=$FX_TRASH/ct
+test_expect 'content types and permissions numbered otherwise on the server: permissions land on the right rows' <<EOT
+setup "$W" erp3 &&
+psql -d erp3 -q -v ON_ERROR_STOP=1 <<SQL &&
+BEGIN;
+SET CONSTRAINTS ALL DEFERRED;
+UPDATE django_content_type SET id = 1000 - id;
+UPDATE auth_permission SET content_type_id = 1000 - content_type_id, id = 5000 - id;
+UPDATE auth_user_user_permissions SET permission_id = 5000 - permission_id;
+UPDATE auth_group_permissions SET permission_id = 5000 - permission_id;
+COMMIT;
+SQL
+l=\$(sqlite3 "$W/local/db.sqlite3" "select p.id from auth_permission p join django_content_type c on c.id = p.content_type_id where p.codename = 'add_commande'") &&
+s=\$(psql -d erp3 -Atc "select id from auth_permission where codename = 'add_commande'") &&
+test "\$l" != "\$s" &&
+in_step "$W" &&
+edits "$W" 1 &&
+S "$W" sync >"$W/sync.out" 2>&1 &&
+has_changes "$W" local 1 && has_changes "$W" server 1 &&
+equal "$W" && in_step "$W"
+EOT
+
 test_done
