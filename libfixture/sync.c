@@ -21,6 +21,7 @@
 #include "load_int.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <strings.h>
 #include <libpq-fe.h>
@@ -442,6 +443,8 @@ typedef struct round {
     sync_cfg cfg;
     fx_schema *schema;         /* for merge and diff */
     char *tmp, *base, *merged;
+    const char *mbase;         /* the base merged against: base, or a repair's */
+    char *repair;              /* a repair's base not persisted (dry-run, status) */
     side local, online;
     ev *evs;
     size_t nevs;
@@ -492,6 +495,7 @@ static void round_free(round *r)
     free(r->tmp);
     free(r->base);
     free(r->merged);
+    free(r->repair);
 }
 
 /* The schema the merge and the comparisons use: the config's, else a
@@ -532,6 +536,7 @@ static int round_init(round *r, const fx_sync_opts *o, int need_base, fx_error *
     r->online.dump = r->tmp ? fx__sync_path(r->tmp, "online.json") : NULL;
     if (!r->tmp || !r->base || !r->merged || !r->local.dump || !r->online.dump)
         return nomem(err);
+    r->mbase = r->base;
     r->local.name = "local";
     r->local.target = r->cfg.local;
     r->local.pg = fx_target_is_pg(r->cfg.local);
@@ -565,7 +570,7 @@ static int merge(round *r, fx_renumber renumber, fx_error *err)
     int rc = fx_output_open(&out, r->merged, err);
     if (rc)
         return rc;
-    int conflicts = fx_merge(r->base, r->local.dump, r->online.dump, out, &mo, &r->stats, err);
+    int conflicts = fx_merge(r->mbase, r->local.dump, r->online.dump, out, &mo, &r->stats, err);
     if (conflicts >= 0 && (rc = fx_output_commit(out, err)) < 0)
         conflicts = rc;
     fx_output_free(out);
@@ -685,8 +690,10 @@ static int write_records(fx_record *const *v, size_t n, const char *path, fx_err
     return rc;
 }
 
-/* The journal entry of a round that wrote. */
-static int journal(round *r, const char *op, int local, int online, fx_error *err)
+/* The journal entry of a round that writes, made before it commits
+** (result "pending"); its directory into *jdir (the caller's: free()). */
+static int journal(round *r, const char *op, int local, int online, char **jdir,
+                   fx_error *err)
 {
     char *dir = NULL;
     int rc = fx__sync_journal_new(&dir, r->dir, err);
@@ -706,13 +713,13 @@ static int journal(round *r, const char *op, int local, int online, fx_error *er
         free(p);
     }
     if (!rc) {
-        json_object *j = summary_json(r, op, "synced", local, online);
+        json_object *j = summary_json(r, op, "pending", local, online);
         char *p = fx__sync_path(dir, "summary.json");
         rc = p ? fx__sync_json_write(j, p, err) : nomem(err);
         free(p);
         json_object_put(j);
     }
-    free(dir);
+    *jdir = dir;
     fx__sync_journal_prune(r->dir, r->o->keep > 0 ? r->o->keep : KEEP_DEFAULT);
     return rc;
 }
@@ -811,9 +818,98 @@ out:
     return rc;
 }
 
+/* Test hooks: FX_SYNC_KILL_AT=POINT kills the process there (SIGKILL),
+** FX_SYNC_STOP_AT=POINT stops it (SIGSTOP) until a SIGCONT: the tests'
+** way to stop a round at a known moment. */
+static void hook(const char *point)
+{
+    const char *k = getenv("FX_SYNC_KILL_AT"), *st = getenv("FX_SYNC_STOP_AT");
+    if (k && strcmp(k, point) == 0)
+        raise(SIGKILL);
+    if (st && strcmp(st, point) == 0)
+        raise(SIGSTOP);
+}
+
+/* A round that stopped midway before this one: the base both sides hold
+** now, persisted (or, dry-run and status, into tmp's repair-base.json
+** and merged against). */
+static int repair(round *r, int persist, const char *tmpdir, fx_error *err)
+{
+    char said[1024];
+    char *out = persist ? NULL : fx__sync_path(tmpdir, "repair-base.json");
+    if (!persist && !out)
+        return nomem(err);
+    int rc = fx__sync_repair(r->dir, r->local.dump, r->online.dump, r->schema, out, said,
+                             sizeof said, err);
+    if (rc > 0) {
+        say(r->o, "%s", said);
+        if (!persist) {
+            free(r->repair);
+            r->repair = out;
+            r->mbase = out;
+            out = NULL;
+        }
+        rc = 0;
+    }
+    free(out);
+    return rc;
+}
+
 static int is_serialization(const fx_error *err)
 {
     return strstr(err->msg, "could not serialize") || strstr(err->msg, "deadlock detected");
+}
+
+/* Commit the sides written so that a stop anywhere can be repaired (see
+** sync_pending.c): the journal entry, the new base and pending.json
+** first; then the renumbered side, then the other; then the base. */
+static int commit(round *r, fx_sync_op op, const char *opname, fx_renumber ren, int wl,
+                  int wo, const char *newbase, fx_error *err)
+{
+    char *jdir = NULL, *pb = fx__sync_path(r->dir, "pending-base.json.gz");
+    int rc = pb ? journal(r, opname, wl, wo, &jdir, err) : nomem(err);
+    hook("journal");
+    if (!rc)
+        rc = fx__sync_copy(newbase, pb, 1, err);
+    const char *names[2];
+    side *order[2];
+    size_t n = 0;
+    int local_first = op == FX_SYNC_PULL || (op == FX_SYNC_BOTH && ren == FX_RENUMBER_OURS);
+    if (local_first ? wl : wo)
+        order[n] = local_first ? &r->local : &r->online, names[n] = order[n]->name, n++;
+    if (local_first ? wo : wl)
+        order[n] = local_first ? &r->online : &r->local, names[n] = order[n]->name, n++;
+    if (!rc)
+        rc = fx__sync_pending_write(r->dir, jdir, names, n, err);
+    hook("pending");
+    if (!rc)
+        rc = fx_loader_finish(order[0]->l, err);
+    if (rc) {   /* nothing committed: no round to repair */
+        fx__sync_pending_done(r->dir);
+        if (jdir)
+            fx__sync_journal_result(jdir, "failed: nothing written", err);
+        free(jdir);
+        free(pb);
+        return rc;
+    }
+    hook("committed-first");
+    if (!rc && n > 1 && (rc = fx_loader_finish(order[1]->l, err)))
+        say(r->o, "%s committed, %s did not: run the sync again, it repairs and converges",
+            order[0]->name, order[1]->name);
+    hook("committed");
+    if (!rc && rename(pb, r->base))
+        rc = fx_error_set(err, FX_EIO, r->base, 0, 0, 0, "cannot move the new base into "
+                          "place: %s; run the sync again, it repairs", strerror(errno));
+    if (!rc)
+        fx__sync_fsync_dir(r->dir);
+    hook("based");
+    if (!rc)
+        rc = fx__sync_journal_result(jdir, "synced", err);
+    if (!rc)
+        fx__sync_pending_done(r->dir);
+    free(jdir);
+    free(pb);
+    return rc;
 }
 
 /* One round of pull, push or sync.  0 synced, 1 conflicts, < 0. */
@@ -828,7 +924,11 @@ static int one_round(round *r, fx_sync_op op, fx_error *err)
         return rc;
     if (wo && (rc = side_open(&r->online, &r->cfg, err)))
         return rc;
+    hook("opened");
     if ((rc = side_dump(&r->local, &r->cfg, err)) || (rc = side_dump(&r->online, &r->cfg, err)))
+        return rc;
+    hook("dumped");
+    if ((rc = repair(r, !o->dry_run, r->tmp, err)))
         return rc;
     fx_renumber ren = op == FX_SYNC_PULL ? FX_RENUMBER_OURS
                       : op == FX_SYNC_PUSH ? FX_RENUMBER_THEIRS
@@ -873,27 +973,25 @@ static int one_round(round *r, fx_sync_op op, fx_error *err)
         json_object_put(j);
         return rc;
     }
+    hook("planned");
     if ((wl && (rc = side_apply(&r->local, err))) || (wo && (rc = side_apply(&r->online, err))))
         return rc;
-    /* commit: the online side first (the one a network can lose), then
-    ** the local one; the base moves only when both did */
-    if (wo && (rc = fx_loader_finish(r->online.l, err)))
-        return rc;
-    if (wl && (rc = fx_loader_finish(r->local.l, err))) {
-        if (wo)
-            say(o, "online committed, local did not: run the sync again, it converges");
-        return rc;
-    }
+    hook("applied");
     const char *newbase = op == FX_SYNC_BOTH ? r->merged : op == FX_SYNC_PULL
                           ? r->online.dump : r->local.dump;
-    if ((rc = fx__sync_copy(newbase, r->base, 1, err)))
+    int writes = (wl && r->local.nmc) || (wo && r->online.nmc);
+    if (!writes) {   /* nothing to commit: the base moves to what both hold */
+        if ((wl && (rc = fx_loader_finish(r->local.l, err))) ||
+            (wo && (rc = fx_loader_finish(r->online.l, err))))
+            return rc;
+        if ((rc = fx__sync_copy(newbase, r->base, 1, err)))
+            return rc;
+    } else if ((rc = commit(r, op, opname, ren, wl, wo, newbase, err)))
         return rc;
     char *cdir = fx__sync_path(r->dir, "conflicts");
     if (cdir && op == FX_SYNC_BOTH)
         fx__sync_rmdir(cdir);
     free(cdir);
-    if ((r->local.nmc || r->online.nmc) && (rc = journal(r, opname, wl, wo, err)))
-        return rc;
     json_object *j = summary_json(r, opname, "synced", wl, wo);
     rc = write_report(r, j, err);
     json_object_put(j);
@@ -937,7 +1035,7 @@ static int side_status(round *r, side *s, unsigned long *n, fx_error *err)
     d.diag = r->o->diag;
     d.diag_ctx = r->o->diag_ctx;
     stat_ctx x = {s, r->o, 0};
-    int rc = fx_diff(r->base, s->dump, &d, status_change, &x, err);
+    int rc = fx_diff(r->mbase, s->dump, &d, status_change, &x, err);
     if (rc == FX_ENOMEM)
         return nomem(err);
     if (rc < 0)
@@ -985,6 +1083,8 @@ static int status(round *r, fx_error *err)
         rc = side_dump(&r->local, &r->cfg, err);
     if (!rc)
         rc = side_dump(&r->online, &r->cfg, err);
+    if (!rc)
+        rc = repair(r, 0, tmpl, err);
     if (!rc)
         rc = side_status(r, &r->local, &nl, err);
     if (!rc)

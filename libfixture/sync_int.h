@@ -63,4 +63,29 @@ void fx__sync_journal_prune(const char *dir, int keep);
 ** caller's: free()); returns how many. */
 size_t fx__sync_journal_ids(const char *dir, long **out);
 
+/* ---- a round that stopped midway (sync_pending.c) ---- */
+
+/* fsync a directory (after a rename in it).  Quiet. */
+void fx__sync_fsync_dir(const char *dir);
+
+/* Write pending.json: the round of journal entry journal (a path) is about
+** to commit sides.  0 or a code. */
+int fx__sync_pending_write(const char *dir, const char *journal, const char *const *sides,
+                           size_t nsides, fx_error *err);
+
+/* When pending.json says the last round stopped midway: which side
+** committed (from the sides' dumps), and the base both hold now into out,
+** or, out NULL, over base.json.gz, ending the pending round (its journal
+** entry marked "interrupted").  said gets a line for the person.  0 none
+** pending, 1 repaired, < 0 a code. */
+int fx__sync_repair(const char *dir, const char *local_dump, const char *online_dump,
+                    const fx_schema *s, const char *out, char *said, size_t nsaid,
+                    fx_error *err);
+
+/* Set journal entry jdir's summary "result".  0 or a code. */
+int fx__sync_journal_result(const char *jdir, const char *result, fx_error *err);
+
+/* The pending round is over: remove pending-base.json.gz, pending.json. */
+void fx__sync_pending_done(const char *dir);
+
 #endif

@@ -1,0 +1,313 @@
+/*
+** sync_pending.c: what makes a round that stopped anywhere repairable.
+**
+** Before a round commits anything it writes, in this order, each file
+** fsync'd and renamed into place: its journal entry (journal/N: the rows
+** it will write to each side and their prior values), the base it will
+** move to (pending-base.json.gz), then pending.json ({"journal": N,
+** "sides": [...]}).  It then commits the side whose new records were
+** renumbered first, the other second, renames pending-base.json.gz over
+** base.json.gz and removes pending.json.
+**
+** A round that finds pending.json the last one stopped somewhere between
+** its first commit and its end.  Each side it wrote either committed or
+** not (one transaction each); the rows of the journal entry tell which: a
+** side committed when one of the rows it was to write holds the written
+** value (or, deleted, is gone).  The base both sides now agree on is then
+** the pending base, except the rows of a side that did not commit, which
+** keep their old base's values: the next merge sees that side's own
+** changes as its changes and the other side's as theirs, and converges.
+** The renumbered side commits first so that a side holding the other's
+** record under a colliding id never meets its own record under that id
+** again (which would renumber it a second time: a duplicate).
+*/
+#include "sync_int.h"
+#include "index.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static int nomem(fx_error *err)
+{
+    return fx_error_set(err, FX_ENOMEM, NULL, 0, 0, 0, "out of memory");
+}
+
+void fx__sync_fsync_dir(const char *dir)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY);
+    if (fd >= 0) {
+        fsync(fd);
+        close(fd);
+    }
+}
+
+int fx__sync_pending_write(const char *dir, const char *journal, const char *const *sides,
+                           size_t nsides, fx_error *err)
+{
+    json_object *j = json_object_new_object(), *a = json_object_new_array();
+    const char *slash = strrchr(journal, '/');
+    json_object_object_add(j, "journal", json_object_new_string(slash ? slash + 1 : journal));
+    for (size_t i = 0; i < nsides; i++)
+        json_object_array_add(a, json_object_new_string(sides[i]));
+    json_object_object_add(j, "sides", a);
+    char *p = fx__sync_path(dir, "pending.json");
+    int rc = p ? fx__sync_json_write(j, p, err) : nomem(err);
+    if (!rc)
+        fx__sync_fsync_dir(dir);
+    free(p);
+    json_object_put(j);
+    return rc;
+}
+
+typedef struct keyset {
+    fx__index *ix;          /* key -> flags */
+    uint64_t *k;            /* the keys, in order of arrival */
+    size_t n, cap;
+} keyset;
+
+/* Every record key of the fixture at path into ks (flag or'ed).  A file
+** that is not there holds no record. */
+static int keys_of(keyset *ks, const char *path, uint8_t flag, fx_error *err)
+{
+    if (access(path, F_OK))
+        return 0;
+    fx_reader *rd = NULL;
+    const fx_record *rec;
+    int rc = fx_reader_open(&rd, path, NULL, err);
+    while (!rc && (rc = fx_reader_next(rd, &rec, err)) > 0) {
+        int existed;
+        rc = 0;
+        uint64_t key = fx_record_key_hash(rec);
+        uint8_t *v = fx__index_put(ks->ix, key, &existed);
+        if (!v)
+            return nomem(err);
+        *v |= flag;
+        if (existed)
+            continue;
+        if (ks->n == ks->cap) {
+            size_t c = ks->cap ? 2 * ks->cap : 256;
+            uint64_t *p = realloc(ks->k, c * sizeof *p);
+            if (!p) {
+                rc = nomem(err);
+                break;
+            }
+            ks->k = p;
+            ks->cap = c;
+        }
+        ks->k[ks->n++] = key;
+    }
+    fx_reader_free(rd);
+    return rc < 0 ? rc : 0;
+}
+
+enum { K_APPLIED = 1, K_BEFORE = 2, K_DIFFERS = 4, K_PRESENT = 8 };
+
+/* fx_diff(dump, applied)'s callback: which rows of the plan differ from
+** what was written, which rows the dump still holds. */
+static int mark(void *ctx, const fx_change *c)
+{
+    keyset *ks = ctx;
+    const fx_record *r = c->op == FX_REMOVED ? c->old_rec : c->new_rec;
+    uint8_t *v = fx__index_get(ks->ix, fx_record_key_hash(r));
+    if (v)
+        *v |= c->op == FX_REMOVED ? K_PRESENT : K_DIFFERS;
+    return 0;
+}
+
+/* Did the side whose dump is at dump commit the rows of journal entry
+** jdir?  *committed 1 or 0; when 0, the keys of its rows go into plan. */
+static int side_committed(const char *jdir, const char *side, const char *dump,
+                          const fx_schema *s, fx__index *plan, int *committed, fx_error *err)
+{
+    char name[64];
+    snprintf(name, sizeof name, "%s-applied.json", side);
+    char *applied = fx__sync_path(jdir, name);
+    snprintf(name, sizeof name, "%s-before.json", side);
+    char *before = fx__sync_path(jdir, name);
+    keyset ks = {0};
+    int rc = !applied || !before || fx__index_new(&ks.ix, 1) ? nomem(err) : 0;
+    if (!rc)
+        rc = keys_of(&ks, applied, K_APPLIED, err);
+    if (!rc)
+        rc = keys_of(&ks, before, K_BEFORE, err);
+    if (!rc && !access(applied, F_OK)) {
+        fx_diff_opts d;
+        memset(&d, 0, sizeof d);
+        d.schema = s;
+        rc = fx_diff(dump, applied, &d, mark, &ks, err);
+        rc = rc < 0 ? rc : 0;
+    }
+    size_t held = 0, lost = 0;
+    for (size_t i = 0; !rc && i < ks.n; i++) {
+        uint8_t f = *(uint8_t *)fx__index_get(ks.ix, ks.k[i]);
+        if (f & K_APPLIED ? !(f & K_DIFFERS) : !(f & K_PRESENT))
+            held++;
+        else
+            lost++;
+    }
+    /* one row holding what was written is the commit's mark: only that
+    ** transaction wrote it (the application would have to make the very
+    ** same change); no row to write: nothing to commit */
+    *committed = held > 0 || lost == 0;
+    for (size_t i = 0; !rc && !*committed && i < ks.n; i++) {
+        int existed;
+        if (!fx__index_put(plan, ks.k[i], &existed))
+            rc = nomem(err);
+    }
+    fx__index_free(ks.ix);
+    free(ks.k);
+    free(applied);
+    free(before);
+    return rc;
+}
+
+/* Append the records of path to w: those whose key is in plan (want 1) or
+** not (want 0). */
+static int copy_records(fx_writer *w, const char *path, const fx__index *plan, int want,
+                        fx_error *err)
+{
+    fx_reader *rd = NULL;
+    const fx_record *rec;
+    int rc = fx_reader_open(&rd, path, NULL, err);
+    while (!rc && (rc = fx_reader_next(rd, &rec, err)) > 0)
+        rc = (fx__index_get(plan, fx_record_key_hash(rec)) != NULL) == want
+             ? fx_writer_write(w, rec, err) : 0;
+    fx_reader_free(rd);
+    return rc < 0 ? rc : 0;
+}
+
+static int read_pending(const char *dir, char **jdir, char ***sides, size_t *nsides,
+                        fx_error *err)
+{
+    char *p = fx__sync_path(dir, "pending.json");
+    json_object *j = p ? json_object_from_file(p) : NULL, *v;
+    int rc = 0;
+    *jdir = NULL;
+    *sides = NULL;
+    *nsides = 0;
+    if (!j || !json_object_object_get_ex(j, "journal", &v)) {
+        rc = fx_error_set(err, FX_EIO, p, 0, 0, 0, "'%s' is unreadable: the last sync "
+                          "stopped and its record of what it wrote is lost; compare the "
+                          "two databases (fxsync status) before removing it", p);
+        goto out;
+    }
+    char name[64];
+    snprintf(name, sizeof name, "journal/%s", json_object_get_string(v));
+    *jdir = fx__sync_path(dir, name);
+    if (json_object_object_get_ex(j, "sides", &v)) {
+        size_t n = json_object_array_length(v);
+        *sides = calloc(n + 1, sizeof **sides);
+        for (size_t i = 0; *sides && i < n; i++)
+            (*sides)[(*nsides)++] = strdup(json_object_get_string(
+                json_object_array_get_idx(v, i)));
+    }
+out:
+    json_object_put(j);
+    free(p);
+    return rc;
+}
+
+int fx__sync_repair(const char *dir, const char *local_dump, const char *online_dump,
+                    const fx_schema *s, const char *out, char *said, size_t nsaid,
+                    fx_error *err)
+{
+    int persist = out == NULL;
+    *said = 0;
+    char *pj = fx__sync_path(dir, "pending.json");
+    char *nb = fx__sync_path(dir, "pending-base.json.gz");
+    char *base = fx__sync_path(dir, "base.json.gz");
+    if (persist)
+        out = base;
+    char *jdir = NULL, **sides = NULL;
+    size_t nsides = 0;
+    fx__index *plan = NULL;
+    fx_output *o = NULL;
+    fx_writer *w = NULL;
+    int rc = !pj || !nb || !base ? nomem(err) : 0;
+    if (rc || access(pj, F_OK))
+        goto out;
+    if (access(nb, F_OK)) {   /* stopped after the base moved: only the mark is left */
+        if (persist)
+            fx__sync_pending_done(dir);
+        goto out;
+    }
+    if ((rc = read_pending(dir, &jdir, &sides, &nsides, err)))
+        goto out;
+    if ((rc = fx__index_new(&plan, 1) ? nomem(err) : 0))
+        goto out;
+    fx_buf b = FX_BUF_INIT;
+    for (size_t i = 0; !rc && i < nsides; i++) {
+        int committed = 0;
+        const char *dump = strcmp(sides[i], "local") == 0 ? local_dump : online_dump;
+        rc = side_committed(jdir, sides[i], dump, s, plan, &committed, err);
+        fx_buf_printf(&b, "%s%s %s", i ? ", " : "", sides[i],
+                      committed ? "committed" : "did not commit");
+    }
+    snprintf(said, nsaid, "the last sync stopped midway (%s): the base is what both sides "
+             "hold now, and this round merges again", b.data ? b.data : "");
+    fx_buf_free(&b);
+    fx_layout lay = {.format = FX_FORMAT_JSON, .indent = 2};
+    if (!rc)
+        rc = fx_output_open(&o, out, err);
+    if (!rc && strlen(out) > 3 && strcmp(out + strlen(out) - 3, ".gz") == 0)
+        rc = fx_output_compress(o, "gzip", err);
+    if (!rc && fx_writer_new(&w, o, lay))
+        rc = nomem(err);
+    if (!rc)
+        rc = copy_records(w, nb, plan, 0, err);
+    if (!rc)
+        rc = copy_records(w, base, plan, 1, err);
+    if (!rc)
+        rc = fx_writer_finish(w, err);
+    if (!rc)
+        rc = fx_output_commit(o, err);
+    if (!rc && persist) {
+        fx__sync_fsync_dir(dir);
+        fx__sync_journal_result(jdir, "interrupted", err);
+        fx__sync_pending_done(dir);
+    }
+out:
+    fx_writer_free(w);
+    fx_output_free(o);
+    fx__index_free(plan);
+    for (size_t i = 0; i < nsides; i++)
+        free(sides[i]);
+    free(sides);
+    free(jdir);
+    free(pj);
+    free(nb);
+    free(base);
+    return rc < 0 ? rc : *said ? 1 : 0;
+}
+
+int fx__sync_journal_result(const char *jdir, const char *result, fx_error *err)
+{
+    char *p = fx__sync_path(jdir, "summary.json");
+    json_object *j = p ? json_object_from_file(p) : NULL;
+    int rc = 0;
+    if (j) {
+        json_object_object_add(j, "result", json_object_new_string(result));
+        rc = fx__sync_json_write(j, p, err);
+    }
+    json_object_put(j);
+    free(p);
+    return rc;
+}
+
+void fx__sync_pending_done(const char *dir)
+{
+    char *nb = fx__sync_path(dir, "pending-base.json.gz");
+    char *pj = fx__sync_path(dir, "pending.json");
+    if (nb)
+        unlink(nb);
+    fx__sync_fsync_dir(dir);
+    if (pj)
+        unlink(pj);
+    fx__sync_fsync_dir(dir);
+    free(nb);
+    free(pj);
+}
