@@ -819,15 +819,17 @@ out:
 }
 
 /* Test hooks: FX_SYNC_KILL_AT=POINT kills the process there (SIGKILL),
-** FX_SYNC_STOP_AT=POINT stops it (SIGSTOP) until a SIGCONT: the tests'
-** way to stop a round at a known moment. */
+** FX_SYNC_STOP_AT=POINT stops it (SIGSTOP) there once, until a SIGCONT:
+** the tests' way to stop a round at a known moment. */
 static void hook(const char *point)
 {
     const char *k = getenv("FX_SYNC_KILL_AT"), *st = getenv("FX_SYNC_STOP_AT");
     if (k && strcmp(k, point) == 0)
         raise(SIGKILL);
-    if (st && strcmp(st, point) == 0)
+    if (st && strcmp(st, point) == 0) {
+        unsetenv("FX_SYNC_STOP_AT");   /* once: a round tried again goes on */
         raise(SIGSTOP);
+    }
 }
 
 /* A round that stopped midway before this one: the base both sides hold

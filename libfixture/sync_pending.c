@@ -13,10 +13,12 @@
 ** its first commit and its end.  Each side it wrote either committed or
 ** not (one transaction each); the rows of the journal entry tell which: a
 ** side committed when one of the rows it was to write holds the written
-** value (or, deleted, is gone).  The base both sides now agree on is then
-** the pending base, except the rows of a side that did not commit, which
-** keep their old base's values: the next merge sees that side's own
-** changes as its changes and the other side's as theirs, and converges.
+** value (or, deleted, is gone).  The base both sides now agree on is then:
+** nothing committed, the old base; every side, the pending base; one side,
+** the pending base where the rows the other was to get are as that other
+** side held them when the round read it (its "before" rows; the rows it
+** was to insert absent): the next merge sees each side's changes since as
+** its own, and converges.
 ** The renumbered side commits first so that a side holding the other's
 ** record under a colliding id never meets its own record under that id
 ** again (which would renumber it a second time: a duplicate).
@@ -240,16 +242,20 @@ int fx__sync_repair(const char *dir, const char *local_dump, const char *online_
     if ((rc = fx__index_new(&plan, 1) ? nomem(err) : 0))
         goto out;
     fx_buf b = FX_BUF_INIT;
-    for (size_t i = 0; !rc && i < nsides; i++) {
-        int committed = 0;
+    int committed[2] = {0, 0};
+    size_t ncommitted = 0;
+    for (size_t i = 0; !rc && i < nsides && i < 2; i++) {
         const char *dump = strcmp(sides[i], "local") == 0 ? local_dump : online_dump;
-        rc = side_committed(jdir, sides[i], dump, s, plan, &committed, err);
+        rc = side_committed(jdir, sides[i], dump, s, plan, &committed[i], err);
+        ncommitted += committed[i] != 0;
         fx_buf_printf(&b, "%s%s %s", i ? ", " : "", sides[i],
-                      committed ? "committed" : "did not commit");
+                      committed[i] ? "committed" : "did not commit");
     }
     snprintf(said, nsaid, "the last sync stopped midway (%s): the base is what both sides "
              "hold now, and this round merges again", b.data ? b.data : "");
     fx_buf_free(&b);
+    /* nothing committed: the old base; else the pending one, where the
+    ** rows of a side that did not commit are as that side held them */
     fx_layout lay = {.format = FX_FORMAT_JSON, .indent = 2};
     if (!rc)
         rc = fx_output_open(&o, out, err);
@@ -257,10 +263,24 @@ int fx__sync_repair(const char *dir, const char *local_dump, const char *online_
         rc = fx_output_compress(o, "gzip", err);
     if (!rc && fx_writer_new(&w, o, lay))
         rc = nomem(err);
-    if (!rc)
+    if (!rc && !ncommitted) {
+        fx__index_free(plan);
+        plan = NULL;
+        rc = fx__index_new(&plan, 1) ? nomem(err) : copy_records(w, base, plan, 0, err);
+    } else if (!rc)
         rc = copy_records(w, nb, plan, 0, err);
-    if (!rc)
-        rc = copy_records(w, base, plan, 1, err);
+    for (size_t i = 0; !rc && ncommitted && i < nsides && i < 2; i++) {
+        if (committed[i])
+            continue;
+        char name[64];
+        snprintf(name, sizeof name, "%s-before.json", sides[i]);
+        char *bf = fx__sync_path(jdir, name);
+        fx__index *none = NULL;
+        rc = !bf || fx__index_new(&none, 1) ? nomem(err)
+             : access(bf, F_OK) ? 0 : copy_records(w, bf, none, 0, err);
+        fx__index_free(none);
+        free(bf);
+    }
     if (!rc)
         rc = fx_writer_finish(w, err);
     if (!rc)

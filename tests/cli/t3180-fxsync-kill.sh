@@ -19,6 +19,12 @@ q () { sqlite3 "$@"; }
 # dumpof FILE: the synced models of a side, as fxsync sees them
 dumpof () { fxdump --db "$1" --schema "$SCHEMA" -e contenttypes -e auth.permission; }
 base () { gzip -dc "$1/base.json.gz"; }
+stopped () {    # stopped PID: wait until the process stopped itself (FX_SYNC_STOP_AT)
+    local i=0
+    until case $(ps -o stat= -p "$1") in T*) true ;; *) false ;; esac; do
+        i=$((i + 1)); [ $i -lt 400 ] || return 1; sleep 0.05
+    done
+}
 
 test_expect 'setup: a pair in step, then changes on both sides: one order and line under the same ids, edits, a delete' <<EOT
 cp "$FX_TESTDATA/corpus/empty.sqlite3" a0.sqlite3 &&
@@ -122,7 +128,7 @@ EOT
 test_expect 'two syncs at once: the second refuses naming the first, which ends the round; nothing lost' <<\EOT
 fresh &&
 { FX_SYNC_STOP_AT=applied fxsync --state st sync >one.out 2>&1 & pid=$!; } &&
-i=0 && until [ "$(ps -o stat= -p $pid)" = T ]; do i=$((i + 1)); [ $i -lt 200 ] || break; sleep 0.05; done &&
+stopped $pid &&
 test_expect_code 2 fxsync --state st sync >two.out 2>&1 &&
 grep -q "another fxsync (pid $pid) is working on 'st'" two.out &&
 kill -CONT $pid && wait $pid &&
@@ -132,7 +138,7 @@ EOT
 test_expect 'a write by the application during a round waits for its commit (BEGIN IMMEDIATE), then is seen as a change' <<\EOT
 fresh &&
 { FX_SYNC_STOP_AT=dumped fxsync --state st sync >one.out 2>&1 & pid=$!; } &&
-i=0 && until [ "$(ps -o stat= -p $pid)" = T ]; do i=$((i + 1)); [ $i -lt 200 ] || break; sleep 0.05; done &&
+stopped $pid &&
 { q -cmd ".timeout 20000" a.sqlite3 "update supermarket_categorie set libelle='during' where id=4" & w=$!; } &&
 sleep 0.3 && kill -0 $w &&
 kill -CONT $pid && wait $pid && wait $w &&
