@@ -1233,7 +1233,8 @@ typedef enum {
     FX_SYNC_STATUS = 0,   /* what each side changed since the base; writes nothing */
     FX_SYNC_PULL,         /* online to local */
     FX_SYNC_PUSH,         /* local to online */
-    FX_SYNC_BOTH          /* both ways */
+    FX_SYNC_BOTH,         /* both ways */
+    FX_SYNC_UNDO          /* both sides back as before the last round */
 } fx_sync_op;
 
 typedef struct fx_sync_opts {

@@ -899,6 +899,12 @@ static int commit(round *r, fx_sync_op op, const char *opname, fx_renumber ren, 
         say(r->o, "%s committed, %s did not: run the sync again, it repairs and converges",
             order[0]->name, order[1]->name);
     hook("committed");
+    /* the base before this round stays with its journal entry (undo) */
+    char *bb = jdir ? fx__sync_path(jdir, "base-before.json.gz") : NULL;
+    if (!rc && bb && link(r->base, bb) && errno != EEXIST)
+        say(r->o, "warning: cannot keep the old base in '%s' (%s): this round cannot be "
+            "undone", jdir, strerror(errno));
+    free(bb);
     if (!rc && rename(pb, r->base))
         rc = fx_error_set(err, FX_EIO, r->base, 0, 0, 0, "cannot move the new base into "
                           "place: %s; run the sync again, it repairs", strerror(errno));
@@ -997,6 +1003,106 @@ static int one_round(round *r, fx_sync_op op, fx_error *err)
     json_object *j = summary_json(r, opname, "synced", wl, wo);
     rc = write_report(r, j, err);
     json_object_put(j);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- undo */
+
+/* Undo the newest journal entry: each side it wrote back to its prior
+** rows, the base back to the one before it; a round of its own, committed
+** as any other.  Refused when a row it wrote changed since (merging the
+** undo with that change is not done yet). */
+static int undo_round(round *r, fx_error *err)
+{
+    const fx_sync_opts *o = r->o;
+    int rc = 0;
+    if ((rc = side_open(&r->local, &r->cfg, err)) || (rc = side_open(&r->online, &r->cfg, err)))
+        return rc;
+    if ((rc = side_dump(&r->local, &r->cfg, err)) || (rc = side_dump(&r->online, &r->cfg, err)))
+        return rc;
+    if ((rc = repair(r, !o->dry_run, r->tmp, err)))
+        return rc;
+    long *ids = NULL;
+    size_t n = fx__sync_journal_ids(r->dir, &ids);
+    long id = n ? ids[n - 1] : 0;
+    free(ids);
+    if (!n)
+        return fx_error_set(err, FX_EUSAGE, NULL, 0, 0, 0, "nothing to undo: no round wrote "
+                            "since 'fxsync init' in '%s'", r->dir);
+    char name[64];
+    snprintf(name, sizeof name, "journal/%06ld", id);
+    char *jdir = fx__sync_path(r->dir, name);
+    char *sum = jdir ? fx__sync_path(jdir, "summary.json") : NULL;
+    char *bb = jdir ? fx__sync_path(jdir, "base-before.json.gz") : NULL;
+    char *nb = fx__sync_path(r->tmp, "undo-base.json");
+    char *tl = fx__sync_path(r->tmp, "undo-local.json");
+    char *to = fx__sync_path(r->tmp, "undo-online.json");
+    json_object *j = sum ? json_object_from_file(sum) : NULL, *v;
+    const char *result = j && json_object_object_get_ex(j, "result", &v)
+                         ? json_object_get_string(v) : "unreadable";
+    int wl = j && json_object_object_get_ex(j, "local", &v);
+    int wo = j && json_object_object_get_ex(j, "online", &v);
+    if (!jdir || !sum || !bb || !nb || !tl || !to) {
+        rc = nomem(err);
+        goto out;
+    }
+    if (strcmp(result, "synced")) {
+        rc = fx_error_set(err, FX_EUSAGE, sum, 0, 0, 0, "the last round (%06ld) is '%s', "
+                          "not 'synced': there is nothing to undo", id, result);
+        goto out;
+    }
+    if (!exists(bb)) {
+        rc = fx_error_set(err, FX_EUSAGE, bb, 0, 0, 0, "round %06ld kept no base from "
+                          "before it (made by an older fxsync): it cannot be undone", id);
+        goto out;
+    }
+    side *sides[2] = {wl ? &r->local : NULL, wo ? &r->online : NULL};
+    const char *targets[2] = {tl, to};
+    for (int i = 0; !rc && i < 2; i++) {
+        if (!sides[i])
+            continue;
+        size_t undone, kept;
+        rc = fx__sync_undo_target(jdir, sides[i]->name, sides[i]->dump, r->schema,
+                                  targets[i], &undone, &kept, err);
+        if (!rc && kept)   /* its undo would meet the change: a merge, not done yet */
+            rc = fx_error_set(err, FX_EUSAGE, NULL, 0, 0, 0, "%s: %zu of the rows round "
+                              "%06ld wrote changed since: undo puts back only rows nobody "
+                              "changed since; nothing written (see 'fxsync status -v')",
+                              sides[i]->name, kept, id);
+        sides[i]->print = o->dry_run;
+        if (!rc && (rc = side_plan(sides[i], targets[i], r->schema, err)) > 0)
+            rc = 0;
+        if (!rc)
+            say_counts(o, sides[i], o->dry_run ? "would write" : "wrote");
+    }
+    if (rc || o->dry_run)
+        goto out;
+    if ((wl && (rc = side_apply(&r->local, err))) || (wo && (rc = side_apply(&r->online, err))))
+        goto out;
+    if ((rc = fx__sync_plain_copy(bb, nb, err)))
+        goto out;
+    if ((r->local.nmc && wl) || (r->online.nmc && wo))
+        rc = commit(r, FX_SYNC_BOTH, "undo", FX_RENUMBER_OURS, wl, wo, nb, err);
+    else {   /* nothing to write back: the base alone goes back */
+        if (wl)
+            rc = fx_loader_finish(r->local.l, err);
+        if (!rc && wo)
+            rc = fx_loader_finish(r->online.l, err);
+        if (!rc)
+            rc = fx__sync_copy(nb, r->base, 1, err);
+    }
+    if (!rc)
+        rc = fx__sync_journal_result(jdir, "undone", err);
+    if (!rc)
+        say(o, "round %06ld undone: the base is the one before it", id);
+out:
+    json_object_put(j);
+    free(jdir);
+    free(sum);
+    free(bb);
+    free(nb);
+    free(tl);
+    free(to);
     return rc;
 }
 
@@ -1151,7 +1257,7 @@ int fx_sync_run(fx_sync_op op, const fx_sync_opts *o, fx_error *err)
         return rc;
     }
     for (int attempt = 0;; attempt++) {
-        rc = one_round(&r, op, err);
+        rc = op == FX_SYNC_UNDO ? undo_round(&r, err) : one_round(&r, op, err);
         if (rc >= 0 || attempt >= RETRIES || !is_serialization(err))
             break;
         say(o, "another transaction wrote the same rows: trying again");

@@ -182,6 +182,88 @@ static int copy_records(fx_writer *w, const char *path, const fx__index *plan, i
     return rc < 0 ? rc : 0;
 }
 
+int fx__sync_undo_target(const char *jdir, const char *side, const char *dump,
+                         const fx_schema *s, const char *out, size_t *undone, size_t *kept,
+                         fx_error *err)
+{
+    char name[64];
+    snprintf(name, sizeof name, "%s-applied.json", side);
+    char *applied = fx__sync_path(jdir, name);
+    snprintf(name, sizeof name, "%s-before.json", side);
+    char *before = fx__sync_path(jdir, name);
+    keyset ks = {0};
+    fx__index *held = NULL;
+    fx_output *o = NULL;
+    fx_writer *w = NULL;
+    *undone = *kept = 0;
+    int rc = !applied || !before || fx__index_new(&ks.ix, 1) || fx__index_new(&held, 1)
+             ? nomem(err) : 0;
+    if (!rc)
+        rc = keys_of(&ks, applied, K_APPLIED, err);
+    if (!rc)
+        rc = keys_of(&ks, before, K_BEFORE, err);
+    if (!rc && !access(applied, F_OK)) {
+        fx_diff_opts d;
+        memset(&d, 0, sizeof d);
+        d.schema = s;
+        rc = fx_diff(dump, applied, &d, mark, &ks, err);
+        rc = rc < 0 ? rc : 0;
+    }
+    /* a row still as the round left it goes back; one changed since stays */
+    for (size_t i = 0; !rc && i < ks.n; i++) {
+        uint8_t f = *(uint8_t *)fx__index_get(ks.ix, ks.k[i]);
+        int existed;
+        if (f & K_APPLIED ? f & K_DIFFERS : f & K_PRESENT)
+            (*kept)++;
+        else if (!fx__index_put(held, ks.k[i], &existed))
+            rc = nomem(err);
+        else
+            (*undone)++;
+    }
+    fx_layout lay = {.format = FX_FORMAT_JSON, .indent = 2};
+    if (!rc)
+        rc = fx_output_open(&o, out, err);
+    if (!rc && fx_writer_new(&w, o, lay))
+        rc = nomem(err);
+    if (!rc)
+        rc = copy_records(w, dump, held, 0, err);
+    if (!rc && !access(before, F_OK))
+        rc = copy_records(w, before, held, 1, err);
+    if (!rc)
+        rc = fx_writer_finish(w, err);
+    if (!rc)
+        rc = fx_output_commit(o, err);
+    fx_writer_free(w);
+    fx_output_free(o);
+    fx__index_free(ks.ix);
+    fx__index_free(held);
+    free(ks.k);
+    free(applied);
+    free(before);
+    return rc;
+}
+
+int fx__sync_plain_copy(const char *src, const char *out, fx_error *err)
+{
+    fx__index *none = NULL;
+    fx_output *o = NULL;
+    fx_writer *w = NULL;
+    fx_layout lay = {.format = FX_FORMAT_JSON, .indent = 2};
+    int rc = fx__index_new(&none, 1) ? nomem(err) : fx_output_open(&o, out, err);
+    if (!rc && fx_writer_new(&w, o, lay))
+        rc = nomem(err);
+    if (!rc)
+        rc = copy_records(w, src, none, 0, err);
+    if (!rc)
+        rc = fx_writer_finish(w, err);
+    if (!rc)
+        rc = fx_output_commit(o, err);
+    fx_writer_free(w);
+    fx_output_free(o);
+    fx__index_free(none);
+    return rc;
+}
+
 static int read_pending(const char *dir, char **jdir, char ***sides, size_t *nsides,
                         fx_error *err)
 {

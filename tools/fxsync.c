@@ -18,6 +18,7 @@ static const char synopsis[] =
     "       fxsync pull|push|sync [--dry-run] [--strategy ours|theirs] [--report FILE]\n"
     "                   [--keep N] [--state DIR]\n"
     "       fxsync sync [--renumber local|online] [--continue]\n"
+    "       fxsync undo [--dry-run] [--state DIR]\n"
     "       fxsync log [--state DIR]\n";
 
 static const char help[] =
@@ -31,6 +32,7 @@ static const char help[] =
     "  status              what each side changed since the base; writes nothing\n"
     "  pull                online to local      push   local to online\n"
     "  sync                both ways            log    the rounds that wrote\n"
+    "  undo                both sides back as before the last round that wrote\n"
     "\n"
     "  -l, --local DB          the local database (init)\n"
     "  -o, --online DB         the online database (init)\n"
@@ -150,8 +152,8 @@ int main(int argc, char **argv)
         }
     }
     if (optind >= argc)
-        return tool_usage_error(synopsis, "no command given: init, status, pull, push, sync "
-                                "or log");
+        return tool_usage_error(synopsis, "no command given: init, status, pull, push, sync, "
+                                "undo or log");
     const char *cmd = argv[optind++];
     if (optind < argc)
         return tool_usage_error(synopsis, "unexpected argument '%s'", argv[optind]);
@@ -180,11 +182,13 @@ int main(int argc, char **argv)
         rc = fx_sync_run(FX_SYNC_PUSH, &o, &err);
     else if (strcmp(cmd, "sync") == 0)
         rc = fx_sync_run(FX_SYNC_BOTH, &o, &err);
+    else if (strcmp(cmd, "undo") == 0)
+        rc = fx_sync_run(FX_SYNC_UNDO, &o, &err);
     else if (strcmp(cmd, "log") == 0)
         rc = fx_sync_log(&o, &err);
     else
         return tool_usage_error(synopsis, "unknown command '%s': init, status, pull, push, "
-                                "sync or log", cmd);
+                                "sync, undo or log", cmd);
     free(excl);
     if (rc < 0)
         return tool_error(&err);

@@ -121,6 +121,50 @@ fxsync --state .fxsync log >out &&
 test $(wc -l <out) = 2 && head -1 out | grep -q '^000006 .* sync  local +0 ~0 -0  online +0 ~1 -0$'
 EOT
 
+# rows: a SQLite file's rows, table by table (.dump), without the
+# AUTOINCREMENT counters (sqlite_sequence: a deleted row's id is not
+# handed out again, as Django expects)
+rows () { sqlite3 "$1" .dump | grep -v '^INSERT INTO sqlite_sequence '; }
+
+test_expect 'undo: both files row for row as before the last round, the base too; the next sync does it again' <<\EOT
+mkdir u && cp a.sqlite3 u/a.sqlite3 && cp a.sqlite3 u/b.sqlite3 && cd u &&
+fxsync init --local a.sqlite3 --online b.sqlite3 --schema "$FX_ROOT/schemas/erp.json" >/dev/null &&
+q a.sqlite3 "insert into supermarket_commande values (2101,'L-U','2025-01-01 10:00:00','nouvelle',10.5,1,NULL,NULL); insert into supermarket_lignecommande values (7101, 1, 10.5, 0, 2101, 1); update supermarket_categorie set libelle='undo me' where id=1; delete from supermarket_lignecommande where id=386" &&
+q b.sqlite3 "insert into supermarket_commande values (2101,'O-U','2025-01-02 10:00:00','nouvelle',20.5,1,NULL,NULL); update supermarket_categorie set parent_id=3 where id=1; delete from supermarket_mouvementstock where id=17" &&
+rows a.sqlite3 >a.rows && rows b.sqlite3 >b.rows && gzip -dc .fxsync/base.json.gz >base.before &&
+fxsync sync >sync.out &&
+grep -q 'renumbered: supermarket.commande 2101 -> 2102' sync.out &&
+fxdump --db a.sqlite3 --schema "$FX_ROOT/schemas/erp.json" -o after.json &&
+fxsync undo -n >dry.out && grep -qx 'local: - supermarket.commande 2102' dry.out &&
+fxsync undo >undo.out &&
+test_cmp - undo.out <<\EOF &&
+local: wrote supermarket.categorie: 0 inserted, 1 updated, 0 deleted
+local: wrote supermarket.commande: 0 inserted, 1 updated, 1 deleted
+local: wrote supermarket.lignecommande: 0 inserted, 1 updated, 0 deleted
+local: wrote supermarket.mouvementstock: 1 inserted, 0 updated, 0 deleted
+online: wrote supermarket.categorie: 0 inserted, 1 updated, 0 deleted
+online: wrote supermarket.commande: 0 inserted, 0 updated, 1 deleted
+online: wrote supermarket.lignecommande: 1 inserted, 0 updated, 1 deleted
+round 000001 undone: the base is the one before it
+EOF
+rows a.sqlite3 | test_cmp a.rows - && rows b.sqlite3 | test_cmp b.rows - &&
+gzip -dc .fxsync/base.json.gz | cmp - base.before &&
+grep -q '"result": "undone"' .fxsync/journal/000001/summary.json &&
+fxsync log | head -1 | grep -q '^000002 .* undo ' &&
+fxsync sync >sync2.out && fxdump --db a.sqlite3 --schema "$FX_ROOT/schemas/erp.json" | cmp - after.json &&
+fxdump --db b.sqlite3 --schema "$FX_ROOT/schemas/erp.json" | cmp - after.json
+EOT
+
+test_expect 'undo refuses when a row the round wrote changed since, writing nothing' <<\EOT
+cd u && q a.sqlite3 "update supermarket_commande set numero='L-Ub' where id=2102" &&
+cp a.sqlite3 a.keep && cp b.sqlite3 b.keep &&
+test_expect_code 2 fxsync undo 2>err &&
+grep -q "local: 1 of the rows round 000003 wrote changed since: undo puts back only rows nobody changed since; nothing written" err &&
+cmp a.keep a.sqlite3 && cmp b.keep b.sqlite3 &&
+q a.sqlite3 "update supermarket_commande set numero='L-U' where id=2102" &&
+fxsync undo >undo.out && grep -qx 'round 000003 undone: the base is the one before it' undo.out
+EOT
+
 test_expect 'usage mistakes: exit 2, said plainly' <<\EOT
 test_expect_code 2 fxsync 2>err && grep -q 'no command given' err &&
 test_expect_code 2 fxsync frob 2>err && grep -q "unknown command 'frob'" err &&

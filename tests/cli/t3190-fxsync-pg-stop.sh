@@ -114,4 +114,14 @@ test "$(sqlite3 a.sqlite3 "select libelle, parent_id from supermarket_categorie 
 dumpof a.sqlite3 >a.now && dumpof dbname=on >o.now && same o.now a.now
 EOT
 
+test_expect 'undo after a sync: the server row for row as before, the local file too, the base; sync again: the same end' <<\EOT
+fresh && fxsync --state st sync >/dev/null &&
+fxsync --state st undo >undo.out && cat undo.out &&
+dumpof dbname=on >o.now && same o.now o.before && dumpof a.sqlite3 | cmp - a.before &&
+gzip -dc st/base.json.gz | cmp - <(gzip -dc st0/base.json.gz) &&
+test "$(psql -d on -Atc "select count(*) from supermarket_commande where id > 2000")" = 1 &&
+fxsync --state st sync >/dev/null &&
+dumpof a.sqlite3 | cmp - after && dumpof dbname=on >o.now && same o.now after
+EOT
+
 test_done
