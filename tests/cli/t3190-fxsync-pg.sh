@@ -4,8 +4,8 @@
 # committed), is killed there, or sees another connection write the rows
 # it is about to write: exit 2 (or a retry), each database as before or as
 # after, and, the server back, the next round repairs and ends with both
-# sides holding the same rows, every change once.  Its own cluster: this
-# one is stopped.
+# sides holding the same rows, every change once.  Then undo, and two
+# shops syncing with one server.  Its own cluster: this one is stopped.
 
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/pg.sh"
@@ -122,6 +122,35 @@ gzip -dc st/base.json.gz | cmp - <(gzip -dc st0/base.json.gz) &&
 test "$(psql -d on -Atc "select count(*) from supermarket_commande where id > 2000")" = 1 &&
 fxsync --state st sync >/dev/null &&
 dumpof a.sqlite3 | cmp - after && dumpof dbname=on >o.now && same o.now after
+EOT
+
+test_expect 'two shops, one server, each creating an order under the same ids: shop 1, shop 2, shop 1 again: all three hold the same rows, every order with its own lines' <<\EOT
+dropdb --if-exists chain && createdb -T tmpl chain &&
+psql -q -d chain -v ON_ERROR_STOP=1 -c "delete from supermarket_lignecommande where id = 7001; delete from supermarket_commande where id = 2001;
+  update supermarket_categorie set parent_id = NULL where id = 1" &&
+cp "$FX_TESTDATA/corpus/empty.sqlite3" s1.sqlite3 && fxload -q --db s1.sqlite3 "$FX_TESTDATA/corpus/base.json" &&
+sqlite3 s1.sqlite3 "delete from supermarket_mouvementstock where id = 17" && cp s1.sqlite3 s2.sqlite3 &&
+fxsync --state st1 init --local s1.sqlite3 --online dbname=chain --schema "$SCHEMA" >/dev/null &&
+fxsync --state st2 init --local s2.sqlite3 --online dbname=chain --schema "$SCHEMA" >/dev/null &&
+sqlite3 s1.sqlite3 "insert into supermarket_commande values (2001,'S1-1','2025-01-01 10:00:00','nouvelle',1,1,NULL,NULL);
+  insert into supermarket_lignecommande values (7001, 1, 1, 0, 2001, 1), (7002, 2, 1, 0, 2001, 2)" &&
+sqlite3 s2.sqlite3 "insert into supermarket_commande values (2001,'S2-1','2025-01-01 11:00:00','nouvelle',2,1,NULL,NULL);
+  insert into supermarket_lignecommande values (7001, 3, 1, 0, 2001, 3)" &&
+psql -q -d chain -c "insert into supermarket_commande values (2001,'SRV-1','2025-01-01 12:00:00+00','nouvelle',3,1,NULL,NULL);
+  insert into supermarket_lignecommande values (7001, 4, 1, 0, 2001, 4)" &&
+fxsync --state st1 sync >s1.out && fxsync --state st2 sync >s2.out && fxsync --state st1 sync >s1b.out &&
+cat s1.out s2.out s1b.out &&
+grep -q 'renumbered: supermarket.commande 2001 -> 2002 (local' s1.out &&
+grep -q 'renumbered: supermarket.commande 2001 -> 2003 (local' s2.out &&
+lines="select c.numero, count(l.id), sum(l.quantite) from supermarket_commande c left join supermarket_lignecommande l on l.commande_id = c.id where c.id > 2000 group by c.numero order by c.numero" &&
+want="S1-1|2|3
+S2-1|1|3
+SRV-1|1|4" &&
+test "$(sqlite3 s1.sqlite3 "$lines")" = "$want" && test "$(sqlite3 s2.sqlite3 "$lines")" = "$want" &&
+test "$(psql -d chain -Atc "$lines" | sed 's/|3\.000$/|3/; s/|4\.000$/|4/')" = "$want" &&
+dumpof s1.sqlite3 >s1.json && dumpof s2.sqlite3 | cmp - s1.json &&
+dumpof dbname=chain >srv.json && same srv.json s1.json &&
+fxsync --state st1 status >st.out && fxsync --state st2 status >>st.out && test $(grep -c '^in step$' st.out) = 2
 EOT
 
 test_done
