@@ -171,10 +171,11 @@ no_change "$W" local && no_change "$W" server
 EOT
 done
 
-test_expect 'the sync in one screen is the both-ways procedure' <<\EOT
+test_expect 'the sync in one screen, without fxsync, is the both-ways procedure' <<\EOT
 procedure both >both.sh &&
 awk '/^## The sync in one screen/ { on = 1; next } on && /^## / { exit }
-     on && /^    [^ ]/ { sub(/^    /, ""); print }' "$FX_ROOT/README.md" >screen.sh &&
+     on && /^Without fxsync/ { by = 1 }
+     by && /^    [^ ]/ { sub(/^    /, ""); print }' "$FX_ROOT/README.md" >screen.sh &&
 sed -n '1,/^cp merged.json last-sync.json$/p' screen.sh >screen-sync.sh &&
 test_cmp both.sh screen-sync.sh
 EOT
