@@ -11,9 +11,15 @@
 **                      markers), report.json, local.json and online.json
 **                      (the dumps it merged)
 **   journal/NNNNNN/    one a round that wrote: summary.json (when, op,
-**                      counts, pk mapping), SIDE-before.json (the prior
+**                      counts, pk mapping, result: pending, synced,
+**                      interrupted, undone), SIDE-before.json (the prior
 **                      values of every row changed or deleted),
-**                      SIDE-applied.json (the rows written)
+**                      SIDE-applied.json (the rows written),
+**                      base-before.json.gz (the base before it, a hard
+**                      link: what undo puts back)
+**   pending-base.json.gz, pending.json
+**                      a round between its first commit and its end (see
+**                      sync_pending.c)
 */
 #ifndef FX_SYNC_INT_H
 #define FX_SYNC_INT_H
