@@ -295,6 +295,28 @@ out:
     return rc;
 }
 
+/* The newest journal entry says "pending" but no round is pending: that
+** round stopped before its first commit (or its first commit failed). */
+static void stale_entry(const char *dir, fx_error *err)
+{
+    long *ids = NULL;
+    size_t n = fx__sync_journal_ids(dir, &ids);
+    if (n) {
+        char name[64];
+        snprintf(name, sizeof name, "journal/%06ld/summary.json", ids[n - 1]);
+        char *p = fx__sync_path(dir, name);
+        json_object *j = p ? json_object_from_file(p) : NULL, *v;
+        if (j && json_object_object_get_ex(j, "result", &v) &&
+            strcmp(json_object_get_string(v), "pending") == 0) {
+            p[strlen(p) - strlen("/summary.json")] = 0;
+            fx__sync_journal_result(p, "failed: nothing written", err);
+        }
+        json_object_put(j);
+        free(p);
+    }
+    free(ids);
+}
+
 int fx__sync_repair(const char *dir, const char *local_dump, const char *online_dump,
                     const fx_schema *s, const char *out, char *said, size_t nsaid,
                     fx_error *err)
@@ -312,11 +334,16 @@ int fx__sync_repair(const char *dir, const char *local_dump, const char *online_
     fx_output *o = NULL;
     fx_writer *w = NULL;
     int rc = !pj || !nb || !base ? nomem(err) : 0;
+    if (!rc && persist && access(pj, F_OK))
+        stale_entry(dir, err);
     if (rc || access(pj, F_OK))
         goto out;
     if (access(nb, F_OK)) {   /* stopped after the base moved: only the mark is left */
-        if (persist)
+        if (persist && !read_pending(dir, &jdir, &sides, &nsides, err)) {
+            fx__sync_journal_result(jdir, "synced", err);
             fx__sync_pending_done(dir);
+        }
+        rc = 0;
         goto out;
     }
     if ((rc = read_pending(dir, &jdir, &sides, &nsides, err)))
@@ -369,7 +396,7 @@ int fx__sync_repair(const char *dir, const char *local_dump, const char *online_
         rc = fx_output_commit(o, err);
     if (!rc && persist) {
         fx__sync_fsync_dir(dir);
-        fx__sync_journal_result(jdir, "interrupted", err);
+        fx__sync_journal_result(jdir, ncommitted == nsides ? "synced" : "interrupted", err);
         fx__sync_pending_done(dir);
     }
 out:

@@ -74,7 +74,9 @@ dumpof a.sqlite3 >a.now && dumpof b.sqlite3 >b.now &&
 cmp a.now after.$ren && cmp b.now after.$ren &&
 base st | fxdiff base.$ren - >/dev/null &&
 test ! -e st/pending.json && test ! -e st/pending-base.json.gz &&
-fxsync --state st status >st.out && grep -qx 'in step' st.out
+fxsync --state st status >st.out && grep -qx 'in step' st.out &&
+for e in st/journal/*; do grep -q '"result": "\(synced\|interrupted\|failed: nothing written\)"' \$e/summary.json || return 1; done &&
+grep -q '"result": "synced"' \$(ls -d st/journal/* | tail -1)/summary.json
 EOT
 done
 done
