@@ -82,8 +82,9 @@ int fx__sync_pending_write(const char *dir, const char *journal, const char *con
 /* When pending.json says the last round stopped midway: which side
 ** committed (from the sides' dumps), and the base both hold now into out,
 ** or, out NULL, over base.json.gz, ending the pending round (its journal
-** entry marked "synced" when every side committed, else "interrupted").  said gets a line for the person.  0 none
-** pending, 1 repaired, < 0 a code. */
+** entry marked "synced" when every side committed, else "interrupted").
+** said gets a line for the person.  0 none pending, 1 repaired, < 0 a
+** code. */
 int fx__sync_repair(const char *dir, const char *local_dump, const char *online_dump,
                     const fx_schema *s, const char *out, char *said, size_t nsaid,
                     fx_error *err);
