@@ -28,6 +28,7 @@ size_t fx__path_base(const char *path)
 }
 
 #ifndef _WIN32
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -142,6 +143,56 @@ int fx__same_file(const char *a, const char *b)
 int fx__stdin_fd(void)
 {
     return 0;
+}
+
+const char *fx__tmpdir(void)
+{
+    const char *d = getenv("TMPDIR");
+    return d && *d ? d : "/tmp";
+}
+
+char *fx__mkdtemp(char *tmpl)
+{
+    return mkdtemp(tmpl);
+}
+
+int fx__mkdir(const char *path)
+{
+    return mkdir(path, 0700);
+}
+
+void fx__fsync_dir(const char *dir)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY);
+    if (fd >= 0) {
+        fsync(fd);
+        close(fd);
+    }
+}
+
+int fx__link(const char *old, const char *path)
+{
+    return link(old, path);
+}
+
+int fx__pid_alive(long pid)
+{
+    return pid > 0 && (kill((pid_t)pid, 0) == 0 || errno == EPERM);
+}
+
+void fx__unsetenv(const char *name)
+{
+    unsetenv(name);
+}
+
+void fx__kill_self(void)
+{
+    raise(SIGKILL);
+}
+
+void fx__stop_self(void)
+{
+    raise(SIGSTOP);
 }
 #endif /* !_WIN32 */
 

@@ -55,6 +55,37 @@ char *fx__temp_named(const char *prefix, const char *suffix);
 ** with errno set when it could not run. */
 int fx__run_editor(const char *editor, const char *path);
 
+/* The directory temporary files go in: TMPDIR, else /tmp; on Windows
+** %TEMP% (GetTempPath, without its final '\').  Static storage. */
+const char *fx__tmpdir(void);
+
+/* mkdtemp(3): a new directory, mode 0700, named after tmpl (ending in
+** XXXXXX, filled in).  tmpl, or NULL with errno set. */
+char *fx__mkdtemp(char *tmpl);
+
+/* mkdir(path, 0700).  0, or -1 with errno (EEXIST when it exists). */
+int fx__mkdir(const char *path);
+
+/* Write a directory's entries through to the disk (after a rename in it):
+** fsync(2) on the directory; nothing on Windows, whose file system
+** journals them. */
+void fx__fsync_dir(const char *dir);
+
+/* link(2): a second name for a file; CreateHardLink on Windows.  0, or -1
+** with errno set. */
+int fx__link(const char *old, const char *path);
+
+/* Is process pid running (a lock's holder)?  1 or 0. */
+int fx__pid_alive(long pid);
+
+/* unsetenv(3). */
+void fx__unsetenv(const char *name);
+
+/* Tests' hooks: the process killed at once as by SIGKILL (exit 137 on
+** Windows), or stopped until continued (SIGSTOP; nothing on Windows). */
+void fx__kill_self(void);
+void fx__stop_self(void);
+
 /* The environment variable that says where temporary files go, for
 ** messages ("set TMPDIR to a writable place"). */
 #ifdef _WIN32

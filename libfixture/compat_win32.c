@@ -337,6 +337,94 @@ int fx__run_editor(const char *editor, const char *path)
     return rc;
 }
 
+const char *fx__tmpdir(void)
+{
+    static char dir[4 * MAX_PATH];
+    wchar_t w[MAX_PATH + 1];
+    DWORD n = GetTempPathW(MAX_PATH + 1, w);
+    char *d = n && n <= MAX_PATH ? narrow(w) : NULL;
+    if (!d)
+        return ".";
+    size_t len = strlen(d);
+    if (len > 1 && (d[len - 1] == '\\' || d[len - 1] == '/'))
+        d[--len] = 0;
+    snprintf(dir, sizeof dir, "%s", d);
+    free(d);
+    return dir;
+}
+
+int fx__mkdir(const char *path)
+{
+    wchar_t *w = wide(path);
+    if (!w)
+        return -1;
+    int rc = _wmkdir(w);
+    free(w);
+    return rc;
+}
+
+char *fx__mkdtemp(char *tmpl)
+{
+    size_t n = strlen(tmpl);
+    if (n < 6 || strcmp(tmpl + n - 6, "XXXXXX") != 0) {
+        errno = EINVAL;
+        return NULL;
+    }
+    for (int tries = 0; tries < 100; tries++) {
+        fill_random(tmpl + n - 6, 6);
+        if (fx__mkdir(tmpl) == 0)
+            return tmpl;
+        if (errno != EEXIST)
+            return NULL;
+    }
+    return NULL;
+}
+
+void fx__fsync_dir(const char *dir)
+{
+    (void)dir;
+}
+
+int fx__link(const char *old, const char *path)
+{
+    wchar_t *wo = wide(old), *wp = wide(path);
+    int rc = -1;
+    if (wo && wp) {
+        if (CreateHardLinkW(wp, wo, NULL))
+            rc = 0;
+        else
+            errno = win_errno(GetLastError());
+    }
+    free(wo);
+    free(wp);
+    return rc;
+}
+
+int fx__pid_alive(long pid)
+{
+    HANDLE h = OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION, FALSE, (DWORD)pid);
+    if (!h)
+        return GetLastError() == ERROR_ACCESS_DENIED;
+    DWORD code = 0;
+    int alive = GetExitCodeProcess(h, &code) && code == STILL_ACTIVE;
+    CloseHandle(h);
+    return alive;
+}
+
+void fx__unsetenv(const char *name)
+{
+    _putenv_s(name, "");
+}
+
+void fx__kill_self(void)
+{
+    TerminateProcess(GetCurrentProcess(), 137);
+}
+
+void fx__stop_self(void)
+{
+}
+
 char *fx__win_realpath(const char *path, char *resolved)
 {
     wchar_t *w = wide(path), full[32768];

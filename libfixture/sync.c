@@ -21,7 +21,6 @@
 #include "load_int.h"
 
 #include <errno.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <strings.h>
 #include <libpq-fe.h>
@@ -825,10 +824,10 @@ static void hook(const char *point)
 {
     const char *k = getenv("FX_SYNC_KILL_AT"), *st = getenv("FX_SYNC_STOP_AT");
     if (k && strcmp(k, point) == 0)
-        raise(SIGKILL);
+        fx__kill_self();
     if (st && strcmp(st, point) == 0) {
-        unsetenv("FX_SYNC_STOP_AT");   /* once: a round tried again goes on */
-        raise(SIGSTOP);
+        fx__unsetenv("FX_SYNC_STOP_AT");   /* once: a round tried again goes on */
+        fx__stop_self();
     }
 }
 
@@ -901,7 +900,7 @@ static int commit(round *r, fx_sync_op op, const char *opname, fx_renumber ren, 
     hook("committed");
     /* the base before this round stays with its journal entry (undo) */
     char *bb = jdir ? fx__sync_path(jdir, "base-before.json.gz") : NULL;
-    if (!rc && bb && link(r->base, bb) && errno != EEXIST)
+    if (!rc && bb && fx__link(r->base, bb) && errno != EEXIST)
         say(r->o, "warning: cannot keep the old base in '%s' (%s): this round cannot be "
             "undone", jdir, strerror(errno));
     free(bb);
@@ -1174,11 +1173,12 @@ static int status(round *r, fx_error *err)
 {
     /* nothing written to the state: the dumps go to a directory of our own */
     char tmpl[4096];
-    const char *td = getenv("TMPDIR");
-    snprintf(tmpl, sizeof tmpl, "%s/fxsync-XXXXXX", td && *td ? td : "/tmp");
-    if (!mkdtemp(tmpl))
+    const char *td = fx__tmpdir();
+    snprintf(tmpl, sizeof tmpl, "%s/fxsync-XXXXXX", td);
+    if (!fx__mkdtemp(tmpl))
         return fx_error_set(err, FX_EIO, NULL, 0, 0, 0, "cannot make a temporary directory "
-                            "in '%s': %s", td && *td ? td : "/tmp", strerror(errno));
+                            "in '%s': %s; set " FX_TMPDIR_VAR " to a writable place", td,
+                            strerror(errno));
     free(r->local.dump);
     free(r->online.dump);
     free(r->merged);

@@ -40,11 +40,7 @@ static int nomem(fx_error *err)
 
 void fx__sync_fsync_dir(const char *dir)
 {
-    int fd = open(dir, O_RDONLY | O_DIRECTORY);
-    if (fd >= 0) {
-        fsync(fd);
-        close(fd);
-    }
+    fx__fsync_dir(dir);
 }
 
 int fx__sync_pending_write(const char *dir, const char *journal, const char *const *sides,

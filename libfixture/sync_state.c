@@ -7,7 +7,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,11 +36,11 @@ int fx__sync_mkdir(const char *dir, fx_error *err)
         if (*s != '/')
             continue;
         *s = 0;
-        if (mkdir(p, 0700) && errno != EEXIST)
+        if (fx__mkdir(p) && errno != EEXIST)
             goto fail;
         *s = '/';
     }
-    if (mkdir(p, 0700) && errno != EEXIST)
+    if (fx__mkdir(p) && errno != EEXIST)
         goto fail;
     return 0;
 fail:
@@ -168,7 +167,7 @@ int fx__sync_lock(const char *dir, fx_error *err)
                 other = 0;
             fclose(f);
         }
-        if (other > 0 && (kill((pid_t)other, 0) == 0 || errno == EPERM)) {
+        if (fx__pid_alive(other)) {
             rc = fx_error_set(err, FX_EIO, path, 0, 0, 0, "another fxsync (pid %ld) is "
                               "working on '%s': wait for it to end, then run this again",
                               other, dir);
