@@ -904,7 +904,7 @@ static int commit(round *r, fx_sync_op op, const char *opname, fx_renumber ren, 
         say(r->o, "warning: cannot keep the old base in '%s' (%s): this round cannot be "
             "undone", jdir, strerror(errno));
     free(bb);
-    if (!rc && rename(pb, r->base))
+    if (!rc && fx__replace(pb, r->base))
         rc = fx_error_set(err, FX_EIO, r->base, 0, 0, 0, "cannot move the new base into "
                           "place: %s; run the sync again, it repairs", strerror(errno));
     if (!rc)
