@@ -232,7 +232,9 @@ int fx__win_mkstemp(char *tmpl)
     return create_temp(tmpl, FILE_ATTRIBUTE_NORMAL);
 }
 
-FILE *fx__tmpfile(void)
+/* "%TEMP%\\PREFIX-XXXXXX" (GetTempPath ends in '\\'), malloc'd; NULL with
+** errno set. */
+static char *temp_template(const char *prefix)
 {
     wchar_t wdir[MAX_PATH + 1];
     DWORD n = GetTempPathW(MAX_PATH + 1, wdir);
@@ -241,19 +243,21 @@ FILE *fx__tmpfile(void)
         return NULL;
     }
     char *dir = narrow(wdir);
-    if (!dir) {
+    size_t len = dir ? strlen(dir) + strlen(prefix) + 16 : 0;
+    char *tmpl = dir ? malloc(len) : NULL;
+    if (tmpl)
+        snprintf(tmpl, len, "%s%s-XXXXXX", dir, prefix);
+    else
         errno = ENOMEM;
-        return NULL;
-    }
-    size_t len = strlen(dir) + 32;
-    char *tmpl = malloc(len);
-    if (!tmpl) {
-        free(dir);
-        errno = ENOMEM;
-        return NULL;
-    }
-    snprintf(tmpl, len, "%sfx-XXXXXX", dir);
     free(dir);
+    return tmpl;
+}
+
+FILE *fx__tmpfile(void)
+{
+    char *tmpl = temp_template("fx");
+    if (!tmpl)
+        return NULL;
     int fd = create_temp(tmpl, FILE_ATTRIBUTE_TEMPORARY | FILE_FLAG_DELETE_ON_CLOSE);
     free(tmpl);
     if (fd < 0)
@@ -266,26 +270,9 @@ FILE *fx__tmpfile(void)
 
 char *fx__temp_named(const char *prefix, const char *suffix)
 {
-    wchar_t wdir[MAX_PATH + 1];
-    DWORD n = GetTempPathW(MAX_PATH + 1, wdir);
-    if (n == 0 || n > MAX_PATH) {
-        errno = ENOENT;
+    char *path = temp_template(prefix);
+    if (!path)
         return NULL;
-    }
-    char *dir = narrow(wdir);
-    if (!dir) {
-        errno = ENOMEM;
-        return NULL;
-    }
-    size_t len = strlen(dir) + strlen(prefix) + 16;
-    char *path = malloc(len);
-    if (!path) {
-        free(dir);
-        errno = ENOMEM;
-        return NULL;
-    }
-    snprintf(path, len, "%s%s-XXXXXX", dir, prefix);
-    free(dir);
     int fd = create_temp(path, FILE_ATTRIBUTE_NORMAL);
     if (fd < 0) {
         int e = errno;
