@@ -96,6 +96,8 @@ static void print_line(void *ctx, const char *line)
     fflush(stdout);
 }
 
+#define OUT(x) do { status = (x); goto done; } while (0)
+
 int main(int argc, char **argv)
 {
     static const char optstring[] = "l:o:s:e:nvqh";
@@ -106,6 +108,7 @@ int main(int argc, char **argv)
     tool_init(argv[0]);
     if (!excl)
         return tool_errorf("out of memory");
+    int status;
     opterr = 0;
     while ((c = getopt_long(argc, argv, optstring, longopts, NULL)) != -1) {
         switch (c) {
@@ -118,8 +121,8 @@ int main(int argc, char **argv)
         case OPT_STATE: o.state = optarg; break;
         case OPT_RENUMBER:
             if (strcmp(optarg, "local") && strcmp(optarg, "online"))
-                return tool_usage_error(synopsis, "--renumber takes 'local' or 'online', "
-                                        "not '%s'", optarg);
+                OUT(tool_usage_error(synopsis, "--renumber takes 'local' or 'online', "
+                                        "not '%s'", optarg));
             o.renumber_online = strcmp(optarg, "online") == 0;
             break;
         case OPT_STRATEGY:
@@ -128,8 +131,8 @@ int main(int argc, char **argv)
             else if (strcmp(optarg, "theirs") == 0)
                 o.strategy = FX_STRATEGY_THEIRS;
             else
-                return tool_usage_error(synopsis, "--strategy takes 'ours' (local wins) or "
-                                        "'theirs' (online wins), not '%s'", optarg);
+                OUT(tool_usage_error(synopsis, "--strategy takes 'ours' (local wins) or "
+                                        "'theirs' (online wins), not '%s'", optarg));
             break;
         case OPT_CONTINUE: o.cont = 1; break;
         case 'n': o.dry_run = 1; break;
@@ -138,25 +141,25 @@ int main(int argc, char **argv)
             char *end;
             long k = strtol(optarg, &end, 10);
             if (*end || end == optarg || k < 1 || k > 1000000)
-                return tool_usage_error(synopsis, "--keep takes a number of entries from 1, "
-                                        "not '%s'", optarg);
+                OUT(tool_usage_error(synopsis, "--keep takes a number of entries from 1, "
+                                        "not '%s'", optarg));
             o.keep = (int)k;
             break;
         }
         case OPT_MASS: o.allow_mass_delete = 1; break;
         case 'v': o.verbose = 1; break;
         case 'q': quiet = 1; break;
-        case 'h': fputs(synopsis, stdout); fputs(help, stdout); return 0;
-        case OPT_VERSION: return tool_version();
-        default: return tool_option_error(synopsis, optstring, longopts, argv);
+        case 'h': fputs(synopsis, stdout); fputs(help, stdout); OUT(0);
+        case OPT_VERSION: OUT(tool_version());
+        default: OUT(tool_option_error(synopsis, optstring, longopts, argv));
         }
     }
     if (optind >= argc)
-        return tool_usage_error(synopsis, "no command given: init, status, pull, push, sync, "
-                                "undo or log");
+        OUT(tool_usage_error(synopsis, "no command given: init, status, pull, push, sync, "
+                                "undo or log"));
     const char *cmd = argv[optind++];
     if (optind < argc)
-        return tool_usage_error(synopsis, "unexpected argument '%s'", argv[optind]);
+        OUT(tool_usage_error(synopsis, "unexpected argument '%s'", argv[optind]));
     o.exclude = excl;
     tool_diags t = {.json = NULL};
     o.diag = tool_diag;
@@ -165,11 +168,11 @@ int main(int argc, char **argv)
 
     int init = strcmp(cmd, "init") == 0;
     if (!init && (o.local || o.online || o.schema || o.nexclude || o.from || o.base))
-        return tool_usage_error(synopsis, "--local, --online, --schema, --exclude, --from "
+        OUT(tool_usage_error(synopsis, "--local, --online, --schema, --exclude, --from "
                                 "and --base are for init; the pair is in the state "
-                                "directory since");
+                                "directory since"));
     if (strcmp(cmd, "sync") && (o.cont || o.renumber_online))
-        return tool_usage_error(synopsis, "--continue and --renumber are for sync");
+        OUT(tool_usage_error(synopsis, "--continue and --renumber are for sync"));
     fx_error err;
     int rc;
     if (init)
@@ -187,11 +190,13 @@ int main(int argc, char **argv)
     else if (strcmp(cmd, "log") == 0)
         rc = fx_sync_log(&o, &err);
     else
-        return tool_usage_error(synopsis, "unknown command '%s': init, status, pull, push, "
-                                "sync, undo or log", cmd);
-    free(excl);
+        OUT(tool_usage_error(synopsis, "unknown command '%s': init, status, pull, push, "
+                                "sync, undo or log", cmd));
     if (rc < 0)
-        return tool_error(&err);
+        OUT(tool_error(&err));
     int fl = tool_flush_stdout();
-    return fl ? fl : rc ? EXIT_DIFF : EXIT_SAME;
+    status = fl ? fl : rc ? EXIT_DIFF : EXIT_SAME;
+done:
+    free(excl);
+    return status;
 }
