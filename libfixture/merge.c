@@ -33,6 +33,9 @@
 #include <stdlib.h>
 #include <xxhash.h>
 
+/* Past this many fields a record THEIRS changed is taken whole. */
+#define FX__EDIT_FIELDS_MAX 10000
+
 enum {
     ACT_OURS = 1,       /* ours's record */
     ACT_THEIRS,         /* theirs's record */
@@ -1837,8 +1840,11 @@ static int write_item(merge *m, const mitem *it)
     case ACT_THEIRS:
         m->st.theirs++;
         /* A value the reader found wrong (invalid UTF-8: reported, the
-        ** tool writes nothing) cannot be set in ours's text: whole. */
-        rc = r[SO] && !r[ST]->errors
+        ** tool writes nothing) cannot be set in ours's text: whole.  So is
+        ** a record of more than FX__EDIT_FIELDS_MAX fields: editing ours's
+        ** text a field at a time costs a copy of the record each, which a
+        ** million fields make quadratic (minutes under ASan: t6000 wide). */
+        rc = r[SO] && !r[ST]->errors && r[ST]->nfields <= FX__EDIT_FIELDS_MAX
                  ? merge_fields(m, FX__NONE, r[SO], r[SO], r[ST], MF_ONTO)
                  : put_record(m, r[ST]);
         break;

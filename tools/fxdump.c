@@ -118,6 +118,8 @@ static const char *compression(char *path, int *zip)
     return NULL;
 }
 
+#define OUT(x) do { status = (x); goto usage_out; } while (0)
+
 int main(int argc, char **argv)
 {
     const char *target = NULL, *output = NULL;
@@ -143,14 +145,14 @@ int main(int argc, char **argv)
             else if (!strcmp(optarg, "jsonl"))
                 o.format = FX_FORMAT_JSONL;
             else
-                return tool_usage_error(synopsis, "Unknown serialization format: %s (fxdump "
-                                        "writes json and jsonl)", optarg);
+                OUT(tool_usage_error(synopsis, "Unknown serialization format: %s (fxdump "
+                                        "writes json and jsonl)", optarg));
             break;
         case OPT_INDENT:
             v = strtol(optarg, &end, 10);
             if (end == optarg || *end || v < -64 || v > 64)
-                return tool_usage_error(synopsis, "--indent takes a number of spaces "
-                                        "from -64 to 64, not '%s'", optarg);
+                OUT(tool_usage_error(synopsis, "--indent takes a number of spaces "
+                                        "from -64 to 64, not '%s'", optarg));
             o.indent_set = 1;
             o.indent = (int)v;
             break;
@@ -161,14 +163,19 @@ int main(int argc, char **argv)
         case 'o': output = optarg; break;
         case 'a': break;   /* no managers here: every row, as dumpdata --all */
         case 'q': quiet = 1; break;
-        case 'h': fputs(synopsis, stdout); fputs(help, stdout); return 0;
-        case OPT_VERSION: return tool_version();
-        default: return tool_usage_error(synopsis, "unknown option");
+        case 'h': fputs(synopsis, stdout); fputs(help, stdout); OUT(0);
+        case OPT_VERSION: OUT(tool_version());
+        default: OUT(tool_usage_error(synopsis, "unknown option"));
         }
     }
     if (!target)
-        return tool_usage_error(synopsis, "no database: pass --db with a SQLite file or a "
-                                "postgresql:// URI");
+        OUT(tool_usage_error(synopsis, "no database: pass --db with a SQLite file or a "
+                                "postgresql:// URI"));
+    if (0) {
+usage_out:   /* a usage error, --help, --version: nothing to undo but this */
+        free(exclude);
+        return status;
+    }
     report r = {quiet, isatty(2), now(), 0, 0, 0};
     o.labels = (const char *const *)argv + optind;
     o.nlabels = (size_t)(argc - optind);
