@@ -108,8 +108,8 @@ test_expect_success '-o in a directory that does not exist' '
 
 test_expect_success 'PostgreSQL that cannot be reached: exit 2, the password not shown, nothing at -o' '
     touch db.sqlite3 &&
-    fails_cleanly "fxdump: error: cannot connect to PostgreSQL database '"'"'postgresql://fx:****@/nodb?host=$PWD/nosocket'"'"' (connection to server on socket \"$PWD/nosocket/.s.PGSQL.5432\" failed: No such file or directory Is the server running locally and accepting connections on that socket?): check the URI, PGHOST, PGPORT, PGUSER, PGDATABASE" \
-        fxdump --db "postgresql://fx:s3cret@/nodb?host=$PWD/nosocket" &&
+    fails_cleanly "fxdump: error: cannot connect to PostgreSQL database '"'"'postgresql://fx:****@/nodb?host=$PWD/nosocket&port=5432'"'"' (connection to server on socket \"$PWD/nosocket/.s.PGSQL.5432\" failed: No such file or directory Is the server running locally and accepting connections on that socket?): check the URI, PGHOST, PGPORT, PGUSER, PGDATABASE" \
+        fxdump --db "postgresql://fx:s3cret@/nodb?host=$PWD/nosocket&port=5432" &&
     ! grep s3cret err &&
     test_expect_code 2 fxdump --db "host=$PWD/nosocket password=s3cret dbname=x" 2>err &&
     grep "^fxdump: error: cannot connect to PostgreSQL database '"'"'host=$PWD/nosocket password=\*\*\*\* dbname=x'"'"'" err && ! grep s3cret err
