@@ -116,33 +116,50 @@ static int mark(void *ctx, const fx_change *c)
     return 0;
 }
 
-/* Did the side whose dump is at dump commit the rows of journal entry
-** jdir?  *committed 1 or 0; when 0, the keys of its rows go into plan. */
-static int side_committed(const char *jdir, const char *side, const char *dump,
-                          const fx_schema *s, fx__index *plan, int *committed, fx_error *err)
+/* The rows journal entry jdir wrote to side (whose dump is at dump) into
+** ks (new; the caller frees ks->ix and ks->k), each flagged: K_APPLIED
+** written, K_BEFORE had a prior value, K_DIFFERS the dump's row is not
+** what was written, K_PRESENT the dump still holds a row written away. */
+static int round_rows(keyset *ks, const char *jdir, const char *side, const char *dump,
+                      const fx_schema *s, fx_error *err)
 {
     char name[64];
     snprintf(name, sizeof name, "%s-applied.json", side);
     char *applied = fx__sync_path(jdir, name);
     snprintf(name, sizeof name, "%s-before.json", side);
     char *before = fx__sync_path(jdir, name);
-    keyset ks = {0};
-    int rc = !applied || !before || fx__index_new(&ks.ix, 1) ? nomem(err) : 0;
+    memset(ks, 0, sizeof *ks);
+    int rc = !applied || !before || fx__index_new(&ks->ix, 1) ? nomem(err) : 0;
     if (!rc)
-        rc = keys_of(&ks, applied, K_APPLIED, err);
+        rc = keys_of(ks, applied, K_APPLIED, err);
     if (!rc)
-        rc = keys_of(&ks, before, K_BEFORE, err);
+        rc = keys_of(ks, before, K_BEFORE, err);
     if (!rc && !access(applied, F_OK)) {
         fx_diff_opts d;
         memset(&d, 0, sizeof d);
         d.schema = s;
-        rc = fx_diff(dump, applied, &d, mark, &ks, err);
+        rc = fx_diff(dump, applied, &d, mark, ks, err);
         rc = rc < 0 ? rc : 0;
     }
+    free(applied);
+    free(before);
+    return rc;
+}
+
+/* Is the row of key flags f still as the round left it? */
+#define AS_LEFT(f) ((f) & K_APPLIED ? !((f) & K_DIFFERS) : !((f) & K_PRESENT))
+
+/* Did the side whose dump is at dump commit the rows of journal entry
+** jdir?  *committed 1 or 0; when 0, the keys of its rows go into plan. */
+static int side_committed(const char *jdir, const char *side, const char *dump,
+                          const fx_schema *s, fx__index *plan, int *committed, fx_error *err)
+{
+    keyset ks;
+    int rc = round_rows(&ks, jdir, side, dump, s, err);
     size_t held = 0, lost = 0;
     for (size_t i = 0; !rc && i < ks.n; i++) {
         uint8_t f = *(uint8_t *)fx__index_get(ks.ix, ks.k[i]);
-        if (f & K_APPLIED ? !(f & K_DIFFERS) : !(f & K_PRESENT))
+        if (AS_LEFT(f))
             held++;
         else
             lost++;
@@ -158,8 +175,6 @@ static int side_committed(const char *jdir, const char *side, const char *dump,
     }
     fx__index_free(ks.ix);
     free(ks.k);
-    free(applied);
-    free(before);
     return rc;
 }
 
@@ -183,33 +198,20 @@ int fx__sync_undo_target(const char *jdir, const char *side, const char *dump,
                          fx_error *err)
 {
     char name[64];
-    snprintf(name, sizeof name, "%s-applied.json", side);
-    char *applied = fx__sync_path(jdir, name);
     snprintf(name, sizeof name, "%s-before.json", side);
     char *before = fx__sync_path(jdir, name);
-    keyset ks = {0};
+    keyset ks;
     fx__index *held = NULL;
     fx_output *o = NULL;
     fx_writer *w = NULL;
     *undone = *kept = 0;
-    int rc = !applied || !before || fx__index_new(&ks.ix, 1) || fx__index_new(&held, 1)
-             ? nomem(err) : 0;
-    if (!rc)
-        rc = keys_of(&ks, applied, K_APPLIED, err);
-    if (!rc)
-        rc = keys_of(&ks, before, K_BEFORE, err);
-    if (!rc && !access(applied, F_OK)) {
-        fx_diff_opts d;
-        memset(&d, 0, sizeof d);
-        d.schema = s;
-        rc = fx_diff(dump, applied, &d, mark, &ks, err);
-        rc = rc < 0 ? rc : 0;
-    }
+    int rc = round_rows(&ks, jdir, side, dump, s, err);
+    if (!rc && (!before || fx__index_new(&held, 1)))
+        rc = nomem(err);
     /* a row still as the round left it goes back; one changed since stays */
     for (size_t i = 0; !rc && i < ks.n; i++) {
-        uint8_t f = *(uint8_t *)fx__index_get(ks.ix, ks.k[i]);
         int existed;
-        if (f & K_APPLIED ? f & K_DIFFERS : f & K_PRESENT)
+        if (!AS_LEFT(*(uint8_t *)fx__index_get(ks.ix, ks.k[i])))
             (*kept)++;
         else if (!fx__index_put(held, ks.k[i], &existed))
             rc = nomem(err);
@@ -234,7 +236,6 @@ int fx__sync_undo_target(const char *jdir, const char *side, const char *dump,
     fx__index_free(ks.ix);
     fx__index_free(held);
     free(ks.k);
-    free(applied);
     free(before);
     return rc;
 }
