@@ -1007,10 +1007,75 @@ static int one_round(round *r, fx_sync_op op, fx_error *err)
 
 /* ---------------------------------------------------------------- undo */
 
+/* The undo's merges leave out fx_merge's "THEIRS looks older" warning:
+** the prior rows lack the round's new records by design. */
+static void undo_diag(void *ctx, const fx_diag *d)
+{
+    const fx_sync_opts *o = ctx;
+    if (d->check && strcmp(d->check, "stale") == 0)
+        return;
+    if (o->diag)
+        o->diag(o->diag_ctx, d);
+}
+
+/* What side s takes to undo journal entry jdir, into target: a three-way
+** merge (fx_merge) of its dump (ours) with its rows as the round left
+** them (base) and as they were before it (theirs): a row nobody changed
+** since goes back; a change made since stays where the undo does not
+** meet it; a field changed since and by the round, or a row the round
+** wrote and one changed since, is a conflict (o->strategy decides: ours,
+** the change since; theirs, the undo).  Returns the conflicts or < 0. */
+static int undo_merge(round *r, side *s, const char *jdir, long id, const char *target,
+                      fx_error *err)
+{
+    char name[64];
+    snprintf(name, sizeof name, "undo-%s-left.json", s->name);
+    char *left = fx__sync_path(r->tmp, name);
+    snprintf(name, sizeof name, "undo-%s-prior.json", s->name);
+    char *prior = fx__sync_path(r->tmp, name);
+    size_t undone = 0, kept = 0, ev0 = r->nevs;
+    int rc = !left || !prior ? nomem(err)
+             : fx__sync_undo_files(jdir, s->name, s->dump, r->schema, left, prior, &undone,
+                                   &kept, err);
+    fx_output *out = NULL;
+    if (!rc)
+        rc = fx_output_open(&out, target, err);
+    if (!rc) {
+        fx_merge_opts mo;
+        memset(&mo, 0, sizeof mo);
+        mo.schema = r->schema;
+        mo.renumber = FX_RENUMBER_NONE;
+        mo.strategy = r->o->strategy;
+        mo.diag = undo_diag;
+        mo.diag_ctx = (void *)r->o;
+        mo.event = on_event;
+        mo.event_ctx = r;
+        mo.allow_mass_delete = 1;   /* the rows it takes away are the round's */
+        fx_merge_stats st;
+        rc = fx_merge(left, s->dump, prior, out, &mo, &st, err);
+        int c;
+        if (rc >= 0 && (c = fx_output_commit(out, err)) < 0)
+            rc = c;
+    }
+    fx_output_free(out);
+    if (rc >= 0 && kept)
+        say(r->o, "%s: %zu of the rows round %06ld wrote changed since: the undo is merged "
+            "with those changes", s->name, kept, id);
+    for (size_t i = ev0; rc >= 0 && i < r->nevs; i++)
+        if (r->evs[i].kind == FX_MERGE_CONFLICT)
+            say(r->o, "%s: conflict: %s %s: %s%s%s", s->name, r->evs[i].label,
+                r->evs[i].key, r->evs[i].what ? r->evs[i].what : "",
+                r->evs[i].fields && *r->evs[i].fields ? " " : "",
+                r->evs[i].fields ? r->evs[i].fields : "");
+    free(left);
+    free(prior);
+    return rc;
+}
+
 /* Undo the newest journal entry: each side it wrote back to its prior
-** rows, the base back to the one before it; a round of its own, committed
-** as any other.  Refused when a row it wrote changed since (merging the
-** undo with that change is not done yet). */
+** rows, merged with the changes made since (undo_merge), the base back to
+** the one before it; a round of its own, committed as any other.
+** 0 undone, 1 conflicts (nothing written), < 0. */
 static int undo_round(round *r, fx_error *err)
 {
     const fx_sync_opts *o = r->o;
@@ -1057,19 +1122,32 @@ static int undo_round(round *r, fx_error *err)
     }
     side *sides[2] = {wl ? &r->local : NULL, wo ? &r->online : NULL};
     const char *targets[2] = {tl, to};
+    int conflicts = 0;
     for (int i = 0; !rc && i < 2; i++) {
         if (!sides[i])
             continue;
-        size_t undone, kept;
-        rc = fx__sync_undo_target(jdir, sides[i]->name, sides[i]->dump, r->schema,
-                                  targets[i], &undone, &kept, err);
-        if (!rc && kept)   /* its undo would meet the change: a merge, not done yet */
-            rc = fx_error_set(err, FX_EUSAGE, NULL, 0, 0, 0, "%s: %zu of the rows round "
-                              "%06ld wrote changed since: undo puts back only rows nobody "
-                              "changed since; nothing written (see 'fxsync status -v')",
-                              sides[i]->name, kept, id);
+        int c = undo_merge(r, sides[i], jdir, id, targets[i], err);
+        if (c < 0)
+            rc = c;
+        else
+            conflicts += c;
+    }
+    if (!rc && conflicts) {
+        json_object *rep = summary_json(r, "undo", "conflicts", 0, 0);
+        rc = write_report(r, rep, err);
+        json_object_put(rep);
+        if (!rc)
+            say(o, "%d conflict%s: nothing written; run 'fxsync undo --strategy ours' (the "
+                "changes made since win) or 'fxsync undo --strategy theirs' (the undo wins), "
+                "or edit those fields and undo again", conflicts, conflicts == 1 ? "" : "s");
+        rc = rc ? rc : 1;
+        goto out;
+    }
+    for (int i = 0; !rc && i < 2; i++) {
+        if (!sides[i])
+            continue;
         sides[i]->print = o->dry_run;
-        if (!rc && (rc = side_plan(sides[i], targets[i], r->schema, err)) > 0)
+        if ((rc = side_plan(sides[i], targets[i], r->schema, err)) > 0)
             rc = 0;
         if (!rc)
             say_counts(o, sides[i], o->dry_run ? "would write" : "wrote");
@@ -1094,6 +1172,11 @@ static int undo_round(round *r, fx_error *err)
         rc = fx__sync_journal_result(jdir, "undone", err);
     if (!rc)
         say(o, "round %06ld undone: the base is the one before it", id);
+    if (!rc) {
+        json_object *rep = summary_json(r, "undo", "synced", wl, wo);
+        rc = write_report(r, rep, err);
+        json_object_put(rep);
+    }
 out:
     json_object_put(j);
     free(jdir);

@@ -92,14 +92,16 @@ int fx__sync_repair(const char *dir, const char *local_dump, const char *online_
 /* Set journal entry jdir's summary "result".  0 or a code. */
 int fx__sync_journal_result(const char *jdir, const char *result, fx_error *err);
 
-/* What undoing journal entry jdir takes on side (whose dump is at dump):
-** the rows still as the round wrote them back to their prior values (the
-** rows it inserted gone, those it deleted back), the rows changed since
-** kept; the side's wanted rows into out (a fixture).  *undone and *kept
-** count the rows.  0 or a code. */
-int fx__sync_undo_target(const char *jdir, const char *side, const char *dump,
-                         const fx_schema *s, const char *out, size_t *undone, size_t *kept,
-                         fx_error *err);
+/* What undoing journal entry jdir merges on side (whose dump is at dump):
+** into left, the dump with the rows the round wrote as it left them (the
+** rows it deleted absent); into prior, the dump with those rows as they
+** were before it (the rows it inserted absent).  Merged as base and
+** theirs with the dump as ours (fx_merge), the rows nobody changed since
+** go back, the changes since stay.  *undone counts the rows still as the
+** round left them, *kept those changed since.  0 or a code. */
+int fx__sync_undo_files(const char *jdir, const char *side, const char *dump,
+                        const fx_schema *s, const char *left, const char *prior,
+                        size_t *undone, size_t *kept, fx_error *err);
 
 /* The records of src (any compression) into out as an indented fixture. */
 int fx__sync_plain_copy(const char *src, const char *out, fx_error *err);

@@ -193,49 +193,59 @@ static int copy_records(fx_writer *w, const char *path, const fx__index *plan, i
     return rc < 0 ? rc : 0;
 }
 
-int fx__sync_undo_target(const char *jdir, const char *side, const char *dump,
-                         const fx_schema *s, const char *out, size_t *undone, size_t *kept,
-                         fx_error *err)
+/* The records of dump but those whose key is in skip, then those of rows
+** (when there), into out as an indented fixture. */
+static int dump_with(const char *out, const char *dump, const fx__index *skip,
+                     const char *rows, fx_error *err)
 {
-    char name[64];
-    snprintf(name, sizeof name, "%s-before.json", side);
-    char *before = fx__sync_path(jdir, name);
-    keyset ks;
-    fx__index *held = NULL;
+    fx__index *none = NULL;
     fx_output *o = NULL;
     fx_writer *w = NULL;
-    *undone = *kept = 0;
-    int rc = round_rows(&ks, jdir, side, dump, s, err);
-    if (!rc && (!before || fx__index_new(&held, 1)))
-        rc = nomem(err);
-    /* a row still as the round left it goes back; one changed since stays */
-    for (size_t i = 0; !rc && i < ks.n; i++) {
-        int existed;
-        if (!AS_LEFT(*(uint8_t *)fx__index_get(ks.ix, ks.k[i])))
-            (*kept)++;
-        else if (!fx__index_put(held, ks.k[i], &existed))
-            rc = nomem(err);
-        else
-            (*undone)++;
-    }
     fx_layout lay = {.format = FX_FORMAT_JSON, .indent = 2};
-    if (!rc)
-        rc = fx_output_open(&o, out, err);
+    int rc = fx__index_new(&none, 1) ? nomem(err) : fx_output_open(&o, out, err);
     if (!rc && fx_writer_new(&w, o, lay))
         rc = nomem(err);
     if (!rc)
-        rc = copy_records(w, dump, held, 0, err);
-    if (!rc && !access(before, F_OK))
-        rc = copy_records(w, before, held, 1, err);
+        rc = copy_records(w, dump, skip, 0, err);
+    if (!rc && !access(rows, F_OK))
+        rc = copy_records(w, rows, none, 0, err);
     if (!rc)
         rc = fx_writer_finish(w, err);
     if (!rc)
         rc = fx_output_commit(o, err);
     fx_writer_free(w);
     fx_output_free(o);
+    fx__index_free(none);
+    return rc;
+}
+
+int fx__sync_undo_files(const char *jdir, const char *side, const char *dump,
+                        const fx_schema *s, const char *left, const char *prior,
+                        size_t *undone, size_t *kept, fx_error *err)
+{
+    char name[64];
+    snprintf(name, sizeof name, "%s-applied.json", side);
+    char *applied = fx__sync_path(jdir, name);
+    snprintf(name, sizeof name, "%s-before.json", side);
+    char *before = fx__sync_path(jdir, name);
+    keyset ks;
+    *undone = *kept = 0;
+    int rc = round_rows(&ks, jdir, side, dump, s, err);
+    if (!rc && (!applied || !before))
+        rc = nomem(err);
+    for (size_t i = 0; !rc && i < ks.n; i++) {
+        if (AS_LEFT(*(uint8_t *)fx__index_get(ks.ix, ks.k[i])))
+            (*undone)++;
+        else
+            (*kept)++;
+    }
+    if (!rc)
+        rc = dump_with(left, dump, ks.ix, applied, err);
+    if (!rc)
+        rc = dump_with(prior, dump, ks.ix, before, err);
     fx__index_free(ks.ix);
-    fx__index_free(held);
     free(ks.k);
+    free(applied);
     free(before);
     return rc;
 }

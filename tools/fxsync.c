@@ -18,7 +18,7 @@ static const char synopsis[] =
     "       fxsync pull|push|sync [--dry-run] [--strategy ours|theirs] [--report FILE]\n"
     "                   [--keep N] [--state DIR]\n"
     "       fxsync sync [--renumber local|online] [--continue]\n"
-    "       fxsync undo [--dry-run] [--state DIR]\n"
+    "       fxsync undo [--dry-run] [--strategy ours|theirs] [--report FILE] [--state DIR]\n"
     "       fxsync log [--state DIR]\n";
 
 static const char help[] =
@@ -48,7 +48,8 @@ static const char help[] =
     "      --renumber SIDE     sync: whose colliding new records get fresh ids\n"
     "                          (local, the default, or online)\n"
     "      --strategy S        decide field and delete/modify conflicts: ours\n"
-    "                          (local wins) or theirs (online wins)\n"
+    "                          (local wins) or theirs (online wins); undo: ours\n"
+    "                          (the changes made since win) or theirs (the undo)\n"
     "      --continue          sync after resolving conflicts/merged.json\n"
     "  -n, --dry-run           print what would be written, write nothing\n"
     "      --report FILE       a JSON report of the round\n"

@@ -155,14 +155,67 @@ fxsync sync >sync2.out && fxdump --db a.sqlite3 --schema "$FX_ROOT/schemas/erp.j
 fxdump --db b.sqlite3 --schema "$FX_ROOT/schemas/erp.json" | cmp - after.json
 EOT
 
-test_expect 'undo refuses when a row the round wrote changed since, writing nothing' <<\EOT
-cd u && q a.sqlite3 "update supermarket_commande set numero='L-Ub' where id=2102" &&
+# cats DB: categories 2 and 3, orders 2201 to 2203 and line 400 as they are
+cats () {
+    q "$1" "select id, libelle, ifnull(parent_id, '-') from supermarket_categorie where id in (2, 3);
+            select id, numero from supermarket_commande where id between 2201 and 2203;
+            select 'line', id, commande_id from supermarket_lignecommande where id = 400"
+}
+
+test_expect 'undo merged with the changes made since (another field of a row the round changed, a new row, a row the round inserted deleted since): they stay, the rest is undone' <<\EOT
+mkdir m && cp u/a.sqlite3 m/a.sqlite3 && cp u/a.sqlite3 m/b.sqlite3 && cd m &&
+fxsync init --local a.sqlite3 --online b.sqlite3 --schema "$FX_ROOT/schemas/erp.json" >/dev/null &&
+q a.sqlite3 "select libelle from supermarket_categorie where id = 2" >c2 &&
+q a.sqlite3 "select libelle from supermarket_categorie where id = 3" >c3 &&
+q a.sqlite3 "update supermarket_categorie set libelle = 'L2 round' where id = 2;
+  insert into supermarket_commande values (2201,'M-L','2025-01-01 10:00:00','nouvelle',1,1,NULL,NULL)" &&
+q b.sqlite3 "update supermarket_categorie set libelle = 'O3 round' where id = 3;
+  insert into supermarket_commande values (2202,'M-O','2025-01-01 11:00:00','nouvelle',2,1,NULL,NULL);
+  delete from supermarket_lignecommande where id = 400" &&
+fxsync sync >/dev/null &&
+q a.sqlite3 "update supermarket_categorie set parent_id = 5 where id = 3;
+  insert into supermarket_commande values (2203,'M-later','2025-01-03 10:00:00','nouvelle',3,1,NULL,NULL)" &&
+q b.sqlite3 "update supermarket_categorie set parent_id = 4 where id = 2; delete from supermarket_commande where id = 2201" &&
+fxsync undo >undo.out &&
+test_cmp - undo.out <<\EOF &&
+local: 1 of the rows round 000001 wrote changed since: the undo is merged with those changes
+online: 2 of the rows round 000001 wrote changed since: the undo is merged with those changes
+local: wrote supermarket.categorie: 0 inserted, 1 updated, 0 deleted
+local: wrote supermarket.commande: 0 inserted, 0 updated, 1 deleted
+local: wrote supermarket.lignecommande: 1 inserted, 0 updated, 0 deleted
+online: wrote supermarket.categorie: 0 inserted, 1 updated, 0 deleted
+round 000001 undone: the base is the one before it
+EOF
+printf '2|L2 round|-\n3|%s|5\n2201|M-L\n2203|M-later\nline|400|127\n' "$(cat c3)" >want &&
+cats a.sqlite3 | test_cmp want - &&
+printf '2|%s|4\n3|O3 round|-\n2202|M-O\n' "$(cat c2)" >want &&
+cats b.sqlite3 | test_cmp want -
+EOT
+
+test_expect 'undo meeting a change made since (the same field; a row the round inserted, edited): exit 1, said, nothing written; --strategy ours keeps the change, theirs undoes it' <<\EOT
+cd m && fxsync sync >/dev/null &&
+q a.sqlite3 "update supermarket_categorie set libelle = 'L3 later' where id = 3; update supermarket_commande set numero = 'M-O2' where id = 2202" &&
 cp a.sqlite3 a.keep && cp b.sqlite3 b.keep &&
-test_expect_code 2 fxsync undo 2>err &&
-grep -q "local: 1 of the rows round 000003 wrote changed since: undo puts back only rows nobody changed since; nothing written" err &&
-cmp a.keep a.sqlite3 && cmp b.keep b.sqlite3 &&
-q a.sqlite3 "update supermarket_commande set numero='L-U' where id=2102" &&
-fxsync undo >undo.out && grep -qx 'round 000003 undone: the base is the one before it' undo.out
+test_expect_code 1 fxsync undo --report rep.json >out 2>err &&
+test_cmp - out <<\EOF &&
+local: 2 of the rows round 000003 wrote changed since: the undo is merged with those changes
+local: conflict: supermarket.categorie 3: field libelle
+local: conflict: supermarket.commande 2202: modify/delete
+2 conflicts: nothing written; run 'fxsync undo --strategy ours' (the changes made since win) or 'fxsync undo --strategy theirs' (the undo wins), or edit those fields and undo again
+EOF
+grep -q '"result": "conflicts"' rep.json && grep -q '"fields": "libelle"' rep.json &&
+cmp a.keep a.sqlite3 && cmp b.keep b.sqlite3 && test "$(ls .fxsync/journal | tr '\n' ' ')" = "000001 000002 000003 " &&
+cp -R . ../m2 &&
+fxsync undo --strategy ours >/dev/null &&
+printf '2|L2 round|-\n3|L3 later|5\n2201|M-L\n2202|M-O2\n2203|M-later\nline|400|127\n' >want &&
+cats a.sqlite3 | test_cmp want - &&
+printf '2|%s|4\n3|O3 round|-\n2202|M-O\n' "$(cat c2)" >want &&
+cats b.sqlite3 | test_cmp want - &&
+cd ../m2 && fxsync undo --strategy theirs >/dev/null &&
+printf '2|L2 round|-\n3|%s|5\n2201|M-L\n2203|M-later\nline|400|127\n' "$(cat c3)" >want &&
+cats a.sqlite3 | test_cmp want - &&
+printf '2|%s|4\n3|O3 round|-\n2202|M-O\n' "$(cat c2)" >want &&
+cats b.sqlite3 | test_cmp want -
 EOT
 
 test_expect 'usage mistakes: exit 2, said plainly' <<\EOT
