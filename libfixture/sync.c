@@ -111,6 +111,7 @@ typedef struct side {
     size_t nmc;
     int print;                 /* dry-run: print each change */
     const fx_sync_opts *o;
+    json_object *seqs;         /* SQLite: sqlite_sequence before the writes */
 } side;
 
 static void side_reset(side *s)
@@ -129,6 +130,8 @@ static void side_reset(side *s)
     s->dels = NULL;
     s->mc = NULL;
     s->nrecs = s->crecs = s->nbefore = s->cbefore = s->ndels = s->cdels = s->nmc = 0;
+    json_object_put(s->seqs);
+    s->seqs = NULL;
 }
 
 static void side_free(side *s)
@@ -372,6 +375,42 @@ static int side_apply(side *s, fx_error *err)
         rc = delete_row(s, s->before[s->dels[i]], err);
     for (size_t i = 0; !rc && i < s->nrecs; i++)
         rc = fx_loader_add(s->l, s->recs[i], err);
+    return rc;
+}
+
+/* ---- AUTOINCREMENT counters ---- */
+
+/* A SQLite side's sqlite_sequence through its loader's transaction, as
+** {"table": seq, ...}, into *out (new; the caller's: json_object_put());
+** NULL for a PostgreSQL side (the loader sets its sequences past the
+** largest pk at commit, as loaddata does).  0 or a code. */
+static int side_seqs(side *s, json_object **out, fx_error *err)
+{
+    *out = NULL;
+    if (s->pg || !s->l)
+        return 0;
+    sqlite3 *db;
+    int rc = fx__load_sqlite_handle(s->l, &db, err);
+    if (rc)
+        return rc;
+    json_object *j = json_object_new_object();
+    sqlite3_stmt *st = NULL;
+    /* no AUTOINCREMENT table, no sqlite_sequence: no counter */
+    if (sqlite3_prepare_v2(db, "SELECT name, seq FROM sqlite_sequence", -1, &st, NULL) ==
+        SQLITE_OK) {
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+            json_object_object_add(j, (const char *)sqlite3_column_text(st, 0),
+                                   json_object_new_int64(sqlite3_column_int64(st, 1)));
+        rc = rc == SQLITE_DONE ? 0 : fx_error_set(err, FX_EIO, NULL, 0, 0, 0, "%s: reading "
+                                                  "sqlite_sequence: %s", s->name,
+                                                  sqlite3_errmsg(db));
+    } else
+        rc = 0;
+    sqlite3_finalize(st);
+    if (rc)
+        json_object_put(j);
+    else
+        *out = j;
     return rc;
 }
 
@@ -696,7 +735,7 @@ static int journal(round *r, const char *op, int local, int online, char **jdir,
 {
     char *dir = NULL;
     int rc = fx__sync_journal_new(&dir, r->dir, err);
-    const side *sides[2] = {local ? &r->local : NULL, online ? &r->online : NULL};
+    side *sides[2] = {local ? &r->local : NULL, online ? &r->online : NULL};
     for (int i = 0; !rc && i < 2; i++) {
         if (!sides[i])
             continue;
@@ -710,6 +749,18 @@ static int journal(round *r, const char *op, int local, int online, char **jdir,
         if (!rc)
             rc = p ? write_records(sides[i]->recs, sides[i]->nrecs, p, err) : nomem(err);
         free(p);
+        /* the AUTOINCREMENT counters before and after its writes: undo's */
+        json_object *after = NULL;
+        if (!rc && sides[i]->seqs && !(rc = side_seqs(sides[i], &after, err))) {
+            snprintf(name, sizeof name, "%s-sequences.json", sides[i]->name);
+            p = fx__sync_path(dir, name);
+            json_object *sj = json_object_new_object();
+            json_object_object_add(sj, "before", json_object_get(sides[i]->seqs));
+            json_object_object_add(sj, "after", after);
+            rc = p ? fx__sync_json_write(sj, p, err) : nomem(err);
+            json_object_put(sj);
+            free(p);
+        }
     }
     if (!rc) {
         json_object *j = summary_json(r, op, "pending", local, online);
@@ -981,6 +1032,9 @@ static int one_round(round *r, fx_sync_op op, fx_error *err)
         return rc;
     }
     hook("planned");
+    if ((wl && (rc = side_seqs(&r->local, &r->local.seqs, err))) ||
+        (wo && (rc = side_seqs(&r->online, &r->online.seqs, err))))
+        return rc;
     if ((wl && (rc = side_apply(&r->local, err))) || (wo && (rc = side_apply(&r->online, err))))
         return rc;
     hook("applied");
@@ -1006,6 +1060,53 @@ static int one_round(round *r, fx_sync_op op, fx_error *err)
 }
 
 /* ---------------------------------------------------------------- undo */
+
+/* Put back the AUTOINCREMENT counters journal entry jdir moved on SQLite
+** side s, where they are still where it left them (a counter moved since
+** handed out ids since: it stays).  Through the loader's transaction,
+** after the undo's rows.  0 or a code. */
+static int undo_seqs(side *s, const char *jdir, fx_error *err)
+{
+    char name[64];
+    snprintf(name, sizeof name, "%s-sequences.json", s->name);
+    char *p = fx__sync_path(jdir, name);
+    if (!p)
+        return nomem(err);
+    json_object *j = exists(p) ? json_object_from_file(p) : NULL, *before, *after, *now = NULL;
+    free(p);
+    int rc = 0;
+    sqlite3 *db = NULL;
+    if (!j || s->pg || !json_object_object_get_ex(j, "before", &before) ||
+        !json_object_object_get_ex(j, "after", &after))
+        goto out;
+    if ((rc = side_seqs(s, &now, err)) || (rc = fx__load_sqlite_handle(s->l, &db, err)))
+        goto out;
+    json_object_object_foreach(after, table, av) {
+        json_object *bv = NULL, *nv = NULL;
+        int had = json_object_object_get_ex(before, table, &bv);
+        if ((had && json_object_get_int64(bv) == json_object_get_int64(av)) ||
+            !json_object_object_get_ex(now, table, &nv) ||
+            json_object_get_int64(nv) != json_object_get_int64(av))
+            continue;
+        sqlite3_stmt *st = NULL;
+        const char *sql = had ? "UPDATE sqlite_sequence SET seq = ?2 WHERE name = ?1"
+                              : "DELETE FROM sqlite_sequence WHERE name = ?1";
+        if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK ||
+            sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC) != SQLITE_OK ||
+            (had && sqlite3_bind_int64(st, 2, json_object_get_int64(bv)) != SQLITE_OK) ||
+            sqlite3_step(st) != SQLITE_DONE)
+            rc = fx_error_set(err, FX_EIO, NULL, 0, 0, 0, "%s: putting back the "
+                              "AUTOINCREMENT counter of %s: %s", s->name, table,
+                              sqlite3_errmsg(db));
+        sqlite3_finalize(st);
+        if (rc)
+            break;
+    }
+out:
+    json_object_put(now);
+    json_object_put(j);
+    return rc;
+}
 
 /* The undo's merges leave out fx_merge's "THEIRS looks older" warning:
 ** the prior rows lack the round's new records by design. */
@@ -1154,7 +1255,13 @@ static int undo_round(round *r, fx_error *err)
     }
     if (rc || o->dry_run)
         goto out;
+    if ((wl && (rc = side_seqs(&r->local, &r->local.seqs, err))) ||
+        (wo && (rc = side_seqs(&r->online, &r->online.seqs, err))))
+        goto out;
     if ((wl && (rc = side_apply(&r->local, err))) || (wo && (rc = side_apply(&r->online, err))))
+        goto out;
+    if ((wl && (rc = undo_seqs(&r->local, jdir, err))) ||
+        (wo && (rc = undo_seqs(&r->online, jdir, err))))
         goto out;
     if ((rc = fx__sync_plain_copy(bb, nb, err)))
         goto out;

@@ -15,6 +15,8 @@
 **                      interrupted, undone), SIDE-before.json (the prior
 **                      values of every row changed or deleted),
 **                      SIDE-applied.json (the rows written),
+**                      SIDE-sequences.json (a SQLite side's
+**                      sqlite_sequence before and after its writes),
 **                      base-before.json.gz (the base before it, a hard
 **                      link: what undo puts back)
 **   pending-base.json.gz, pending.json

@@ -121,12 +121,11 @@ fxsync --state .fxsync log >out &&
 test $(wc -l <out) = 2 && head -1 out | grep -q '^000006 .* sync  local +0 ~0 -0  online +0 ~1 -0$'
 EOT
 
-# rows: a SQLite file's rows, table by table (.dump), without the
-# AUTOINCREMENT counters (sqlite_sequence: a deleted row's id is not
-# handed out again, as Django expects)
-rows () { sqlite3 "$1" .dump | grep -v '^INSERT INTO sqlite_sequence '; }
+# rows: a SQLite file's rows, table by table, with its AUTOINCREMENT
+# counters (sqlite_sequence: the next id each table hands out)
+rows () { sqlite3 "$1" .dump; }
 
-test_expect 'undo: both files row for row as before the last round, the base too; the next sync does it again' <<\EOT
+test_expect 'undo: both files row for row as before the last round, AUTOINCREMENT counters too, the base too; the next sync does it again' <<\EOT
 mkdir u && cp a.sqlite3 u/a.sqlite3 && cp a.sqlite3 u/b.sqlite3 && cd u &&
 fxsync init --local a.sqlite3 --online b.sqlite3 --schema "$FX_ROOT/schemas/erp.json" >/dev/null &&
 q a.sqlite3 "insert into supermarket_commande values (2101,'L-U','2025-01-01 10:00:00','nouvelle',10.5,1,NULL,NULL); insert into supermarket_lignecommande values (7101, 1, 10.5, 0, 2101, 1); update supermarket_categorie set libelle='undo me' where id=1; delete from supermarket_lignecommande where id=386" &&
@@ -134,6 +133,7 @@ q b.sqlite3 "insert into supermarket_commande values (2101,'O-U','2025-01-02 10:
 rows a.sqlite3 >a.rows && rows b.sqlite3 >b.rows && gzip -dc .fxsync/base.json.gz >base.before &&
 fxsync sync >sync.out &&
 grep -q 'renumbered: supermarket.commande 2101 -> 2102' sync.out &&
+rows b.sqlite3 | grep -qx "INSERT INTO sqlite_sequence VALUES('supermarket_lignecommande',7101);" &&
 fxdump --db a.sqlite3 --schema "$FX_ROOT/schemas/erp.json" -o after.json &&
 fxsync undo -n >dry.out && grep -qx 'local: - supermarket.commande 2102' dry.out &&
 fxsync undo >undo.out &&
@@ -148,6 +148,8 @@ online: wrote supermarket.lignecommande: 1 inserted, 0 updated, 1 deleted
 round 000001 undone: the base is the one before it
 EOF
 rows a.sqlite3 | test_cmp a.rows - && rows b.sqlite3 | test_cmp b.rows - &&
+cp b.sqlite3 b.next &&
+test "$(q b.next "insert into supermarket_commande (numero, date, statut, total, agence_id) values ('N', '2025-01-01 10:00:00', 'nouvelle', 1, 1) returning id")" = 2102 &&
 gzip -dc .fxsync/base.json.gz | cmp - base.before &&
 grep -q '"result": "undone"' .fxsync/journal/000001/summary.json &&
 fxsync log | head -1 | grep -q '^000002 .* undo ' &&
@@ -189,7 +191,8 @@ EOF
 printf '2|L2 round|-\n3|%s|5\n2201|M-L\n2203|M-later\nline|400|127\n' "$(cat c3)" >want &&
 cats a.sqlite3 | test_cmp want - &&
 printf '2|%s|4\n3|O3 round|-\n2202|M-O\n' "$(cat c2)" >want &&
-cats b.sqlite3 | test_cmp want -
+cats b.sqlite3 | test_cmp want - &&
+test "$(q a.sqlite3 "select seq from sqlite_sequence where name = 'supermarket_commande'")" = 2203
 EOT
 
 test_expect 'undo meeting a change made since (the same field; a row the round inserted, edited): exit 1, said, nothing written; --strategy ours keeps the change, theirs undoes it' <<\EOT
