@@ -380,33 +380,58 @@ static int side_apply(side *s, fx_error *err)
 
 /* ---- AUTOINCREMENT counters ---- */
 
-/* A SQLite side's sqlite_sequence through its loader's transaction, as
-** {"table": seq, ...}, into *out (new; the caller's: json_object_put());
-** NULL for a PostgreSQL side (the loader sets its sequences past the
-** largest pk at commit, as loaddata does).  0 or a code. */
+/* A side's id counters into *out (new; the caller's: json_object_put()):
+** a SQLite side's sqlite_sequence through its loader's transaction,
+** {"table": seq, ...}; a PostgreSQL side's sequences of the current schema,
+** {"schema.sequence": last_value or null when none was handed out}.
+** 0 or a code. */
 static int side_seqs(side *s, json_object **out, fx_error *err)
 {
     *out = NULL;
-    if (s->pg || !s->l)
+    if (!s->l)
         return 0;
-    sqlite3 *db;
-    int rc = fx__load_sqlite_handle(s->l, &db, err);
-    if (rc)
-        return rc;
     json_object *j = json_object_new_object();
-    sqlite3_stmt *st = NULL;
-    /* no AUTOINCREMENT table, no sqlite_sequence: no counter */
-    if (sqlite3_prepare_v2(db, "SELECT name, seq FROM sqlite_sequence", -1, &st, NULL) ==
-        SQLITE_OK) {
-        while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-            json_object_object_add(j, (const char *)sqlite3_column_text(st, 0),
-                                   json_object_new_int64(sqlite3_column_int64(st, 1)));
-        rc = rc == SQLITE_DONE ? 0 : fx_error_set(err, FX_EIO, NULL, 0, 0, 0, "%s: reading "
-                                                  "sqlite_sequence: %s", s->name,
-                                                  sqlite3_errmsg(db));
-    } else
-        rc = 0;
-    sqlite3_finalize(st);
+    int rc;
+    if (s->pg) {
+        PGconn *c;
+        if ((rc = fx__load_pg_handle(s->l, &c, err))) {
+            json_object_put(j);
+            return rc;
+        }
+        PGresult *res = PQexec(c, "SELECT quote_ident(schemaname) || '.' || "
+                               "quote_ident(sequencename), last_value FROM pg_sequences "
+                               "WHERE schemaname = current_schema()");
+        if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+            char msg[512];
+            fx__pg_message(msg, sizeof msg, c, res, s->target);
+            rc = fx_error_set(err, FX_EIO, NULL, 0, 0, 0, "%s: reading the sequences: %s",
+                              s->name, msg);
+        }
+        for (int i = 0; !rc && i < PQntuples(res); i++)
+            json_object_object_add(j, PQgetvalue(res, i, 0), PQgetisnull(res, i, 1) ? NULL
+                                   : json_object_new_int64(strtoll(PQgetvalue(res, i, 1),
+                                                                   NULL, 10)));
+        PQclear(res);
+    } else {
+        sqlite3 *db;
+        if ((rc = fx__load_sqlite_handle(s->l, &db, err))) {
+            json_object_put(j);
+            return rc;
+        }
+        sqlite3_stmt *st = NULL;
+        /* no AUTOINCREMENT table, no sqlite_sequence: no counter */
+        if (sqlite3_prepare_v2(db, "SELECT name, seq FROM sqlite_sequence", -1, &st, NULL) ==
+            SQLITE_OK) {
+            while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+                json_object_object_add(j, (const char *)sqlite3_column_text(st, 0),
+                                       json_object_new_int64(sqlite3_column_int64(st, 1)));
+            rc = rc == SQLITE_DONE ? 0 : fx_error_set(err, FX_EIO, NULL, 0, 0, 0, "%s: "
+                                                      "reading sqlite_sequence: %s", s->name,
+                                                      sqlite3_errmsg(db));
+        } else
+            rc = 0;
+        sqlite3_finalize(st);
+    }
     if (rc)
         json_object_put(j);
     else
@@ -749,9 +774,11 @@ static int journal(round *r, const char *op, int local, int online, char **jdir,
         if (!rc)
             rc = p ? write_records(sides[i]->recs, sides[i]->nrecs, p, err) : nomem(err);
         free(p);
-        /* the AUTOINCREMENT counters before and after its writes: undo's */
+        /* a SQLite side's counters before and after its writes: undo's (a
+        ** PostgreSQL side's are set at commit: seqs_after()) */
         json_object *after = NULL;
-        if (!rc && sides[i]->seqs && !(rc = side_seqs(sides[i], &after, err))) {
+        if (!rc && sides[i]->seqs && !sides[i]->pg &&
+            !(rc = side_seqs(sides[i], &after, err))) {
             snprintf(name, sizeof name, "%s-sequences.json", sides[i]->name);
             p = fx__sync_path(dir, name);
             json_object *sj = json_object_new_object();
@@ -970,6 +997,8 @@ static int commit(round *r, fx_sync_op op, const char *opname, fx_renumber ren, 
     return rc;
 }
 
+static void seqs_after(round *r, int wl, int wo);
+
 /* One round of pull, push or sync.  0 synced, 1 conflicts, < 0. */
 static int one_round(round *r, fx_sync_op op, fx_error *err)
 {
@@ -1049,6 +1078,8 @@ static int one_round(round *r, fx_sync_op op, fx_error *err)
             return rc;
     } else if ((rc = commit(r, op, opname, ren, wl, wo, newbase, err)))
         return rc;
+    else
+        seqs_after(r, wl, wo);
     char *cdir = fx__sync_path(r->dir, "conflicts");
     if (cdir && op == FX_SYNC_BOTH)
         fx__sync_rmdir(cdir);
@@ -1061,10 +1092,62 @@ static int one_round(round *r, fx_sync_op op, fx_error *err)
 
 /* ---------------------------------------------------------------- undo */
 
-/* Put back the AUTOINCREMENT counters journal entry jdir moved on SQLite
-** side s, where they are still where it left them (a counter moved since
-** handed out ids since: it stays).  Through the loader's transaction,
-** after the undo's rows.  0 or a code. */
+/* Are two counters (an int or null) the same? */
+static int same_seq(json_object *a, json_object *b)
+{
+    if (!a || !b)
+        return a == b;
+    return json_object_get_int64(a) == json_object_get_int64(b);
+}
+
+/* Set counter name of side s to v (null: a PostgreSQL sequence that
+** hands out its first value next; a SQLite table's row gone). */
+static int set_seq(side *s, const char *name, json_object *v, fx_error *err)
+{
+    char num[32];
+    snprintf(num, sizeof num, "%lld", v ? (long long)json_object_get_int64(v) : 0LL);
+    if (s->pg) {
+        PGconn *c;
+        int rc = fx__load_pg_handle(s->l, &c, err);
+        if (rc)
+            return rc;
+        const char *vals[2] = {name, num};
+        PGresult *res = PQexecParams(c, v ? "SELECT setval($1::regclass, $2::bigint, true)"
+                                     : "SELECT setval($1::regclass, seqstart, false) FROM "
+                                       "pg_sequence WHERE seqrelid = $1::regclass",
+                                     v ? 2 : 1, NULL, vals, NULL, NULL, 0);
+        if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+            char msg[512];
+            fx__pg_message(msg, sizeof msg, c, res, s->target);
+            rc = fx_error_set(err, FX_EIO, NULL, 0, 0, 0, "%s: putting back sequence %s: %s",
+                              s->name, name, msg);
+        }
+        PQclear(res);
+        return rc;
+    }
+    sqlite3 *db;
+    int rc = fx__load_sqlite_handle(s->l, &db, err);
+    if (rc)
+        return rc;
+    sqlite3_stmt *st = NULL;
+    const char *sql = v ? "UPDATE sqlite_sequence SET seq = ?2 WHERE name = ?1"
+                        : "DELETE FROM sqlite_sequence WHERE name = ?1";
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK ||
+        sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC) != SQLITE_OK ||
+        (v && sqlite3_bind_int64(st, 2, json_object_get_int64(v)) != SQLITE_OK) ||
+        sqlite3_step(st) != SQLITE_DONE)
+        rc = fx_error_set(err, FX_EIO, NULL, 0, 0, 0, "%s: putting back the AUTOINCREMENT "
+                          "counter of %s: %s", s->name, name, sqlite3_errmsg(db));
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* Put back the id counters journal entry jdir moved on side s, where
+** they are still where it left them (a counter moved since handed out ids
+** since: it stays).  SQLite: through the loader's transaction, after the
+** undo's rows; PostgreSQL: after its commit (which set the sequences past
+** the largest ids), against the values before the undo (s->seqs).  0 or a
+** code. */
 static int undo_seqs(side *s, const char *jdir, fx_error *err)
 {
     char name[64];
@@ -1075,37 +1158,59 @@ static int undo_seqs(side *s, const char *jdir, fx_error *err)
     json_object *j = exists(p) ? json_object_from_file(p) : NULL, *before, *after, *now = NULL;
     free(p);
     int rc = 0;
-    sqlite3 *db = NULL;
-    if (!j || s->pg || !json_object_object_get_ex(j, "before", &before) ||
+    if (!j || !json_object_object_get_ex(j, "before", &before) ||
         !json_object_object_get_ex(j, "after", &after))
         goto out;
-    if ((rc = side_seqs(s, &now, err)) || (rc = fx__load_sqlite_handle(s->l, &db, err)))
+    if (s->pg)
+        now = json_object_get(s->seqs);
+    else if ((rc = side_seqs(s, &now, err)))
         goto out;
-    json_object_object_foreach(after, table, av) {
+    json_object_object_foreach(after, seq, av) {
         json_object *bv = NULL, *nv = NULL;
-        int had = json_object_object_get_ex(before, table, &bv);
-        if ((had && json_object_get_int64(bv) == json_object_get_int64(av)) ||
-            !json_object_object_get_ex(now, table, &nv) ||
-            json_object_get_int64(nv) != json_object_get_int64(av))
+        int had = json_object_object_get_ex(before, seq, &bv);
+        if ((s->pg && !had) || (had && same_seq(bv, av)) ||
+            !json_object_object_get_ex(now, seq, &nv) || !same_seq(nv, av))
             continue;
-        sqlite3_stmt *st = NULL;
-        const char *sql = had ? "UPDATE sqlite_sequence SET seq = ?2 WHERE name = ?1"
-                              : "DELETE FROM sqlite_sequence WHERE name = ?1";
-        if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK ||
-            sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC) != SQLITE_OK ||
-            (had && sqlite3_bind_int64(st, 2, json_object_get_int64(bv)) != SQLITE_OK) ||
-            sqlite3_step(st) != SQLITE_DONE)
-            rc = fx_error_set(err, FX_EIO, NULL, 0, 0, 0, "%s: putting back the "
-                              "AUTOINCREMENT counter of %s: %s", s->name, table,
-                              sqlite3_errmsg(db));
-        sqlite3_finalize(st);
-        if (rc)
+        if ((rc = set_seq(s, seq, bv, err)))
             break;
     }
 out:
     json_object_put(now);
     json_object_put(j);
     return rc;
+}
+
+/* After a commit: a PostgreSQL side's sequences as the commit left them,
+** with those before it (s->seqs), into the newest journal entry, for undo.
+** A failure only costs undo its sequences: said, not an error. */
+static void seqs_after(round *r, int wl, int wo)
+{
+    side *sides[2] = {wl ? &r->local : NULL, wo ? &r->online : NULL};
+    long *ids = NULL;
+    size_t n = fx__sync_journal_ids(r->dir, &ids);
+    for (int i = 0; n && i < 2; i++) {
+        if (!sides[i] || !sides[i]->pg || !sides[i]->seqs)
+            continue;
+        char name[64];
+        snprintf(name, sizeof name, "journal/%06ld/%s-sequences.json", ids[n - 1],
+                 sides[i]->name);
+        char *p = fx__sync_path(r->dir, name);
+        json_object *after = NULL, *j = NULL;
+        fx_error e;
+        int rc = p ? side_seqs(sides[i], &after, &e) : nomem(&e);
+        if (!rc) {
+            j = json_object_new_object();
+            json_object_object_add(j, "before", json_object_get(sides[i]->seqs));
+            json_object_object_add(j, "after", after);
+            rc = fx__sync_json_write(j, p, &e);
+        }
+        if (rc)
+            say(r->o, "warning: %s: %s; undo will not put its sequences back", sides[i]->name,
+                e.msg);
+        json_object_put(j);
+        free(p);
+    }
+    free(ids);
 }
 
 /* The undo's merges leave out fx_merge's "THEIRS looks older" warning:
@@ -1223,7 +1328,7 @@ static int undo_round(round *r, fx_error *err)
     }
     side *sides[2] = {wl ? &r->local : NULL, wo ? &r->online : NULL};
     const char *targets[2] = {tl, to};
-    int conflicts = 0;
+    int conflicts = 0, entry = 0;
     for (int i = 0; !rc && i < 2; i++) {
         if (!sides[i])
             continue;
@@ -1260,13 +1365,13 @@ static int undo_round(round *r, fx_error *err)
         goto out;
     if ((wl && (rc = side_apply(&r->local, err))) || (wo && (rc = side_apply(&r->online, err))))
         goto out;
-    if ((wl && (rc = undo_seqs(&r->local, jdir, err))) ||
-        (wo && (rc = undo_seqs(&r->online, jdir, err))))
+    if ((wl && !r->local.pg && (rc = undo_seqs(&r->local, jdir, err))) ||
+        (wo && !r->online.pg && (rc = undo_seqs(&r->online, jdir, err))))
         goto out;
     if ((rc = fx__sync_plain_copy(bb, nb, err)))
         goto out;
     if ((r->local.nmc && wl) || (r->online.nmc && wo))
-        rc = commit(r, FX_SYNC_BOTH, "undo", FX_RENUMBER_OURS, wl, wo, nb, err);
+        entry = !(rc = commit(r, FX_SYNC_BOTH, "undo", FX_RENUMBER_OURS, wl, wo, nb, err));
     else {   /* nothing to write back: the base alone goes back */
         if (wl)
             rc = fx_loader_finish(r->local.l, err);
@@ -1275,6 +1380,14 @@ static int undo_round(round *r, fx_error *err)
         if (!rc)
             rc = fx__sync_copy(nb, r->base, 1, err);
     }
+    /* a PostgreSQL side's sequences, once its commit set them */
+    for (int i = 0; !rc && i < 2; i++) {
+        fx_error e;
+        if (sides[i] && sides[i]->pg && undo_seqs(sides[i], jdir, &e))
+            say(o, "warning: %s: %s; its rows are undone", sides[i]->name, e.msg);
+    }
+    if (!rc && entry)
+        seqs_after(r, wl, wo);
     if (!rc)
         rc = fx__sync_journal_result(jdir, "undone", err);
     if (!rc)

@@ -15,8 +15,10 @@
 **                      interrupted, undone), SIDE-before.json (the prior
 **                      values of every row changed or deleted),
 **                      SIDE-applied.json (the rows written),
-**                      SIDE-sequences.json (a SQLite side's
-**                      sqlite_sequence before and after its writes),
+**                      SIDE-sequences.json (the side's id counters
+**                      before and after: SQLite's sqlite_sequence,
+**                      written with the entry; PostgreSQL's sequences,
+**                      after its commit),
 **                      base-before.json.gz (the base before it, a hard
 **                      link: what undo puts back)
 **   pending-base.json.gz, pending.json

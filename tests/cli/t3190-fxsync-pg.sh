@@ -114,10 +114,15 @@ test "$(sqlite3 a.sqlite3 "select libelle, parent_id from supermarket_categorie 
 dumpof a.sqlite3 >a.now && dumpof dbname=on >o.now && same o.now a.now
 EOT
 
-test_expect 'undo after a sync: the server row for row as before, the local file too, the base; sync again: the same end' <<\EOT
-fresh && fxsync --state st sync >/dev/null &&
+seqs () { psql -d on -Atc "select sequencename, last_value from pg_sequences where schemaname = current_schema() order by 1"; }
+
+test_expect 'undo after a sync: the server row for row as before, its sequences too, the local file too, the base; sync again: the same end' <<\EOT
+fresh && seqs >seqs.before && fxsync --state st sync >/dev/null &&
+seqs >seqs.sync && ! cmp -s seqs.before seqs.sync &&
+grep -qx 'supermarket_commande_id_seq|2002' seqs.sync &&
 fxsync --state st undo >undo.out && cat undo.out &&
 dumpof dbname=on >o.now && same o.now o.before && dumpof a.sqlite3 | cmp - a.before &&
+seqs | test_cmp seqs.before - &&
 gzip -dc st/base.json.gz | cmp - <(gzip -dc st0/base.json.gz) &&
 test "$(psql -d on -Atc "select count(*) from supermarket_commande where id > 2000")" = 1 &&
 fxsync --state st sync >/dev/null &&
