@@ -1267,12 +1267,16 @@ static int undo_merge(round *r, side *s, const char *jdir, long id, const char *
     if (rc >= 0 && kept)
         say(r->o, "%s: %zu of the rows round %06ld wrote changed since: the undo is merged "
             "with those changes", s->name, kept, id);
-    for (size_t i = ev0; rc >= 0 && i < r->nevs; i++)
-        if (r->evs[i].kind == FX_MERGE_CONFLICT)
-            say(r->o, "%s: conflict: %s %s: %s%s%s", s->name, r->evs[i].label,
-                r->evs[i].key, r->evs[i].what ? r->evs[i].what : "",
-                r->evs[i].fields && *r->evs[i].fields ? " " : "",
-                r->evs[i].fields ? r->evs[i].fields : "");
+    for (size_t i = ev0; rc >= 0 && i < r->nevs; i++) {
+        const ev *e = &r->evs[i];
+        int again = e->what && strcmp(e->what, "add/add") == 0;
+        if (e->kind == FX_MERGE_CONFLICT)
+            say(r->o, "%s: conflict: %s %s: %s%s%s%s", s->name, e->label, e->key,
+                e->what ? e->what : "", e->fields && *e->fields ? " " : "",
+                e->fields ? e->fields : "", again ? " (the round deleted it, a row was "
+                "made under its id since: --strategy does not decide that; delete or move "
+                "that row, then undo)" : "");
+    }
     free(left);
     free(prior);
     return rc;
@@ -1345,7 +1349,7 @@ static int undo_round(round *r, fx_error *err)
         if (!rc)
             say(o, "%d conflict%s: nothing written; run 'fxsync undo --strategy ours' (the "
                 "changes made since win) or 'fxsync undo --strategy theirs' (the undo wins), "
-                "or edit those fields and undo again", conflicts, conflicts == 1 ? "" : "s");
+                "or edit those rows and undo again", conflicts, conflicts == 1 ? "" : "s");
         rc = rc ? rc : 1;
         goto out;
     }

@@ -204,7 +204,7 @@ test_cmp - out <<\EOF &&
 local: 2 of the rows round 000003 wrote changed since: the undo is merged with those changes
 local: conflict: supermarket.categorie 3: field libelle
 local: conflict: supermarket.commande 2202: modify/delete
-2 conflicts: nothing written; run 'fxsync undo --strategy ours' (the changes made since win) or 'fxsync undo --strategy theirs' (the undo wins), or edit those fields and undo again
+2 conflicts: nothing written; run 'fxsync undo --strategy ours' (the changes made since win) or 'fxsync undo --strategy theirs' (the undo wins), or edit those rows and undo again
 EOF
 grep -q '"result": "conflicts"' rep.json && grep -q '"fields": "libelle"' rep.json &&
 cmp a.keep a.sqlite3 && cmp b.keep b.sqlite3 && test "$(ls .fxsync/journal | tr '\n' ' ')" = "000001 000002 000003 " &&
@@ -219,6 +219,21 @@ printf '2|L2 round|-\n3|%s|5\n2201|M-L\n2203|M-later\nline|400|127\n' "$(cat c3)
 cats a.sqlite3 | test_cmp want - &&
 printf '2|%s|4\n3|O3 round|-\n2202|M-O\n' "$(cat c2)" >want &&
 cats b.sqlite3 | test_cmp want -
+EOT
+
+test_expect 'undo meeting a row made since under the id of one the round deleted: exit 1, said, --strategy does not decide it, nothing written' <<\EOT
+mkdir d && cp u/a.sqlite3 d/a.sqlite3 && cp u/a.sqlite3 d/b.sqlite3 && cd d &&
+fxsync init --local a.sqlite3 --online b.sqlite3 --schema "$FX_ROOT/schemas/erp.json" >/dev/null &&
+q b.sqlite3 "delete from supermarket_mouvementstock where id = 21" && fxsync sync >/dev/null &&
+q a.sqlite3 "insert into supermarket_mouvementstock select 21, quantite, 'again', horodatage, duree_traitement, heure, agence_id, produit_id from supermarket_mouvementstock where id = 22" &&
+cp a.sqlite3 a.keep && cp b.sqlite3 b.keep &&
+test_expect_code 1 fxsync undo --strategy theirs >out 2>err &&
+test_cmp - out <<\EOF &&
+local: 1 of the rows round 000001 wrote changed since: the undo is merged with those changes
+local: conflict: supermarket.mouvementstock 21: add/add (the round deleted it, a row was made under its id since: --strategy does not decide that; delete or move that row, then undo)
+1 conflict: nothing written; run 'fxsync undo --strategy ours' (the changes made since win) or 'fxsync undo --strategy theirs' (the undo wins), or edit those rows and undo again
+EOF
+cmp a.keep a.sqlite3 && cmp b.keep b.sqlite3
 EOT
 
 test_expect 'usage mistakes: exit 2, said plainly' <<\EOT
