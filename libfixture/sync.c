@@ -1225,12 +1225,14 @@ static void undo_diag(void *ctx, const fx_diag *d)
 }
 
 /* What side s takes to undo journal entry jdir, into target: a three-way
-** merge (fx_merge) of its dump (ours) with its rows as the round left
-** them (base) and as they were before it (theirs): a row nobody changed
-** since goes back; a change made since stays where the undo does not
-** meet it; a field changed since and by the round, or a row the round
-** wrote and one changed since, is a conflict (o->strategy decides: ours,
-** the change since; theirs, the undo).  Returns the conflicts or < 0. */
+** merge (fx_merge) of its dump (ours) with the base holding the rows the
+** round wrote as it left them (base) and as they were before it
+** (theirs), see fx__sync_undo_files: a row nobody changed since goes
+** back; a change made since stays where the undo does not meet it; a
+** field changed since and by the round, a row the round wrote and one
+** changed since, a row added since referring to one the undo deletes, is
+** a conflict (o->strategy decides: ours, the change since; theirs, the
+** undo).  Returns the conflicts or < 0. */
 static int undo_merge(round *r, side *s, const char *jdir, long id, const char *target,
                       fx_error *err)
 {
@@ -1241,8 +1243,8 @@ static int undo_merge(round *r, side *s, const char *jdir, long id, const char *
     char *prior = fx__sync_path(r->tmp, name);
     size_t undone = 0, kept = 0, ev0 = r->nevs;
     int rc = !left || !prior ? nomem(err)
-             : fx__sync_undo_files(jdir, s->name, s->dump, r->schema, left, prior, &undone,
-                                   &kept, err);
+             : fx__sync_undo_files(jdir, s->name, s->dump, r->mbase, r->schema, left, prior,
+                                   &undone, &kept, err);
     fx_output *out = NULL;
     if (!rc)
         rc = fx_output_open(&out, target, err);

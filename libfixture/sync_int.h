@@ -97,15 +97,18 @@ int fx__sync_repair(const char *dir, const char *local_dump, const char *online_
 int fx__sync_journal_result(const char *jdir, const char *result, fx_error *err);
 
 /* What undoing journal entry jdir merges on side (whose dump is at dump):
-** into left, the dump with the rows the round wrote as it left them (the
-** rows it deleted absent); into prior, the dump with those rows as they
+** into left, the base (base: what both sides held after the round, or
+** since) with the rows the round wrote to the side as it left them (the
+** rows it deleted absent); into prior, the base with those rows as they
 ** were before it (the rows it inserted absent).  Merged as base and
 ** theirs with the dump as ours (fx_merge), the rows nobody changed since
-** go back, the changes since stay.  *undone counts the rows still as the
-** round left them, *kept those changed since.  0 or a code. */
+** go back and the side's changes since the base stay, seen as its changes
+** (a row it added since that refers to one the undo deletes is a
+** conflict).  *undone counts the rows the round wrote still as it left
+** them in the dump, *kept those changed since.  0 or a code. */
 int fx__sync_undo_files(const char *jdir, const char *side, const char *dump,
-                        const fx_schema *s, const char *left, const char *prior,
-                        size_t *undone, size_t *kept, fx_error *err);
+                        const char *base, const fx_schema *s, const char *left,
+                        const char *prior, size_t *undone, size_t *kept, fx_error *err);
 
 /* The records of src (any compression) into out as an indented fixture. */
 int fx__sync_plain_copy(const char *src, const char *out, fx_error *err);

@@ -193,9 +193,9 @@ static int copy_records(fx_writer *w, const char *path, const fx__index *plan, i
     return rc < 0 ? rc : 0;
 }
 
-/* The records of dump but those whose key is in skip, then those of rows
+/* The records of src but those whose key is in skip, then those of rows
 ** (when there), into out as an indented fixture. */
-static int dump_with(const char *out, const char *dump, const fx__index *skip,
+static int dump_with(const char *out, const char *src, const fx__index *skip,
                      const char *rows, fx_error *err)
 {
     fx__index *none = NULL;
@@ -206,7 +206,7 @@ static int dump_with(const char *out, const char *dump, const fx__index *skip,
     if (!rc && fx_writer_new(&w, o, lay))
         rc = nomem(err);
     if (!rc)
-        rc = copy_records(w, dump, skip, 0, err);
+        rc = copy_records(w, src, skip, 0, err);
     if (!rc && !access(rows, F_OK))
         rc = copy_records(w, rows, none, 0, err);
     if (!rc)
@@ -220,8 +220,8 @@ static int dump_with(const char *out, const char *dump, const fx__index *skip,
 }
 
 int fx__sync_undo_files(const char *jdir, const char *side, const char *dump,
-                        const fx_schema *s, const char *left, const char *prior,
-                        size_t *undone, size_t *kept, fx_error *err)
+                        const char *base, const fx_schema *s, const char *left,
+                        const char *prior, size_t *undone, size_t *kept, fx_error *err)
 {
     char name[64];
     snprintf(name, sizeof name, "%s-applied.json", side);
@@ -240,9 +240,9 @@ int fx__sync_undo_files(const char *jdir, const char *side, const char *dump,
             (*kept)++;
     }
     if (!rc)
-        rc = dump_with(left, dump, ks.ix, applied, err);
+        rc = dump_with(left, base, ks.ix, applied, err);
     if (!rc)
-        rc = dump_with(prior, dump, ks.ix, before, err);
+        rc = dump_with(prior, base, ks.ix, before, err);
     fx__index_free(ks.ix);
     free(ks.k);
     free(applied);

@@ -236,6 +236,27 @@ EOF
 cmp a.keep a.sqlite3 && cmp b.keep b.sqlite3
 EOT
 
+test_expect 'undo meeting a row added since that refers to a row the round inserted: a conflict (cascade); --strategy theirs deletes both, ours keeps both' <<\EOT
+mkdir k && cp u/a.sqlite3 k/a.sqlite3 && cp u/a.sqlite3 k/b.sqlite3 && cd k &&
+fxsync init --local a.sqlite3 --online b.sqlite3 --schema "$FX_ROOT/schemas/erp.json" >/dev/null &&
+q b.sqlite3 "insert into supermarket_commande values (2301,'K-O','2025-01-01 10:00:00','nouvelle',1,1,NULL,NULL)" &&
+fxsync sync >/dev/null &&
+q a.sqlite3 "insert into supermarket_lignecommande values (7301, 1, 10.5, 0, 2301, 1)" &&
+cp a.sqlite3 a.keep && cp b.sqlite3 b.keep &&
+test_expect_code 1 fxsync undo >out 2>err &&
+test_cmp - out <<\EOF &&
+local: conflict: supermarket.commande 2301: cascade
+1 conflict: nothing written; run 'fxsync undo --strategy ours' (the changes made since win) or 'fxsync undo --strategy theirs' (the undo wins), or edit those rows and undo again
+EOF
+cmp a.keep a.sqlite3 && cmp b.keep b.sqlite3 && cp -R . ../k2 &&
+fxsync undo --strategy theirs >/dev/null &&
+test "$(q a.sqlite3 "select count(*) from supermarket_commande where id = 2301; select count(*) from supermarket_lignecommande where id = 7301")" = "0
+0" &&
+cd ../k2 && fxsync undo --strategy ours >/dev/null &&
+test "$(q a.sqlite3 "select count(*) from supermarket_commande where id = 2301; select count(*) from supermarket_lignecommande where id = 7301")" = "1
+1"
+EOT
+
 test_expect 'usage mistakes: exit 2, said plainly' <<\EOT
 test_expect_code 2 fxsync 2>err && grep -q 'no command given' err &&
 test_expect_code 2 fxsync frob 2>err && grep -q "unknown command 'frob'" err &&
