@@ -142,6 +142,20 @@ int fx__sqlite_column(struct sqlite3_stmt *st, int k, fx__bind *out);
 int fx__sqlite_catalog(fx_schema **out, struct sqlite3 *db, const char *path,
                        fx_error *err);
 
+struct json_object;
+
+/* The AUTOINCREMENT counters of db (its sqlite_sequence; none when no
+** table has one) into *out, a new object {"table": seq, ...}, the
+** caller's: json_object_put().  what names the database in messages.
+** 0 or FX_EIO. */
+int fx__sqlite_counters(struct sqlite3 *db, struct json_object **out, const char *what,
+                        fx_error *err);
+
+/* Set table name's AUTOINCREMENT counter to v (an int), or, v NULL, drop
+** it (the table hands out ids as if it never had one).  0 or FX_EIO. */
+int fx__sqlite_counter_set(struct sqlite3 *db, const char *name, struct json_object *v,
+                           const char *what, fx_error *err);
+
 /* ---- PostgreSQL (db_pg.c) ---- */
 
 struct pg_conn;
@@ -174,5 +188,19 @@ int fx__pg_lost(struct pg_conn *c, const struct pg_result *r);
 /* The schema of the database c is connected to, as its catalog tells it:
 ** the same fx_schema the SQLite catalog gives.  source names it. */
 int fx__schema_pg(fx_schema **out, struct pg_conn *c, const char *source, fx_error *err);
+
+struct json_object;
+
+/* The sequences of c's current schema into *out, a new object
+** {"schema.sequence": last_value, or null when none was handed out yet},
+** the caller's: json_object_put().  target (masked in messages) and what
+** name the database.  0 or FX_EIO. */
+int fx__pg_counters(struct pg_conn *c, const char *target, struct json_object **out,
+                    const char *what, fx_error *err);
+
+/* Set sequence name to v (an int: the last value handed out) or, v NULL,
+** back to its start (its first value handed out next).  0 or FX_EIO. */
+int fx__pg_counter_set(struct pg_conn *c, const char *target, const char *name,
+                       struct json_object *v, const char *what, fx_error *err);
 
 #endif

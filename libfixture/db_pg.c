@@ -28,6 +28,7 @@
 #include <strings.h>
 
 #include <libpq-fe.h>
+#include <json-c/json.h>
 
 #define FETCH_ROWS 2000   /* rows a cursor fetches at a time */
 
@@ -663,4 +664,56 @@ int fx__dump_pg_attach(fx__dumper *d, PGconn *c, fx_error *err)
     if (!d->schema && (rc = fx__schema_pg(&d->schema, c, d->target, err)) < 0)
         return rc;
     return 0;
+}
+
+/* ---- sequences ---- */
+
+int fx__pg_counters(PGconn *c, const char *target, json_object **out, const char *what,
+                    fx_error *err)
+{
+    json_object *j = json_object_new_object();
+    int rc = 0;
+    *out = NULL;
+    if (!j)
+        return fx_error_set(err, FX_ENOMEM, NULL, 0, 0, 0, "out of memory");
+    PGresult *res = PQexec(c, "SELECT quote_ident(schemaname) || '.' || "
+                           "quote_ident(sequencename), last_value FROM pg_sequences "
+                           "WHERE schemaname = current_schema()");
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+        char msg[512];
+        fx__pg_message(msg, sizeof msg, c, res, target);
+        rc = fx_error_set(err, FX_EIO, NULL, 0, 0, 0, "%s: reading the sequences: %s", what,
+                          msg);
+    }
+    for (int i = 0; !rc && i < PQntuples(res); i++)
+        json_object_object_add(j, PQgetvalue(res, i, 0), PQgetisnull(res, i, 1) ? NULL
+                               : json_object_new_int64(strtoll(PQgetvalue(res, i, 1),
+                                                               NULL, 10)));
+    PQclear(res);
+    if (rc)
+        json_object_put(j);
+    else
+        *out = j;
+    return rc;
+}
+
+int fx__pg_counter_set(PGconn *c, const char *target, const char *name, json_object *v,
+                       const char *what, fx_error *err)
+{
+    char num[32];
+    int rc = 0;
+    snprintf(num, sizeof num, "%lld", v ? (long long)json_object_get_int64(v) : 0LL);
+    const char *vals[2] = {name, num};
+    PGresult *res = PQexecParams(c, v ? "SELECT setval($1::regclass, $2::bigint, true)"
+                                 : "SELECT setval($1::regclass, seqstart, false) FROM "
+                                   "pg_sequence WHERE seqrelid = $1::regclass",
+                                 v ? 2 : 1, NULL, vals, NULL, NULL, 0);
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+        char msg[512];
+        fx__pg_message(msg, sizeof msg, c, res, target);
+        rc = fx_error_set(err, FX_EIO, NULL, 0, 0, 0, "%s: putting back sequence %s: %s",
+                          what, name, msg);
+    }
+    PQclear(res);
+    return rc;
 }

@@ -27,6 +27,7 @@
 #include <strings.h>
 
 #include <sqlite3.h>
+#include <json-c/json.h>
 
 typedef struct intro {
     sqlite3 *db;
@@ -832,4 +833,49 @@ int fx__dump_sqlite_attach(fx__dumper *d, sqlite3 *db, const char *path, fx_erro
     if (!d->schema && (rc = fx__sqlite_catalog(&d->schema, db, path, err)) < 0)
         return rc;
     return 0;
+}
+
+/* ---- AUTOINCREMENT counters ---- */
+
+int fx__sqlite_counters(sqlite3 *db, json_object **out, const char *what, fx_error *err)
+{
+    json_object *j = json_object_new_object();
+    sqlite3_stmt *st = NULL;
+    int rc = 0;
+    *out = NULL;
+    if (!j)
+        return fx_error_set(err, FX_ENOMEM, NULL, 0, 0, 0, "out of memory");
+    /* no AUTOINCREMENT table, no sqlite_sequence: no counter */
+    if (sqlite3_prepare_v2(db, "SELECT name, seq FROM sqlite_sequence", -1, &st, NULL) ==
+        SQLITE_OK) {
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+            json_object_object_add(j, (const char *)sqlite3_column_text(st, 0),
+                                   json_object_new_int64(sqlite3_column_int64(st, 1)));
+        rc = rc == SQLITE_DONE ? 0 : fx_error_set(err, FX_EIO, NULL, 0, 0, 0, "%s: reading "
+                                                  "sqlite_sequence: %s", what,
+                                                  sqlite3_errmsg(db));
+    }
+    sqlite3_finalize(st);
+    if (rc)
+        json_object_put(j);
+    else
+        *out = j;
+    return rc;
+}
+
+int fx__sqlite_counter_set(sqlite3 *db, const char *name, json_object *v, const char *what,
+                           fx_error *err)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = 0;
+    const char *sql = v ? "UPDATE sqlite_sequence SET seq = ?2 WHERE name = ?1"
+                        : "DELETE FROM sqlite_sequence WHERE name = ?1";
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK ||
+        sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC) != SQLITE_OK ||
+        (v && sqlite3_bind_int64(st, 2, json_object_get_int64(v)) != SQLITE_OK) ||
+        sqlite3_step(st) != SQLITE_DONE)
+        rc = fx_error_set(err, FX_EIO, NULL, 0, 0, 0, "%s: putting back the AUTOINCREMENT "
+                          "counter of %s: %s", what, name, sqlite3_errmsg(db));
+    sqlite3_finalize(st);
+    return rc;
 }

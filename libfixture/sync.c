@@ -390,53 +390,15 @@ static int side_seqs(side *s, json_object **out, fx_error *err)
     *out = NULL;
     if (!s->l)
         return 0;
-    json_object *j = json_object_new_object();
     int rc;
     if (s->pg) {
         PGconn *c;
-        if ((rc = fx__load_pg_handle(s->l, &c, err))) {
-            json_object_put(j);
-            return rc;
-        }
-        PGresult *res = PQexec(c, "SELECT quote_ident(schemaname) || '.' || "
-                               "quote_ident(sequencename), last_value FROM pg_sequences "
-                               "WHERE schemaname = current_schema()");
-        if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-            char msg[512];
-            fx__pg_message(msg, sizeof msg, c, res, s->target);
-            rc = fx_error_set(err, FX_EIO, NULL, 0, 0, 0, "%s: reading the sequences: %s",
-                              s->name, msg);
-        }
-        for (int i = 0; !rc && i < PQntuples(res); i++)
-            json_object_object_add(j, PQgetvalue(res, i, 0), PQgetisnull(res, i, 1) ? NULL
-                                   : json_object_new_int64(strtoll(PQgetvalue(res, i, 1),
-                                                                   NULL, 10)));
-        PQclear(res);
-    } else {
-        sqlite3 *db;
-        if ((rc = fx__load_sqlite_handle(s->l, &db, err))) {
-            json_object_put(j);
-            return rc;
-        }
-        sqlite3_stmt *st = NULL;
-        /* no AUTOINCREMENT table, no sqlite_sequence: no counter */
-        if (sqlite3_prepare_v2(db, "SELECT name, seq FROM sqlite_sequence", -1, &st, NULL) ==
-            SQLITE_OK) {
-            while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-                json_object_object_add(j, (const char *)sqlite3_column_text(st, 0),
-                                       json_object_new_int64(sqlite3_column_int64(st, 1)));
-            rc = rc == SQLITE_DONE ? 0 : fx_error_set(err, FX_EIO, NULL, 0, 0, 0, "%s: "
-                                                      "reading sqlite_sequence: %s", s->name,
-                                                      sqlite3_errmsg(db));
-        } else
-            rc = 0;
-        sqlite3_finalize(st);
+        return (rc = fx__load_pg_handle(s->l, &c, err)) ? rc
+               : fx__pg_counters(c, s->target, out, s->name, err);
     }
-    if (rc)
-        json_object_put(j);
-    else
-        *out = j;
-    return rc;
+    sqlite3 *db;
+    return (rc = fx__load_sqlite_handle(s->l, &db, err)) ? rc
+           : fx__sqlite_counters(db, out, s->name, err);
 }
 
 /* ---- dumping ---- */
@@ -1104,42 +1066,15 @@ static int same_seq(json_object *a, json_object *b)
 ** hands out its first value next; a SQLite table's row gone). */
 static int set_seq(side *s, const char *name, json_object *v, fx_error *err)
 {
-    char num[32];
-    snprintf(num, sizeof num, "%lld", v ? (long long)json_object_get_int64(v) : 0LL);
+    int rc;
     if (s->pg) {
         PGconn *c;
-        int rc = fx__load_pg_handle(s->l, &c, err);
-        if (rc)
-            return rc;
-        const char *vals[2] = {name, num};
-        PGresult *res = PQexecParams(c, v ? "SELECT setval($1::regclass, $2::bigint, true)"
-                                     : "SELECT setval($1::regclass, seqstart, false) FROM "
-                                       "pg_sequence WHERE seqrelid = $1::regclass",
-                                     v ? 2 : 1, NULL, vals, NULL, NULL, 0);
-        if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-            char msg[512];
-            fx__pg_message(msg, sizeof msg, c, res, s->target);
-            rc = fx_error_set(err, FX_EIO, NULL, 0, 0, 0, "%s: putting back sequence %s: %s",
-                              s->name, name, msg);
-        }
-        PQclear(res);
-        return rc;
+        return (rc = fx__load_pg_handle(s->l, &c, err)) ? rc
+               : fx__pg_counter_set(c, s->target, name, v, s->name, err);
     }
     sqlite3 *db;
-    int rc = fx__load_sqlite_handle(s->l, &db, err);
-    if (rc)
-        return rc;
-    sqlite3_stmt *st = NULL;
-    const char *sql = v ? "UPDATE sqlite_sequence SET seq = ?2 WHERE name = ?1"
-                        : "DELETE FROM sqlite_sequence WHERE name = ?1";
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK ||
-        sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC) != SQLITE_OK ||
-        (v && sqlite3_bind_int64(st, 2, json_object_get_int64(v)) != SQLITE_OK) ||
-        sqlite3_step(st) != SQLITE_DONE)
-        rc = fx_error_set(err, FX_EIO, NULL, 0, 0, 0, "%s: putting back the AUTOINCREMENT "
-                          "counter of %s: %s", s->name, name, sqlite3_errmsg(db));
-    sqlite3_finalize(st);
-    return rc;
+    return (rc = fx__load_sqlite_handle(s->l, &db, err)) ? rc
+           : fx__sqlite_counter_set(db, name, v, s->name, err);
 }
 
 /* Put back the id counters journal entry jdir moved on side s, where
