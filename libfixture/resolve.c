@@ -73,6 +73,7 @@ struct fx_resolver {
     char *text;
     size_t len;
     fx_layout layout;
+    int laid;                  /* layout set: from a side that has records */
     const char *eol;
     rblock *b;
     size_t nb;
@@ -589,6 +590,67 @@ static int on_side_record(void *ctx, const fx_record *rec, fx_error *err)
     return 0;
 }
 
+/* The commas between the records of a text made of the file with one
+** section of each block kept (a side, or the result once every block is
+** decided), t[0..*n): fxmerge gives a block's sections their record's comma
+** after it while a record every resolution keeps comes later, else before
+** it; when no record is kept by every resolution (every record in a block)
+** or the one after a block was decided away, a comma can be left before
+** ']', after '[', or next to another.  Each comma that separates no two
+** records is dropped: replaced by a space when keep_len (a side read for
+** its records, whose offsets map back to the file), else removed (the
+** bytes written).  Only the array's own commas are looked at (json; jsonl
+** has none); a missing comma is left for the reader to report. */
+static void place_separators(char *t, size_t *n, int keep_len)
+{
+    char *p = t, *e = t + *n, *after = NULL;
+    int rec = 0;                       /* a record since '[' or the last comma */
+    if (e - p >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0)
+        p += 3;
+    p = (char *)fx__skip_ws(p, e);
+    if (p >= e || *p != '[')
+        return;
+    for (p++;;) {
+        char *drop = NULL;
+        p = (char *)fx__skip_ws(p, e);
+        if (p >= e)
+            return;
+        if (*p == ',') {
+            if (rec) {
+                after = p++;
+                rec = 0;
+                continue;
+            }
+            drop = p;                  /* after '[' or after a comma */
+        } else if (*p == ']') {
+            if (after && !rec)
+                drop = after;          /* before ']' */
+            else
+                return;
+        } else {
+            char *q = (char *)fx__skip_value(p, e);
+            if (q <= p)
+                return;
+            p = q;
+            rec = 1;
+            continue;
+        }
+        if (keep_len) {
+            *drop = ' ';
+        } else {
+            memmove(drop, drop + 1, (size_t)(e - drop - 1));
+            e--;
+            (*n)--;
+            if (drop < p)
+                p--;
+        }
+        if (drop == after) {
+            after = NULL;
+            return;                    /* at ']' */
+        }
+    }
+}
+
 /* Read side s: the file with each block's section s kept. */
 static int read_side(fx_resolver *r, int s, fx_error *err)
 {
@@ -607,10 +669,14 @@ static int read_side(fx_resolver *r, int s, fx_error *err)
         return nomem(err);
     }
     v.len--;
+    place_separators(v.data, &v.len, 1);
     sidectx c = {r, s, 0};
     dctx dc = {NULL, NULL, r->name, 0};
     fx_layout l;
-    rc = read_text(v.data, v.len, &dc, 1, on_side_record, &c, &l, err);
+    /* Every record of a jsonl file in blocks this side lacks: no record. */
+    int none = fx__skip_ws(v.data, v.data + v.len) == v.data + v.len;
+    if (!none)
+        rc = read_text(v.data, v.len, &dc, 1, on_side_record, &c, &l, err);
     if (rc == FX_ESYNTAX || rc == FX_ESTRUCT) {
         /* Say where in the file, not in the side's text. */
         size_t fo = back(r, s, err->offset);
@@ -626,8 +692,10 @@ static int read_side(fx_resolver *r, int s, fx_error *err)
             (r->b[c.bi].slen[s] && !blank(r->text + r->b[c.bi].sec[s], r->b[c.bi].slen[s])))
             rc = bad_at(r, r->b[c.bi].start, err, "this conflict block stands after the "
                         "last record%s%s: mend it by hand", "", "");
-    if (rc == 0 && s == RO)
-        r->layout = l;
+    if (rc == 0 && !none && (s == RO || !r->laid)) {
+        r->layout = l;         /* ours's, else another side's */
+        r->laid = 1;
+    }
     fx_buf_free(&v);
     return rc;
 }
@@ -1222,6 +1290,10 @@ static int resolved_text(fx_resolver *r, fx_buf *x)
     if (fx_buf_add(x, r->text + at, r->len - at) || fx_buf_addc(x, '\0'))
         return FX_ENOMEM;
     x->len--;
+    if (fx_resolver_left(r) == 0) {
+        place_separators(x->data, &x->len, 0);
+        x->data[x->len] = '\0';
+    }
     return 0;
 }
 
@@ -1238,6 +1310,11 @@ static int check_text(fx_resolver *r, const fx_buf *x, const fx_validate_opts *v
     o.diag = count_diag;
     o.diag_ctx = &dc;
     fx_validator *v = NULL;
+    const char *t = x->data ? x->data : "";
+    if (fx__skip_ws(t, t + x->len) == t + x->len)
+        return fx_error_set(err, FX_ESTRUCT, name, 0, 0, 0, "no record is left once "
+                            "resolved, and an empty file is no fixture: nothing written; "
+                            "keep a record, or remove the file");
     if (fx_validator_new(&v, &o) < 0)
         return nomem(err);
     int rc = read_text(x->data ? x->data : "", x->len, &dc, 0, validate_one, v, NULL, err);
