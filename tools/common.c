@@ -231,3 +231,27 @@ json_object *tool_conflict_json(const fx_conflict *c)
         json_object_object_add(o, "hint", json_object_new_string(c->hint));
     return o;
 }
+
+/* dumpdata -o: the compression its last extension names; ".zip" is not
+** compressed, the data goes to the name without it (with a warning). */
+const char *tool_compression(char *path, int *zip)
+{
+    const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+    const char *dot = strrchr(base, '.');
+    *zip = 0;
+    if (!dot || dot == base)
+        return NULL;
+    if (!strcmp(dot, ".gz"))
+        return "gzip";
+    if (!strcmp(dot, ".bz2"))
+        return "bzip2";
+    if (!strcmp(dot, ".xz"))
+        return "xz";
+    if (!strcmp(dot, ".lzma"))
+        return "lzma";
+    if (!strcmp(dot, ".zip")) {
+        *zip = 1;
+        path[dot - path] = '\0';
+    }
+    return NULL;
+}

@@ -83,4 +83,9 @@ json_object *tool_conflict_json(const fx_conflict *c);
 /* Flush stdout; 0, or 2 with a message when it could not be written. */
 int tool_flush_stdout(void);
 
+/* dumpdata -o: the compression path's last extension names, as
+** fx_output_compress() names it, or NULL; ".zip": *zip set and the
+** extension cut from path (dumpdata writes no zip). */
+const char *tool_compression(char *path, int *zip);
+
 #endif

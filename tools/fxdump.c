@@ -94,30 +94,6 @@ static void progress(void *ctx, const char *label, uint64_t rows, int done)
             (unsigned long long)rows);
 }
 
-/* dumpdata -o: the compression its last extension names; ".zip" is not
-** compressed, the data goes to the name without it (with a warning). */
-static const char *compression(char *path, int *zip)
-{
-    const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
-    const char *dot = strrchr(base, '.');
-    *zip = 0;
-    if (!dot || dot == base)
-        return NULL;
-    if (!strcmp(dot, ".gz"))
-        return "gzip";
-    if (!strcmp(dot, ".bz2"))
-        return "bzip2";
-    if (!strcmp(dot, ".xz"))
-        return "xz";
-    if (!strcmp(dot, ".lzma"))
-        return "lzma";
-    if (!strcmp(dot, ".zip")) {
-        *zip = 1;
-        path[dot - path] = '\0';
-    }
-    return NULL;
-}
-
 #define OUT(x) do { status = (x); goto usage_out; } while (0)
 
 int main(int argc, char **argv)
@@ -190,7 +166,7 @@ usage_out:   /* a usage error, --help, --version: nothing to undo but this */
     const char *filter = NULL;
     int zip = 0;
     if (path)
-        filter = compression(path, &zip);
+        filter = tool_compression(path, &zip);
     if (zip)
         fprintf(stderr, "%s: warning: Unsupported file extension (.zip). Fixtures saved in "
                 "'%s'.\n", tool_prog, strrchr(path, '/') ? strrchr(path, '/') + 1 : path);
