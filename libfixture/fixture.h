@@ -1145,8 +1145,8 @@ typedef struct fx_conflict {
 int fx_conflict_of_fields(const char *kind);
 
 /* Resolving the conflict blocks fxmerge left in a merged export
-** (fxresolve).  fx_resolver_open() reads the file (plain UTF-8, with or
-** without BOM: the file fxmerge wrote) and its blocks, in any layout, at
+** (fxresolve).  fx_resolver_open() reads the file (through the reader's
+** input: any compression and encoding the reader takes) and its blocks, in any layout, at
 ** the field or of whole records (fxmerge(1) gives the format), and reads
 ** each side's records with the reader: the file with every block's OURS
 ** section kept, and so on for BASE and THEIRS.  A block that is not
@@ -1210,12 +1210,19 @@ void fx_selector_free(fx_selector *sel);
 ** commits it).  When no conflict is left, the result is first read back
 ** and checked as fxvalidate checks it (vo: the schema and the diag
 ** callback; may be NULL for no check): errors are FX_ESTRUCT and nothing is
-** written.  Returns the number of conflicts left, or a negative code. */
+** written.  The text goes in the file's encoding.  Returns the number of
+** conflicts left, or a negative code. */
 int fx_resolver_write(fx_resolver *r, fx_output *o, const fx_validate_opts *vo,
                       fx_error *err);
 
 /* The file's layout (its OURS side's, as the reader found it). */
 fx_layout fx_resolver_layout(const fx_resolver *r);
+
+/* The file's compression, as fx_output_compress() names it ("gzip",
+** "bzip2", "xz", "lzma"), "zip", or NULL: none.  fx_resolver_write()
+** writes the text in the file's encoding (UTF-16 or UTF-32 with the BOM it
+** had); the caller compresses o. */
+const char *fx_resolver_compression(const fx_resolver *r);
 
 void fx_resolver_free(fx_resolver *r);
 

@@ -107,6 +107,9 @@ static ssize_t read_undecoded(fx__input *in, char *buf, size_t n, fx_error *err)
     return read_archive(in, buf, n, err);
 }
 
+static int start(fx__input **out, fx__input *in, const void *text, size_t n, int seekable,
+                 fx_error *err);
+
 int fx__input_open(fx__input **out, const char *name, int seekable,
                    fx_diag_fn diag, void *ctx, fx_error *err)
 {
@@ -142,6 +145,33 @@ int fx__input_open(fx__input **out, const char *name, int seekable,
         }
     }
     in->fd = fd;
+    return start(out, in, NULL, 0, seekable, err);
+}
+
+int fx__input_open_mem(fx__input **out, const char *name, const void *text, size_t n,
+                       int seekable, fx_diag_fn diag, void *ctx, fx_error *err)
+{
+    *out = NULL;
+    fx__input *in = calloc(1, sizeof *in);
+    if (!in)
+        return fx_error_set(err, FX_ENOMEM, name, 0, 0, 0, "out of memory");
+    in->name = name;
+    in->diag = diag;
+    in->ctx = ctx;
+    in->cd = (iconv_t)-1;
+    in->sfd = -1;
+    in->fd = -1;
+    in->seekable = seekable;
+    return start(out, in, text ? text : "", n, seekable, err);
+}
+
+/* Open the archive on in->fd, or on text[0..n) when text is set, and find
+** the compression and the encoding. */
+static int start(fx__input **out, fx__input *in, const void *text, size_t n, int seekable,
+                 fx_error *err)
+{
+    const char *name = in->name;
+    int fd = in->fd;
     in->a = archive_read_new();
     if (!in->a) {
         fx__input_free(in);
@@ -155,7 +185,8 @@ int fx__input_open(fx__input **out, const char *name, int seekable,
     archive_read_support_format_zip(in->a);
     archive_read_support_format_raw(in->a);
     archive_read_support_format_empty(in->a);
-    int rc = archive_read_open_fd(in->a, fd, RAW_BLOCK);
+    int rc = text ? archive_read_open_memory(in->a, text, n)
+                  : archive_read_open_fd(in->a, fd, RAW_BLOCK);
     struct archive_entry *e;
     if (rc == ARCHIVE_OK)
         rc = archive_read_next_header(in->a, &e);
@@ -224,7 +255,7 @@ int fx__input_open(fx__input **out, const char *name, int seekable,
     }
     if (seekable) {
         struct stat st;
-        if (in->cd == (iconv_t)-1 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+        if (in->cd == (iconv_t)-1 && !text && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
             (in->eof || (archive_filter_code(in->a, 0) == ARCHIVE_FILTER_NONE &&
                          archive_format(in->a) == ARCHIVE_FORMAT_RAW))) {
             in->plain = 1;            /* read the file itself, from the start */
@@ -365,6 +396,25 @@ static const char *content_compression(const fx__input *in)
     case ARCHIVE_FILTER_LZMA: return "lzma";
     default: return NULL;
     }
+}
+
+const char *fx__input_filter(const fx__input *in)
+{
+    if (in->zip)
+        return "zip";
+    switch (in->filter) {
+    case ARCHIVE_FILTER_GZIP: return "gzip";
+    case ARCHIVE_FILTER_BZIP2: return "bzip2";
+    case ARCHIVE_FILTER_XZ: return "xz";
+    case ARCHIVE_FILTER_LZMA: return "lzma";
+    default: return NULL;
+    }
+}
+
+fx__encoding fx__input_encoding(const fx__input *in, int *bom)
+{
+    *bom = in->bom > 0 && in->enc != FX__ENC_UTF8;
+    return in->enc;
 }
 
 /* loaddata does not look inside a file to know how to read it: it splits

@@ -28,6 +28,21 @@ const char *fx__encoding_name(fx__encoding e);
 int fx__input_open(fx__input **out, const char *name, int seekable,
                    fx_diag_fn diag, void *ctx, fx_error *err);
 
+/* Open text[0..n) as if it were a file named name: decompressed and
+** converted like one.  text and name are borrowed: they must outlive the
+** input (no copy is made; the caller frees them after fx__input_free()). */
+int fx__input_open_mem(fx__input **out, const char *name, const void *text, size_t n,
+                       int seekable, fx_diag_fn diag, void *ctx, fx_error *err);
+
+/* The compression the input had, as fx_output_compress() names it
+** ("gzip", "bzip2", "xz", "lzma"), "zip", or NULL for none. */
+const char *fx__input_filter(const fx__input *in);
+
+/* The encoding the input had (its text is read as UTF-8 all the same);
+** *bom: it began with a UTF-16/32 byte-order mark (a UTF-8 one is passed
+** on in the text). */
+fx__encoding fx__input_encoding(const fx__input *in, int *bom);
+
 /* Make the next read start at decoded offset off, which must have been
 ** read already (or lie in a plain file).  0, or FX_EUSAGE. */
 int fx__input_seek(fx__input *in, uint64_t off, fx_error *err);

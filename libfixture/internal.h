@@ -92,6 +92,12 @@ int fx__value_format(fx_buf *out, fx_value v, fx_layout l, int lines, const char
 ** writes it (writer.c). */
 int fx__json_string(fx_buf *b, const char *s, size_t n);
 
+/* fx_reader_open() on text[0..n) in memory, read as the file name would be
+** (decompressed, converted to UTF-8; name is what errors give).  text is
+** borrowed, not copied: it must stay unchanged until fx_reader_free(). */
+int fx__reader_open_mem(fx_reader **out, const char *name, const char *text, size_t n,
+                        const fx_reader_opts *opts, fx_error *err);
+
 /* Skip JSON whitespace. */
 static inline const char *fx__skip_ws(const char *p, const char *end)
 {

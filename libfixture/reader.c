@@ -1279,8 +1279,8 @@ static int read_record(fx_reader *r, fx_error *err)
 
 /* ------------------------------------------------------------ the API */
 
-int fx_reader_open(fx_reader **out, const char *path, const fx_reader_opts *opts,
-                   fx_error *err)
+static int reader_open(fx_reader **out, const char *path, const void *text, size_t n,
+                       const fx_reader_opts *opts, fx_error *err)
 {
     *out = NULL;
     fx_reader *r = calloc(1, sizeof *r);
@@ -1300,14 +1300,28 @@ int fx_reader_open(fx_reader **out, const char *path, const fx_reader_opts *opts
         r->want_ctx = opts->want_ctx;
         r->strict = opts->strict;
     }
-    int rc = fx__input_open(&r->in, r->name, opts ? opts->seekable : 0, r->diag,
-                            r->ctx, err);
+    int seekable = opts ? opts->seekable : 0;
+    int rc = text ? fx__input_open_mem(&r->in, r->name, text, n, seekable, r->diag, r->ctx,
+                                       err)
+                  : fx__input_open(&r->in, r->name, seekable, r->diag, r->ctx, err);
     if (rc < 0) {
         fx_reader_free(r);
         return rc;
     }
     *out = r;
     return 0;
+}
+
+int fx_reader_open(fx_reader **out, const char *path, const fx_reader_opts *opts,
+                   fx_error *err)
+{
+    return reader_open(out, path, NULL, 0, opts, err);
+}
+
+int fx__reader_open_mem(fx_reader **out, const char *name, const char *text, size_t n,
+                        const fx_reader_opts *opts, fx_error *err)
+{
+    return reader_open(out, name, text ? text : "", n, opts, err);
 }
 
 /* The next non-white byte at or after r->pos (refilling), or -1 at the end

@@ -2,8 +2,9 @@
 ** resolve.c: the conflict blocks fxmerge leaves in a merged export, read
 ** and resolved one decision at a time (fxresolve).
 **
-** The file is read whole, as bytes (fxmerge writes plain UTF-8), and its
-** marker lines found:
+** The file is read whole through the reader's input (decompressed, turned
+** into UTF-8 as every tool reads a file; written back alike by
+** fx_resolver_write() and the tool), and its marker lines found:
 **
 **   <<<<<<< ours KIND MODEL KEY [FIELD...]
 **   ...ours's section...
@@ -16,8 +17,9 @@
 ** A section holds a field's lines (a block at the field, in a json file)
 ** or a whole record, or nothing (the side lacks it).  The values are not
 ** parsed here: the file with every block's OURS section kept is a fixture
-** (fxmerge places separators so that it is), and so are the BASE and
-** THEIRS ones; each is read with the library's reader, and each block
+** (fxmerge places separators so that it is, but for the commas
+** place_separators() drops), and so are the BASE and THEIRS ones; each is
+** read with the library's reader (in memory), and each block
 ** gets the record its section falls in, on each side, with the field's
 ** value and its place in the section.  A decision replaces the block by
 ** the section kept (every other byte as it was), by a section with a value
@@ -26,8 +28,10 @@
 ** values that change).
 */
 #include "internal.h"
+#include "input.h"
 
 #include <errno.h>
+#include <iconv.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -72,6 +76,9 @@ struct fx_resolver {
     char *name;
     char *text;
     size_t len;
+    const char *filter;        /* the file's compression (static), NULL: none */
+    fx__encoding enc;          /* its encoding, and whether it had a BOM */
+    int bom;
     fx_layout layout;
     int laid;                  /* layout set: from a side that has records */
     const char *eol;
@@ -106,58 +113,36 @@ static int nomem(fx_error *err)
 
 /* ---------------------------------------------------------------- reading the file */
 
-static int read_all(const char *path, char **out, size_t *len, fx_error *err)
+/* The file's text, through the reader's input: decompressed and converted
+** to UTF-8 as every tool reads it; the compression and the encoding noted
+** for fx_resolver_write() to write it back alike. */
+static int read_all(fx_resolver *r, const char *path, fx_error *err)
 {
-    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+    fx__input *in = NULL;
     fx_buf b = FX_BUF_INIT;
-    if (!f)
-        return fx_error_set(err, FX_EIO, path, 0, 0, 0, "cannot open: %s", strerror(errno));
+    int rc = fx__input_open(&in, path, 0, NULL, NULL, err);
+    if (rc < 0)
+        return rc;
     char chunk[65536];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        if (fx_buf_add(&b, chunk, n)) {
-            if (f != stdin)
-                fclose(f);
-            fx_buf_free(&b);
-            return nomem(err);
+    ssize_t n;
+    while ((n = fx__input_read(in, chunk, sizeof chunk, err)) > 0)
+        if (fx_buf_add(&b, chunk, (size_t)n)) {
+            n = nomem(err);
+            break;
         }
-    int bad = ferror(f);
-    if (f != stdin)
-        fclose(f);
-    if (bad) {
+    if (n == 0 && fx_buf_addc(&b, '\0'))
+        n = nomem(err);
+    if (n < 0) {
+        fx__input_free(in);
         fx_buf_free(&b);
-        return fx_error_set(err, FX_EIO, path, 0, 0, 0, "cannot read: %s", strerror(errno));
+        return (int)n;
     }
-    if (fx_buf_addc(&b, '\0')) {
-        fx_buf_free(&b);
-        return nomem(err);
-    }
-    *out = b.data;
-    *len = b.len - 1;
+    r->filter = fx__input_filter(in);
+    r->enc = fx__input_encoding(in, &r->bom);
+    fx__input_free(in);
+    r->text = b.data;
+    r->len = b.len - 1;
     return 0;
-}
-
-/* Is the file what fxresolve can rewrite: plain UTF-8? */
-static int plain_text(const char *path, const unsigned char *t, size_t n, fx_error *err)
-{
-    const char *what = NULL;
-    if (n >= 2 && t[0] == 0x1f && t[1] == 0x8b)
-        what = "gzip";
-    else if (n >= 3 && memcmp(t, "BZh", 3) == 0)
-        what = "bzip2";
-    else if (n >= 6 && memcmp(t, "\xfd" "7zXZ", 5) == 0)
-        what = "xz";
-    else if (n >= 4 && memcmp(t, "PK\3\4", 4) == 0)
-        what = "zip";
-    else if (n >= 2 && ((t[0] == 0xff && t[1] == 0xfe) || (t[0] == 0xfe && t[1] == 0xff)))
-        what = "UTF-16 or UTF-32";
-    else if (n >= 2 && (t[0] == 0 || t[1] == 0))
-        what = "UTF-16 or UTF-32";
-    if (!what)
-        return 0;
-    return fx_error_set(err, FX_EFORMAT, path, 0, 0, 0,
-                        "the file is %s, not the plain UTF-8 fxmerge writes: resolve the "
-                        "file fxmerge wrote, or decompress (convert) it first", what);
 }
 
 /* Line and column of file offset at. */
@@ -412,9 +397,9 @@ static int scan(fx_resolver *r, fx_error *err)
 
 /* ---------------------------------------------------------------- each side's records */
 
-/* Read text[0..n) with the reader (a temporary file: the reader reads
-** files), calling fn for each record.  Errors name the file, with the
-** place in text. */
+/* Read text[0..n) with the reader (in memory, text borrowed for the
+** call), calling fn for each record.  Errors name the file, with the place
+** in text. */
 typedef int (*rec_fn)(void *ctx, const fx_record *rec, fx_error *err);
 
 typedef struct dctx {
@@ -429,44 +414,17 @@ static void count_diag(void *ctx, const fx_diag *d)
     dctx *c = ctx;
     if (d->severity == FX_ERR)
         c->errors++;
-    if (c->fn) {
-        /* The temporary file's name, in the message too, is the file's. */
-        fx_diag x = *d;
-        fx_buf m = FX_BUF_INIT;
-        const char *p = d->msg, *q;
-        size_t tn = d->file ? strlen(d->file) : 0;
-        while (tn && (q = strstr(p, d->file)) != NULL) {
-            fx_buf_add(&m, p, (size_t)(q - p));
-            fx_buf_adds(&m, c->name);
-            p = q + tn;
-        }
-        fx_buf_adds(&m, p);
-        x.file = c->name;
-        x.msg = m.data ? m.data : d->msg;
-        c->fn(c->ctx, &x);
-        fx_buf_free(&m);
-    }
+    if (c->fn)
+        c->fn(c->ctx, d);
 }
 
 static int read_text(const char *text, size_t n, dctx *dc, int stop, rec_fn fn, void *ctx,
                      fx_layout *layout, fx_error *err)
 {
-    /* The reader reads files: a named temporary one, removed at the end. */
-    char *path = fx__temp_named("fxresolve", ".json");
-    FILE *f = path ? fopen(path, "wb") : NULL;
     fx_reader *rd = NULL;
-    int rc = 0;
-    int bad = !f || fwrite(text, 1, n, f) != n;
-    if ((f && fclose(f) != 0) || bad) {
-        rc = fx_error_set(err, FX_EIO, dc->name, 0, 0, 0, "cannot write a temporary file "
-                          "to read the result: %s; set " FX_TMPDIR_VAR " to a writable place",
-                          strerror(errno));
-        f = NULL;
-        goto done;
-    }
-    f = NULL;
+    int rc;
     fx_reader_opts ro = {.diag = count_diag, .diag_ctx = dc};
-    rc = fx_reader_open(&rd, path, &ro, err);
+    rc = fx__reader_open_mem(&rd, dc->name, text, n, &ro, err);
     const fx_record *rec;
     while (rc == 0 && (rc = fx_reader_next(rd, &rec, err)) != 0) {
         if (rc < 0) {
@@ -491,15 +449,7 @@ static int read_text(const char *text, size_t n, dctx *dc, int stop, rec_fn fn, 
     }
     if (rc == 0 && layout)
         *layout = fx_reader_layout(rd);
-done:
-    if (rc < 0 && path && strcmp(err->file, path) == 0)
-        snprintf(err->file, sizeof err->file, "%s", dc->name);
     fx_reader_free(rd);
-    if (f)
-        fclose(f);
-    if (path)
-        unlink(path);
-    free(path);
     return rc;
 }
 
@@ -763,9 +713,7 @@ int fx_resolver_open(fx_resolver **out, const char *path, fx_error *err)
         free(r);
         return nomem(err);
     }
-    int rc = read_all(path, &r->text, &r->len, err);
-    if (rc == 0)
-        rc = plain_text(path, (const unsigned char *)r->text, r->len, err);
+    int rc = read_all(r, path, err);
     if (rc == 0)
         rc = scan(r, err);
     for (size_t i = 0; rc == 0 && i < r->nb; i++)
@@ -1329,6 +1277,43 @@ static int check_text(fx_resolver *r, const fx_buf *x, const fx_validate_opts *v
     return rc;
 }
 
+/* x, UTF-8, converted back to the file's encoding (UTF-16 or UTF-32), with
+** the byte-order mark it had. */
+static int encode(const fx_resolver *r, fx_buf *x, fx_error *err)
+{
+    const char *to = fx__encoding_name(r->enc);
+    iconv_t cd = iconv_open(to, "UTF-8");
+    if (cd == (iconv_t)-1)
+        return fx_error_set(err, FX_EIO, r->name, 0, 0, 0, "cannot convert to %s: %s", to,
+                            strerror(errno));
+    fx_buf y = FX_BUF_INIT;
+    size_t cap = x->len * 4 + 8;
+    int rc = fx_buf_grow(&y, cap) ? nomem(err) : 0;
+    if (rc == 0 && r->bom) {
+        /* U+FEFF in the file's encoding. */
+        static const char *const boms[] = {"", "\xFF\xFE", "\xFE\xFF", "\xFF\xFE\0\0",
+                                           "\0\0\xFE\xFF"};
+        size_t bn = r->enc == FX__ENC_UTF16LE || r->enc == FX__ENC_UTF16BE ? 2 : 4;
+        memcpy(y.data, boms[r->enc], bn);
+        y.len = bn;
+    }
+    char none[1] = "";
+    char *in = x->data ? x->data : none, *out = y.data ? y.data + y.len : NULL;
+    size_t inleft = x->len, outleft = cap - y.len;
+    if (rc == 0 && iconv(cd, &in, &inleft, &out, &outleft) == (size_t)-1)
+        rc = fx_error_set(err, FX_EIO, r->name, 0, 0, 0, "cannot convert the result to "
+                          "%s: %s", to, strerror(errno));
+    iconv_close(cd);
+    if (rc) {
+        fx_buf_free(&y);
+        return rc;
+    }
+    y.len = cap - outleft;
+    fx_buf_free(x);
+    *x = y;
+    return 0;
+}
+
 int fx_resolver_write(fx_resolver *r, fx_output *o, const fx_validate_opts *vo,
                       fx_error *err)
 {
@@ -1342,8 +1327,15 @@ int fx_resolver_write(fx_resolver *r, fx_output *o, const fx_validate_opts *vo,
     size_t left = fx_resolver_left(r);
     if (rc == 0 && left == 0 && vo)
         rc = check_text(r, &x, vo, r->name, err);
+    if (rc == 0 && r->enc != FX__ENC_UTF8)
+        rc = encode(r, &x, err);
     if (rc == 0)
         rc = fx_output_write(o, x.data ? x.data : "", x.len, err);
     fx_buf_free(&x);
     return rc < 0 ? rc : (int)left;
+}
+
+const char *fx_resolver_compression(const fx_resolver *r)
+{
+    return r->filter;
 }

@@ -597,7 +597,26 @@ int main(int argc, char **argv)
         status = fx_resolver_left(r) ? EXIT_DIFF : EXIT_SAME;
         goto done;
     }
+    /* Written back as it was (its compression, its encoding); -o FILE: in
+    ** FILE's name's compression, as loaddata will read it. */
+    const char *filter = fx_resolver_compression(r);
+    char *oname = output && strcmp(output, "-") != 0 ? strdup(output) : NULL;
+    int zip = 0;
+    if (output)
+        filter = oname ? tool_compression(oname, &zip) : NULL;
+    free(oname);
+    if (zip || (filter && strcmp(filter, "zip") == 0)) {
+        fx_error_set(&err, FX_EUSAGE, output ? output : file, 0, 0, 0,
+                     output ? "fxresolve writes no zip archive: name the output .json, "
+                              ".jsonl, or with .gz, .bz2, .xz or .lzma"
+                            : "a zip archive is not rewritten in place: write the result "
+                              "with -o FILE (.json, or compressed: .json.gz)");
+        status = tool_error(&err);
+        goto done;
+    }
     int rc = fx_output_open(&o, output ? output : file, &err);
+    if (rc == 0 && filter)
+        rc = fx_output_compress(o, filter, &err);
     if (rc == 0)
         rc = fx_resolver_write(r, o, &vo, &err);
     if (rc >= 0 && fx_output_commit(o, &err) < 0)

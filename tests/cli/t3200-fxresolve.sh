@@ -271,7 +271,58 @@ printf "[\n{\"model\": \"a.b\", \"pk\": 1, \"fields\": {}}\n=======\n]\n" >stray
 test_expect_code 2 fxresolve stray.json 2>err &&
 grep "^stray.json:3:1: error: marker line .=======. outside a conflict block" err &&
 gzip -k stray.json && test_expect_code 2 fxresolve stray.json.gz 2>err &&
-grep "the file is gzip, not the plain UTF-8 fxmerge writes" err
+grep "^stray.json.gz:3:1: error: marker line .=======. outside a conflict block" err
+EOT
+
+test_expect 'compressed merged files: listed, resolved in place in their compression, -o by its name' <<\EOT
+make_merged &&
+test_expect_code 1 fxresolve merged.json >list &&
+keep theirs . merged.json >theirs.expect &&
+keep ours . merged.json >ours.expect &&
+gzip -k merged.json && bzip2 -k merged.json && xz -k merged.json &&
+for z in gz bz2 xz; do
+    test_expect_code 1 fxresolve merged.json.$z >out && test_cmp list out &&
+    test_expect_code 1 fxresolve --format json merged.json.$z >out.json &&
+    grep "\"file\":\"merged.json.$z\"" out.json || return 1
+done &&
+cp merged.json.gz m.json.gz &&
+fxresolve --take theirs m.json.gz 2>err &&
+grep "^fxresolve: 8 decisions written to m.json.gz; 0 conflicts left, the file is a valid fixture$" err &&
+gzip -t m.json.gz && gzip -dc m.json.gz >got && test_cmp theirs.expect got &&
+fxvalidate -q m.json.gz &&
+cp merged.json.bz2 m.json.bz2 &&
+test_expect_code 1 fxresolve -q --take ours m.json.bz2 supermarket.lignecommande &&
+bzip2 -dc m.json.bz2 >got && keep ours " supermarket.lignecommande " merged.json >expect &&
+test_cmp expect got &&
+fxresolve -q --take ours -o out.json merged.json.xz && test_cmp ours.expect out.json &&
+fxresolve -q --take theirs -o out.json.gz merged.json.xz &&
+gzip -dc out.json.gz >got && test_cmp theirs.expect got &&
+xz -dc merged.json.xz | cmp - merged.json &&
+zip -q m.json.zip merged.json && cp m.json.zip before.zip &&
+test_expect_code 1 fxresolve m.json.zip >out && test_cmp list out &&
+test_expect_code 2 fxresolve --take ours m.json.zip 2>err &&
+grep "^m.json.zip: error: a zip archive is not rewritten in place: write the result with -o FILE" err &&
+cmp before.zip m.json.zip &&
+fxresolve -q --take ours -o out2.json m.json.zip && test_cmp ours.expect out2.json
+EOT
+
+test_expect 'a UTF-16 merged file: listed, resolved in UTF-16 with its BOM, in place and with -o' <<\EOT
+make_merged &&
+test_expect_code 1 fxresolve merged.json >list &&
+keep theirs . merged.json >theirs.expect &&
+{ printf "\377\376" && iconv -f UTF-8 -t UTF-16LE merged.json; } >le.json &&
+{ printf "\376\377" && iconv -f UTF-8 -t UTF-16BE merged.json; } >be.json &&
+for e in le be; do
+    test_expect_code 1 fxresolve $e.json >out && test_cmp list out || return 1
+done &&
+{ printf "\377\376" && iconv -f UTF-8 -t UTF-16LE theirs.expect; } >le.expect &&
+{ printf "\376\377" && iconv -f UTF-8 -t UTF-16BE theirs.expect; } >be.expect &&
+cp le.json m.json &&
+fxresolve -q --take theirs m.json && cmp le.expect m.json &&
+fxresolve -q --take theirs -o out.json be.json && cmp be.expect out.json &&
+fxvalidate -q out.json 2>err; test $? = 1 && grep "UTF-16" err &&
+gzip -k le.json && fxresolve -q --take theirs -o out.json.gz le.json.gz &&
+gzip -dc out.json.gz | cmp le.expect -
 EOT
 
 test_done
