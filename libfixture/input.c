@@ -110,19 +110,29 @@ static ssize_t read_undecoded(fx__input *in, char *buf, size_t n, fx_error *err)
 static int start(fx__input **out, fx__input *in, const void *text, size_t n, int seekable,
                  fx_error *err);
 
-int fx__input_open(fx__input **out, const char *name, int seekable,
-                   fx_diag_fn diag, void *ctx, fx_error *err)
+/* A new input on nothing yet (fd -1). */
+static fx__input *input_new(const char *name, int seekable, fx_diag_fn diag, void *ctx)
 {
-    *out = NULL;
     fx__input *in = calloc(1, sizeof *in);
     if (!in)
-        return fx_error_set(err, FX_ENOMEM, name, 0, 0, 0, "out of memory");
+        return NULL;
     in->name = name;
     in->diag = diag;
     in->ctx = ctx;
     in->cd = (iconv_t)-1;
     in->sfd = -1;
+    in->fd = -1;
     in->seekable = seekable;
+    return in;
+}
+
+int fx__input_open(fx__input **out, const char *name, int seekable,
+                   fx_diag_fn diag, void *ctx, fx_error *err)
+{
+    *out = NULL;
+    fx__input *in = input_new(name, seekable, diag, ctx);
+    if (!in)
+        return fx_error_set(err, FX_ENOMEM, name, 0, 0, 0, "out of memory");
     int fd = strcmp(name, "-") == 0 ? fx__stdin_fd() : 0;
     if (strcmp(name, "-") != 0) {
         fd = open(name, O_RDONLY);
@@ -152,16 +162,9 @@ int fx__input_open_mem(fx__input **out, const char *name, const void *text, size
                        int seekable, fx_diag_fn diag, void *ctx, fx_error *err)
 {
     *out = NULL;
-    fx__input *in = calloc(1, sizeof *in);
+    fx__input *in = input_new(name, seekable, diag, ctx);
     if (!in)
         return fx_error_set(err, FX_ENOMEM, name, 0, 0, 0, "out of memory");
-    in->name = name;
-    in->diag = diag;
-    in->ctx = ctx;
-    in->cd = (iconv_t)-1;
-    in->sfd = -1;
-    in->fd = -1;
-    in->seekable = seekable;
     return start(out, in, text ? text : "", n, seekable, err);
 }
 
