@@ -386,21 +386,6 @@ static ssize_t convert(fx__input *in, char *buf, size_t n, fx_error *err)
     return (ssize_t)(dst - buf);
 }
 
-/* The compression the content has, as loaddata names it in a file name
-** ("gz"), or NULL for none. */
-static const char *content_compression(const fx__input *in)
-{
-    if (in->zip)
-        return "zip";
-    switch (in->filter) {
-    case ARCHIVE_FILTER_GZIP: return "gz";
-    case ARCHIVE_FILTER_BZIP2: return "bz2";
-    case ARCHIVE_FILTER_XZ: return "xz";
-    case ARCHIVE_FILTER_LZMA: return "lzma";
-    default: return NULL;
-    }
-}
-
 const char *fx__input_filter(const fx__input *in)
 {
     if (in->zip)
@@ -412,6 +397,14 @@ const char *fx__input_filter(const fx__input *in)
     case ARCHIVE_FILTER_LZMA: return "lzma";
     default: return NULL;
     }
+}
+
+/* The compression the content has, as loaddata names it in a file name
+** ("gz"), or NULL for none. */
+static const char *content_compression(const fx__input *in)
+{
+    const char *f = fx__input_filter(in);
+    return !f ? NULL : !strcmp(f, "gzip") ? "gz" : !strcmp(f, "bzip2") ? "bz2" : f;
 }
 
 fx__encoding fx__input_encoding(const fx__input *in, int *bom)
