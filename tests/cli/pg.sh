@@ -34,3 +34,17 @@ pg_setup () {
     fi
     return 1
 }
+
+# For a test file that stops its own cluster (FX_PG unset before
+# pg_setup, so that pg_setup started it): pgctl ARGS... runs pg_ctl on it
+# as its owner; pg_restart starts it again as tests/pg/start did.
+pgctl () {
+    local run_as=()
+    [ "$(id -u)" = 0 ] && run_as=(runuser -u postgres --)
+    "${run_as[@]}" "$FX_PG_BINDIR/pg_ctl" -D "$FX_PG_OWNED/data" "$@"
+}
+pg_restart () {
+    pgctl -l "$FX_PG_OWNED/server.log" -w -t 30 \
+        -o "-c listen_addresses='${FX_PG_TCP:+localhost}' -c unix_socket_directories='$FX_PG_OWNED' \
+            -p $PGPORT -c fsync=off" start >/dev/null
+}

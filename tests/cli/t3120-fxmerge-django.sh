@@ -15,29 +15,11 @@ test_expect () {
     test_expect_success "$1" "$(cat)"
 }
 
-DJ=$FX_ROOT/tests/django
-SCHEMA=$FX_ROOT/schemas/erp.json
-SCENARIO=$FX_ROOT/tests/cli/merge-scenario.py
-/usr/bin/python3 -c 'import django' 2>/dev/null || { echo "# python3-django missing: skipped"; test_done; }
-
-dj () {    # dj DB manage.py-args...
-    local db=$1
-    shift
-    ERP_SQLITE=$db /usr/bin/python3 "$DJ/manage.py" "$@"
-}
+. "$(dirname "$0")/django.sh"
 
 # The three databases, made once for both tests.
 W=$FX_TRASH/dbs
-mkdir -p "$W"
-# (loaddata refuses a name that several files in one directory share.)
-cp "$FX_TESTDATA/corpus/base.json" "$W/corpus.json" &&
-cp "$FX_TESTDATA/corpus/empty.sqlite3" "$W/base.sqlite3" &&
-dj "$W/base.sqlite3" loaddata -v 0 "$W/corpus.json" &&
-cp "$W/base.sqlite3" "$W/local.sqlite3" &&
-cp "$W/base.sqlite3" "$W/online.sqlite3" &&
-SIDE=local dj "$W/local.sqlite3" shell -c "exec(open('$SCENARIO').read())" &&
-SIDE=online dj "$W/online.sqlite3" shell -c "exec(open('$SCENARIO').read())" ||
-    echo "# setting up the databases failed"
+scenario_dbs "$W" || echo "# setting up the databases failed"
 BASE_STATE=$(dj "$W/base.sqlite3" shell -c '
 import json
 from supermarket.models import Commande, LigneCommande, Produit

@@ -17,16 +17,7 @@ test_expect () {
     test_expect_success "$1" "$(cat)"
 }
 
-DJ=$FX_ROOT/tests/django
-SCHEMA=$FX_ROOT/schemas/erp.json
-SCENARIO=$FX_ROOT/tests/cli/merge-scenario.py
-/usr/bin/python3 -c 'import django' 2>/dev/null || { echo "# python3-django missing: skipped"; test_done; }
-
-dj () {    # dj DB manage.py-args...
-    local db=$1
-    shift
-    ERP_SQLITE=$db /usr/bin/python3 "$DJ/manage.py" "$@"
-}
+. "$(dirname "$0")/django.sh"
 
 test_expect "erp.json gives every foreign key the models' on_delete" <<\EOT
 dj "$PWD/none.sqlite3" shell -c '

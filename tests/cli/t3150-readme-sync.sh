@@ -24,17 +24,12 @@
 
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/pg.sh"
+. "$(dirname "$0")/django.sh"
+sync_tests
 
 test_expect () {
     test_expect_success "$1" "$(cat)"
 }
-
-DJ=$FX_ROOT/tests/django
-EDITS=$FX_ROOT/tests/cli/readme-sync-edits.py
-if ! /usr/bin/python3 -c 'import django, psycopg2' 2>/dev/null; then
-    echo "# python3-django or python3-psycopg2 missing: skipped"
-    test_done
-fi
 
 # A cluster of this file's own (see t5010): the README's procedures name
 # the server's database "erp", which must not be shared with other files.
@@ -77,73 +72,10 @@ run_procedure () {
     done <"$top/$name.sh"
 }
 
-# A manage.py for the reference app, on the side's database.
-make_side () {    # make_side DIR local|server
-    mkdir -p "$1" && cat >"$1/manage.py" <<EOF
-import os, sys
-here = os.path.dirname(os.path.abspath(__file__))
-if "$2" == "server":
-    os.environ["ERP_DB"] = "postgres"
-    os.environ["PGDATABASE"] = "erp"
-else:
-    os.environ["ERP_SQLITE"] = os.path.join(here, "db.sqlite3")
-sys.path.insert(0, "$DJ")
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "settings")
-from django.core.management import execute_from_command_line
-execute_from_command_line(sys.argv)
-EOF
-}
-
 # setup DIR: a fresh pair: the server migrated and holding the corpus, the
 # local PC a migrated empty database, then the README's start procedure.
 setup () {
-    dropdb --if-exists erp && createdb erp &&
-    make_side "$1/local" local && make_side "$1/server" server &&
-    cp "$FX_TESTDATA/corpus/empty.sqlite3" "$1/local/db.sqlite3" &&
-    (cd "$1/server" && python3 manage.py migrate -v0 &&
-        cp "$FX_TESTDATA/corpus/base.json" corpus.json &&
-        python3 manage.py loaddata -v0 corpus.json) &&
-    run_procedure start "$1"
-}
-
-# edits DIR ROUND: each side's edits of that round.
-edits () {
-    (cd "$1/local" && SIDE=local ROUND=$2 python3 manage.py shell -c "exec(open('$EDITS').read())") &&
-    (cd "$1/server" && SIDE=online ROUND=$2 python3 manage.py shell -c "exec(open('$EDITS').read())")
-}
-
-# has_changes DIR SIDE ROUND: every change of rounds 1 to ROUND is there.
-has_changes () {
-    (cd "$1/$2" && SIDE=check ROUND=$3 python3 manage.py shell -c "exec(open('$EDITS').read())") \
-        >"$1/check.$2" || return 1
-    cat "$1/check.$2"
-    ! grep -q MISSING "$1/check.$2" && grep -q ' expected changes present' "$1/check.$2"
-}
-
-# dump DIR SIDE OUT: the side's data, as the procedures export it.
-dump () {
-    (cd "$1/$2" && python3 manage.py dumpdata --natural-foreign --indent 2 \
-        --exclude contenttypes --exclude auth.permission -o "$3")
-}
-
-# same_data A B: the two exports hold the same records, by Python's json
-# (not by fx): many-to-many lists compared as sets, JSON fields as values.
-same_data () {
-    /usr/bin/python3 - "$1" "$2" <<\EOF
-import json, sys
-def records(path):
-    out = set()
-    for r in json.load(open(path)):
-        f = {k: sorted(map(json.dumps, v)) if isinstance(v, list) and k in
-             ("fournisseurs", "user_permissions", "groups", "permissions") else v
-             for k, v in r["fields"].items()}
-        out.add(json.dumps([r["model"], r.get("pk"), f], sort_keys=True))
-    return out
-a, b = records(sys.argv[1]), records(sys.argv[2])
-for x in sorted(a - b)[:5]: print("only in", sys.argv[1], x)
-for x in sorted(b - a)[:5]: print("only in", sys.argv[2], x)
-sys.exit(0 if a == b else 1)
-EOF
+    sync_sides "$1" erp && run_procedure start "$1"
 }
 
 # no_change DIR SIDE: a new export of SIDE is the base, record for record.

@@ -12,27 +12,10 @@ test_expect () {
     test_expect_success "$1" "$(cat)"
 }
 
-DJ=$FX_ROOT/tests/django
-SCHEMA=$FX_ROOT/schemas/erp.json
-SCENARIO=$FX_ROOT/tests/cli/merge-scenario.py
-
-/usr/bin/python3 -c 'import django' 2>/dev/null || { echo "# python3-django missing: skipped"; test_done; }
-
-dj () {    # dj DB manage.py-args...
-    local db=$1
-    shift
-    ERP_SQLITE=$db /usr/bin/python3 "$DJ/manage.py" "$@"
-}
+. "$(dirname "$0")/django.sh"
 
 W=$FX_TRASH/dbs
-mkdir -p "$W"
-cp "$FX_TESTDATA/corpus/base.json" "$W/corpus.json" &&
-cp "$FX_TESTDATA/corpus/empty.sqlite3" "$W/base.sqlite3" &&
-dj "$W/base.sqlite3" loaddata -v 0 "$W/corpus.json" &&
-cp "$W/base.sqlite3" "$W/local.sqlite3" &&
-cp "$W/base.sqlite3" "$W/online.sqlite3" &&
-SIDE=local dj "$W/local.sqlite3" shell -c "exec(open('$SCENARIO').read())" &&
-SIDE=online dj "$W/online.sqlite3" shell -c "exec(open('$SCENARIO').read())" &&
+scenario_dbs "$W" &&
 dj "$W/online.sqlite3" shell -c '
 from decimal import Decimal
 from supermarket.models import Produit

@@ -12,89 +12,25 @@
 
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/pg.sh"
+. "$(dirname "$0")/django.sh"
+sync_tests
 
 test_expect () {
     test_expect_success "$1" "$(cat)"
 }
-
-DJ=$FX_ROOT/tests/django
-EDITS=$FX_ROOT/tests/cli/readme-sync-edits.py
-if ! /usr/bin/python3 -c 'import django, psycopg2' 2>/dev/null; then
-    echo "# python3-django or python3-psycopg2 missing: skipped"
-    test_done
-fi
 
 unset FX_PG
 export FX_PG_PORT=$((57000 + $$ % 1000))
 trap pg_teardown EXIT
 pg_setup || test_done
 
-# make_side DIR local|server DBNAME: a manage.py for the reference app on
-# the side's database
-make_side () {
-    mkdir -p "$1" && cat >"$1/manage.py" <<EOF
-import os, sys
-here = os.path.dirname(os.path.abspath(__file__))
-if "$2" == "server":
-    os.environ["ERP_DB"] = "postgres"
-    os.environ["PGDATABASE"] = "$3"
-else:
-    os.environ["ERP_SQLITE"] = os.path.join(here, "db.sqlite3")
-sys.path.insert(0, "$DJ")
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "settings")
-from django.core.management import execute_from_command_line
-execute_from_command_line(sys.argv)
-EOF
-}
-
 # setup DIR DBNAME: the server migrated and holding the corpus, the local
 # PC a migrated empty database, and fxsync init --from online
 setup () {
-    dropdb --if-exists "$2" && createdb "$2" &&
-    make_side "$1/local" local "$2" && make_side "$1/server" server "$2" &&
-    cp "$FX_TESTDATA/corpus/empty.sqlite3" "$1/local/db.sqlite3" &&
-    (cd "$1/server" && /usr/bin/python3 manage.py migrate -v0 &&
-        cp "$FX_TESTDATA/corpus/base.json" corpus.json &&
-        /usr/bin/python3 manage.py loaddata -v0 corpus.json) &&
+    sync_sides "$1" "$2" &&
     fxsync init --local "$1/local/db.sqlite3" --online "dbname=$2" \
         --schema "$FX_ROOT/schemas/erp.json" --from online >"$1/init.out" 2>"$1/init.err" &&
     grep -q "local now holds online's rows: that is the base" "$1/init.out"
-}
-
-edits () {    # edits DIR ROUND
-    (cd "$1/local" && SIDE=local ROUND=$2 /usr/bin/python3 manage.py shell -c "exec(open('$EDITS').read())") &&
-    (cd "$1/server" && SIDE=online ROUND=$2 /usr/bin/python3 manage.py shell -c "exec(open('$EDITS').read())")
-}
-
-has_changes () {    # has_changes DIR SIDE ROUND
-    (cd "$1/$2" && SIDE=check ROUND=$3 /usr/bin/python3 manage.py shell -c "exec(open('$EDITS').read())") \
-        >"$1/check.$2" || return 1
-    cat "$1/check.$2"
-    ! grep -q MISSING "$1/check.$2" && grep -q ' expected changes present' "$1/check.$2"
-}
-
-dump () {    # dump DIR SIDE OUT: Django's own export of the side
-    (cd "$1/$2" && /usr/bin/python3 manage.py dumpdata --natural-foreign --indent 2 \
-        --exclude contenttypes --exclude auth.permission -o "$3")
-}
-
-# same_data A B: the same records, by Python's json (many-to-many as sets)
-same_data () {
-    /usr/bin/python3 - "$1" "$2" <<\EOF
-import json, sys
-def records(path):
-    out = set()
-    for r in json.load(open(path)):
-        f = {k: sorted(map(json.dumps, v)) if isinstance(v, list) and k in
-             ("fournisseurs", "user_permissions", "groups", "permissions") else v
-             for k, v in r["fields"].items()}
-        out.add(json.dumps([r["model"], r.get("pk"), f], sort_keys=True))
-    return out
-a, b = records(sys.argv[1]), records(sys.argv[2])
-for x in sorted(a - b)[:5]: print("only in", sys.argv[1], x)
-for x in sorted(b - a)[:5]: print("only in", sys.argv[2], x)
-sys.exit(0 if a == b else 1)
-EOF
 }
 
 # equal DIR: both databases, exported by Django, hold the same records

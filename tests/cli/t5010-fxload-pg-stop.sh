@@ -20,14 +20,6 @@ trap 'rm -rf "$W"; pg_teardown' EXIT
 unset FX_PG   # never the shared cluster: this one is stopped
 export FX_PG_PORT=$((55000 + $$ % 1000))
 if pg_setup; then
-    run_as=()
-    [ "$(id -u)" = 0 ] && run_as=(runuser -u postgres --)
-    pgctl () { "${run_as[@]}" "$FX_PG_BINDIR/pg_ctl" -D "$FX_PG_OWNED/data" "$@"; }
-    restart () {
-        pgctl -l "$FX_PG_OWNED/server.log" -w -t 30 \
-            -o "-c listen_addresses='${FX_PG_TCP:+localhost}' -c unix_socket_directories='$FX_PG_OWNED' \
-                -p $PGPORT -c fsync=off" start >/dev/null
-    }
     pgrows () { ERP_DB=postgres PGDATABASE=$1 $PY "$DJ/dumptables.py"; }
     $PY "$FX_ROOT/tests/bench/gen.py" 200000 >"$W/big.json" || exit 2
 
@@ -52,7 +44,7 @@ if pg_setup; then
             test $rc = 2 &&
             grep "^fxload: error: lost the connection to the PostgreSQL server while .*: the transaction was not committed, so nothing was written; check that the server is running, then load again$" err &&
             grep "^fxload: nothing was written to dbname=$db$" err &&
-            restart &&
+            pg_restart &&
             pgrows "$db" >after &&
             test_cmp before after
         '

@@ -16,14 +16,6 @@ trap 'rm -rf "$W"; pg_teardown' EXIT
 unset FX_PG   # never the shared cluster: this one is stopped
 export FX_PG_PORT=$((56000 + $$ % 1000))
 if pg_setup; then
-    run_as=()
-    [ "$(id -u)" = 0 ] && run_as=(runuser -u postgres --)
-    pgctl () { "${run_as[@]}" "$FX_PG_BINDIR/pg_ctl" -D "$FX_PG_OWNED/data" "$@"; }
-    restart () {
-        pgctl -l "$FX_PG_OWNED/server.log" -w -t 30 \
-            -o "-c listen_addresses='' -c unix_socket_directories='$FX_PG_OWNED' \
-                -p $PGPORT -c fsync=off" start >/dev/null
-    }
     createdb fxstop && django erp pg:fxstop migrate -v0 &&
     fxload -q --db dbname=fxstop "$FX_TESTDATA/corpus/base.json" &&
     psql -q -d fxstop -c "INSERT INTO supermarket_lignecommande (commande_id, produit_id, quantite, prix_unitaire, remise)
@@ -44,7 +36,7 @@ if pg_setup; then
             grep "^fxdump: nothing was written to out.json$" err &&
             test $(wc -l <err) = 2 &&
             ls -A >files && printf "err\nfiles\n" >expect && test_cmp expect files &&
-            restart
+            pg_restart
         '
     done
 fi
