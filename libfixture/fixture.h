@@ -705,6 +705,16 @@ const fx_schema *fx_loader_schema(const fx_loader *l);
 
 void fx_loader_free(fx_loader *l);
 
+/* Apply the patch fxsync wrote for a side given as a file (see fxload(1)
+** and patch.c) to target, in one transaction: every row it touches must be
+** as the patch expects it (its prior record, or absent), else nothing is
+** written.  opts as fx_loader_open() takes them (replace ignored; dry_run
+** rolls back).  *out gets the loader for fx_loader_counts() (deletes
+** counted in "deleted"), the caller's: fx_loader_free().  0 applied, 1
+** refused (err says which row and field differ), or a negative code. */
+int fx_patch_apply(fx_loader **out, const char *target, const char *patch,
+                   const fx_load_opts *opts, fx_error *err);
+
 /* 1 when target names a PostgreSQL database (a postgresql:// or
 ** postgres:// URI, or a libpq keyword string: it has a '=' and does not
 ** start with "sqlite:"), 0 when it names a SQLite file. */

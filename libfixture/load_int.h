@@ -156,6 +156,12 @@ int fx__loader_open(fx_loader **out, const char *target, const fx_load_opts *opt
 int fx__load_sqlite_handle(fx_loader *l, struct sqlite3 **out, fx_error *err);
 int fx__load_pg_handle(fx_loader *l, struct pg_conn **out, fx_error *err);
 
+/* Delete the row of rec (and its many-to-many link rows, both ends)
+** through l's transaction (patch.c; fxsync and fxload --patch).  who
+** begins the messages.  0 or a negative code. */
+int fx__loader_delete(fx_loader *l, const char *target, const char *who,
+                      const fx_record *rec, fx_error *err);
+
 /* For back ends that learn the outcome of a row later (pipelines): count
 ** it for model mi (FX__INSERTED/UPDATED/UNCHANGED), or, m2m_changed set,
 ** turn an "unchanged" into "updated". */

@@ -71,6 +71,21 @@ static int is_sqlite_file(const char *path)
     return n == 16 && memcmp(head, "SQLite format 3", 16) == 0;
 }
 
+/* Does path name an export (a side given as a file): an existing file, not
+** a SQLite database, that the reader takes? */
+static int is_export(const char *path)
+{
+    if (fx_target_is_pg(path) || strncmp(path, "sqlite:", 7) == 0 || !exists(path) ||
+        is_sqlite_file(path))
+        return 0;
+    fx_reader *rd = NULL;
+    const fx_record *rec;
+    fx_error e;
+    int ok = fx_reader_open(&rd, path, NULL, &e) == 0 && fx_reader_next(rd, &rec, &e) >= 0;
+    fx_reader_free(rd);
+    return ok;
+}
+
 const char *fx_sync_state_dir(char *out, size_t n, const fx_sync_opts *o)
 {
     if (o->state && *o->state)
@@ -98,6 +113,7 @@ typedef struct side {
     const char *name;          /* "local", "online" */
     const char *target;
     int pg;
+    int file;                  /* an export: read, never written (a patch) */
     fx_loader *l;              /* when written */
     char *dump;                /* its dump in tmp/ */
     /* what writing it takes, from fx_diff(dump, merge) */
@@ -281,96 +297,18 @@ static int side_plan(side *s, const char *want, const fx_schema *schema, fx_erro
     return rc;
 }
 
-/* ---- deleting, through the loader's connection ---- */
-
-static int del_sql(fx_buf *q, const char *table, const char *column, int pg)
-{
-    fx_buf_reset(q);
-    return fx_buf_adds(q, "DELETE FROM ") || fx__quote_id(q, table) ||
-           fx_buf_adds(q, " WHERE ") || fx__quote_id(q, column) ||
-           fx_buf_adds(q, pg ? " = $1" : " = ?1");
-}
-
-static int exec_del(side *s, const fx_buf *q, const fx__bind *pk, fx_error *err)
-{
-    if (s->pg) {
-        PGconn *c;
-        int rc = fx__load_pg_handle(s->l, &c, err);
-        if (rc)
-            return rc;
-        const char *v[1];
-        char text[1][32];
-        fx__pg_params(pk, 1, v, text);
-        PGresult *r = PQexecParams(c, q->data, 1, NULL, v, NULL, NULL, 0);
-        if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-            char msg[512];
-            fx__pg_message(msg, sizeof msg, c, r, s->target);
-            PQclear(r);
-            return fx_error_set(err, FX_EIO, NULL, 0, 0, 0, "%s: deleting a row: %s",
-                                s->name, msg);
-        }
-        PQclear(r);
-        return 0;
-    }
-    sqlite3 *db;
-    int rc = fx__load_sqlite_handle(s->l, &db, err);
-    if (rc)
-        return rc;
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(db, q->data, (int)q->len, &st, NULL) != SQLITE_OK ||
-        fx__sqlite_bind(st, 1, pk) != SQLITE_OK || sqlite3_step(st) != SQLITE_DONE)
-        rc = fx_error_set(err, FX_EIO, s->target, 0, 0, 0, "%s: deleting a row: %s",
-                          s->name, sqlite3_errmsg(db));
-    sqlite3_finalize(st);
-    return rc;
-}
-
 /* Delete the row of rec (and its many-to-many link rows, both ends). */
 static int delete_row(side *s, const fx_record *rec, fx_error *err)
 {
-    const fx_schema *schema = fx_loader_schema(s->l);
-    const fx_model_schema *m = fx_schema_model(schema, rec->label);
-    if (!m)
-        return fx_error_set(err, FX_ESCHEMA, NULL, 0, 0, 0, "%s: model '%s' is not in the "
-                            "database: migrate it as the other side is", s->name, rec->label);
-    fx_buf arena = FX_BUF_INIT, q = FX_BUF_INIT;
-    fx__bind pk;
-    char msg[256];
-    int rc = 0;
-    if (fx__convert(&pk, m->pk_kind, 0, rec->pk, s->pg, &arena, msg, sizeof msg)) {
-        rc = fx_error_set(err, FX_ESCHEMA, NULL, 0, 0, 0, "%s: %s pk %s: %s", s->name,
-                          rec->label, rec->pk_key, msg);
-        goto out;
-    }
-    fx__bind_fix(&pk, 1, &arena);
-    for (size_t mi = 0; !rc && mi < schema->nmodels; mi++) {
-        const fx_model_schema *o = &schema->models[mi];
-        for (size_t fi = 0; !rc && fi < o->nfields; fi++) {
-            const fx_field_schema *f = &o->fields[fi];
-            if (f->kind != FX_K_M2M || !f->through || !f->through_from || !f->through_to)
-                continue;
-            if (o == m) {
-                rc = del_sql(&q, f->through, f->through_from, s->pg) ? nomem(err)
-                     : exec_del(s, &q, &pk, err);
-            }
-            if (!rc && f->to && strcasecmp(f->to, m->label) == 0)
-                rc = del_sql(&q, f->through, f->through_to, s->pg) ? nomem(err)
-                     : exec_del(s, &q, &pk, err);
-        }
-    }
-    if (!rc)
-        rc = del_sql(&q, m->table, m->pk_column, s->pg) ? nomem(err)
-             : exec_del(s, &q, &pk, err);
-out:
-    fx_buf_free(&arena);
-    fx_buf_free(&q);
-    return rc;
+    return fx__loader_delete(s->l, s->target, s->name, rec, err);
 }
 
 /* Write s's plan through its loader (not committed yet). */
 static int side_apply(side *s, fx_error *err)
 {
     int rc = 0;
+    if (s->file)   /* a patch, written at commit (write_patch) */
+        return 0;
     for (size_t i = 0; !rc && i < s->ndels; i++)
         rc = delete_row(s, s->before[s->dels[i]], err);
     for (size_t i = 0; !rc && i < s->nrecs; i++)
@@ -417,10 +355,50 @@ static void dump_opts(fx_dump_opts *d, const sync_cfg *c, const fx_sync_opts *o)
     d->diag_ctx = o->diag_ctx;
 }
 
+/* A side given as a file: its export's records of the models synced into
+** s->dump (read with the one reader, laid out as side_dump's). */
+static int file_dump(side *s, const sync_cfg *c, fx_error *err)
+{
+    fx_models *m = NULL;
+    fx_reader *rd = NULL;
+    fx_output *out = NULL;
+    fx_writer *w = NULL;
+    fx_layout lay = {.format = FX_FORMAT_JSON, .indent = 2};
+    fx_reader_opts ro;
+    memset(&ro, 0, sizeof ro);
+    ro.diag = s->o->diag;
+    ro.diag_ctx = s->o->diag_ctx;
+    const fx_record *rec;
+    int rc = fx_models_new(&m) ? nomem(err) : 0;
+    for (size_t i = 0; !rc && i < c->nexclude; i++)
+        rc = fx_models_add(m, c->exclude[i], 1, err);
+    if (!rc && (rc = fx_reader_open(&rd, s->target, &ro, err)) < 0)
+        rc = fx_error_set(err, err->code, s->target, err->line, err->col, 0, "%s: %s: the "
+                          "%s side is this export: export that database there again",
+                          s->name, err->msg, s->name);
+    if (!rc)
+        rc = fx_output_open(&out, s->dump, err);
+    if (!rc && fx_writer_new(&w, out, lay))
+        rc = nomem(err);
+    while (!rc && (rc = fx_reader_next(rd, &rec, err)) > 0)
+        rc = fx_models_match(m, rec->label) ? fx_writer_write(w, rec, err) : 0;
+    if (!rc)
+        rc = fx_writer_finish(w, err);
+    if (!rc)
+        rc = fx_output_commit(out, err);
+    fx_writer_free(w);
+    fx_output_free(out);
+    fx_reader_free(rd);
+    fx_models_free(m);
+    return rc;
+}
+
 /* Dump side s into s->dump: through its loader's transaction when it is
 ** written, else in a read transaction of its own. */
 static int side_dump(side *s, const sync_cfg *c, fx_error *err)
 {
+    if (s->file)
+        return file_dump(s, c, err);
     fx_dump_opts d;
     dump_opts(&d, c, s->o);
     fx_output *out = NULL;
@@ -447,6 +425,8 @@ static int side_dump(side *s, const sync_cfg *c, fx_error *err)
 
 static int side_open(side *s, const sync_cfg *c, fx_error *err)
 {
+    if (s->file)   /* written as a patch */
+        return 0;
     fx_load_opts lo;
     memset(&lo, 0, sizeof lo);
     lo.schema = c->schema;
@@ -530,18 +510,19 @@ static int load_schema(fx_schema **out, const sync_cfg *c, fx_error *err)
 {
     if (c->schema)
         return fx_schema_load(out, c->schema, err);
-    if (!fx_target_is_pg(c->local))
+    if (!c->local_file && !fx_target_is_pg(c->local))
         return fx_schema_load(out, c->local, err);
-    if (!fx_target_is_pg(c->online))
+    if (!c->online_file && !fx_target_is_pg(c->online))
         return fx_schema_load(out, c->online, err);
+    const char *db = c->local_file ? c->online : c->local;
     fx_loader *l = NULL;
-    int rc = fx_loader_open(&l, c->local, NULL, err);
+    int rc = fx_loader_open(&l, db, NULL, err);
     fx_buf b = FX_BUF_INIT;
     if (!rc && fx_schema_write(&b, fx_loader_schema(l)))
         rc = nomem(err);
     fx_loader_free(l);
     if (!rc)
-        rc = fx_schema_parse(out, b.data, b.len, c->local, err);
+        rc = fx_schema_parse(out, b.data, b.len, db, err);
     fx_buf_free(&b);
     return rc;
 }
@@ -564,11 +545,13 @@ static int round_init(round *r, const fx_sync_opts *o, int need_base, fx_error *
     r->mbase = r->base;
     r->local.name = "local";
     r->local.target = r->cfg.local;
-    r->local.pg = fx_target_is_pg(r->cfg.local);
+    r->local.file = r->cfg.local_file;
+    r->local.pg = !r->local.file && fx_target_is_pg(r->cfg.local);
     r->local.o = o;
     r->online.name = "online";
     r->online.target = r->cfg.online;
-    r->online.pg = fx_target_is_pg(r->cfg.online);
+    r->online.file = r->cfg.online_file;
+    r->online.pg = !r->online.file && fx_target_is_pg(r->cfg.online);
     r->online.o = o;
     if (need_base && !exists(r->base))
         return fx_error_set(err, FX_EUSAGE, r->base, 0, 0, 0, "no merge base in '%s': "
@@ -901,6 +884,38 @@ static int is_serialization(const fx_error *err)
     return strstr(err->msg, "could not serialize") || strstr(err->msg, "deadlock detected");
 }
 
+/* The patch of file side s for the round of journal entry jdir, in the
+** state directory's patches/ (same number); its path into *out. */
+static int write_patch(round *r, side *s, const char *jdir, char **out, fx_error *err)
+{
+    const char *num = strrchr(jdir, '/');
+    num = num ? num + 1 : jdir;
+    char name[80];
+    snprintf(name, sizeof name, "patches/%s.json", num);
+    char *pdir = fx__sync_path(r->dir, "patches");
+    *out = fx__sync_path(r->dir, name);
+    const char **mv = calloc(3 * r->nevs + 1, sizeof *mv);
+    size_t nmv = 0;
+    int rc = !pdir || !*out || !mv ? nomem(err) : fx__sync_mkdir(pdir, err);
+    /* the moves of this side's records: ours are local's, theirs online's */
+    const char *whose = strcmp(s->name, "local") == 0 ? "ours" : "theirs";
+    for (size_t i = 0; !rc && i < r->nevs; i++) {
+        const ev *e = &r->evs[i];
+        if (e->kind == FX_MERGE_RENUMBER && e->what && e->new_key && !strcmp(e->what, whose)) {
+            mv[3 * nmv] = e->label;
+            mv[3 * nmv + 1] = e->key;
+            mv[3 * nmv + 2] = e->new_key;
+            nmv++;
+        }
+    }
+    if (!rc)
+        rc = fx__patch_write(*out, s->name, strtol(num, NULL, 10), 1, s->before, s->nbefore,
+                             s->dels, s->ndels, s->recs, s->nrecs, mv, nmv, err);
+    free(mv);
+    free(pdir);
+    return rc;
+}
+
 /* Commit the sides written so that a stop anywhere can be repaired (see
 ** sync_pending.c): the journal entry, the new base and pending.json
 ** first; then the renumbered side, then the other; then the base. */
@@ -916,14 +931,22 @@ static int commit(round *r, fx_sync_op op, const char *opname, fx_renumber ren, 
     side *order[2];
     size_t n = 0;
     int local_first = op == FX_SYNC_PULL || (op == FX_SYNC_BOTH && ren == FX_RENUMBER_OURS);
+    if (r->local.file || r->online.file)   /* the file side applies its patch later */
+        local_first = r->online.file;
     if (local_first ? wl : wo)
         order[n] = local_first ? &r->local : &r->online, names[n] = order[n]->name, n++;
     if (local_first ? wo : wl)
         order[n] = local_first ? &r->online : &r->local, names[n] = order[n]->name, n++;
+    side *fs = n && order[n - 1]->file ? order[n - 1] : NULL;
+    char *patch = NULL;
+    if (!rc && fs)
+        rc = write_patch(r, fs, jdir, &patch, err);
     if (!rc)
         rc = fx__sync_pending_write(r->dir, jdir, names, n, err);
+    if (!rc && fs)
+        rc = fx__sync_pending_patch(r->dir, fs->name, patch, err);
     hook("pending");
-    if (!rc)
+    if (!rc && !order[0]->file)
         rc = fx_loader_finish(order[0]->l, err);
     if (rc) {   /* nothing committed: no round to repair */
         fx__sync_pending_done(r->dir);
@@ -931,6 +954,18 @@ static int commit(round *r, fx_sync_op op, const char *opname, fx_renumber ren, 
             fx__sync_journal_result(jdir, "failed: nothing written", err);
         free(jdir);
         free(pb);
+        free(patch);
+        return rc;
+    }
+    if (fs) {   /* the base moves when that side's next export shows the patch */
+        say(r->o, "%s: patch '%s' written: apply it with 'fxload --db DATABASE --patch "
+            "%s', export that database again to '%s', then run fxsync: the base moves on "
+            "when the export shows it applied", fs->name, patch, patch, fs->target);
+        if (!rc)
+            rc = fx__sync_journal_result(jdir, "pending: patch", err);
+        free(jdir);
+        free(pb);
+        free(patch);
         return rc;
     }
     hook("committed-first");
@@ -1013,9 +1048,11 @@ static int one_round(round *r, fx_sync_op op, fx_error *err)
     if (wo && (rc = side_plan(&r->online, r->merged, r->schema, err)) < 0)
         return rc;
     if (wl)
-        say_counts(o, &r->local, o->dry_run ? "would write" : "wrote");
+        say_counts(o, &r->local, r->local.file ? "to patch" : o->dry_run ? "would write"
+                   : "wrote");
     if (wo)
-        say_counts(o, &r->online, o->dry_run ? "would write" : "wrote");
+        say_counts(o, &r->online, r->online.file ? "to patch" : o->dry_run ? "would write"
+                   : "wrote");
     if (o->dry_run) {
         json_object *j = summary_json(r, opname, "dry-run", wl, wo);
         rc = write_report(r, j, err);
@@ -1033,8 +1070,8 @@ static int one_round(round *r, fx_sync_op op, fx_error *err)
                           ? r->online.dump : r->local.dump;
     int writes = (wl && r->local.nmc) || (wo && r->online.nmc);
     if (!writes) {   /* nothing to commit: the base moves to what both hold */
-        if ((wl && (rc = fx_loader_finish(r->local.l, err))) ||
-            (wo && (rc = fx_loader_finish(r->online.l, err))))
+        if ((wl && r->local.l && (rc = fx_loader_finish(r->local.l, err))) ||
+            (wo && r->online.l && (rc = fx_loader_finish(r->online.l, err))))
             return rc;
         if ((rc = fx__sync_copy(newbase, r->base, 1, err)))
             return rc;
@@ -1496,6 +1533,12 @@ int fx_sync_run(fx_sync_op op, const fx_sync_opts *o, fx_error *err)
         round_free(&r);
         return rc;
     }
+    if (op == FX_SYNC_UNDO && (r.local.file || r.online.file)) {
+        rc = fx_error_set(err, FX_EUSAGE, NULL, 0, 0, 0, "undo is not done for a pair with "
+                          "a side given as a file");
+        round_free(&r);
+        return rc;
+    }
     if ((rc = fx__sync_lock(r.dir, err))) {
         round_free(&r);
         return rc;
@@ -1562,9 +1605,20 @@ int fx_sync_init(const fx_sync_opts *o, fx_error *err)
     c.local = strdup(o->local);
     c.online = strdup(o->online);
     c.schema = o->schema ? strdup(o->schema) : NULL;
+    c.local_file = is_export(o->local);
+    c.online_file = is_export(o->online);
+    if (c.local_file && c.online_file)
+        rc = fx_error_set(err, FX_EUSAGE, NULL, 0, 0, 0, "both sides are exports ('%s', "
+                          "'%s'): fxsync keeps databases in step, at most one of them given "
+                          "as a file; merge two exports with fxmerge", o->local, o->online);
+    else if (o->from && !o->base && (strcmp(o->from, "local") ? c.local_file : c.online_file))
+        rc = fx_error_set(err, FX_EUSAGE, NULL, 0, 0, 0, "--from %s would write the %s side, "
+                          "which is an export: load %s's rows into that database (fxload), "
+                          "export it again and run init without --from, or give --base",
+                          o->from, strcmp(o->from, "local") ? "local" : "online", o->from);
     c.exclude = calloc(o->nexclude + 5, sizeof *c.exclude);
     fx_schema *s = NULL;
-    if (!c.local || !c.online || !c.exclude || (o->schema && !c.schema))
+    if (!rc && (!c.local || !c.online || !c.exclude || (o->schema && !c.schema)))
         rc = nomem(err);
     if (!rc)
         rc = load_schema(&s, &c, err);

@@ -35,6 +35,7 @@
 typedef struct sync_cfg {
     char *local, *online;
     char *schema;          /* or NULL */
+    int local_file, online_file;   /* the side is an export, not a database */
     char **exclude;
     size_t nexclude;
 } sync_cfg;
@@ -83,6 +84,12 @@ void fx__sync_fsync_dir(const char *dir);
 int fx__sync_pending_write(const char *dir, const char *journal, const char *const *sides,
                            size_t nsides, fx_error *err);
 
+/* Add to pending.json: side's writes are the patch at path (a side given
+** as a file; fx__sync_repair tells from its next export whether it was
+** applied).  0 or a code. */
+int fx__sync_pending_patch(const char *dir, const char *side, const char *patch,
+                           fx_error *err);
+
 /* When pending.json says the last round stopped midway: which side
 ** committed (from the sides' dumps), and the base both hold now into out,
 ** or, out NULL, over base.json.gz, ending the pending round (its journal
@@ -112,6 +119,15 @@ int fx__sync_undo_files(const char *jdir, const char *side, const char *dump,
 
 /* The records of src (any compression) into out as an indented fixture. */
 int fx__sync_plain_copy(const char *src, const char *out, fx_error *err);
+
+/* Write the patch of a side given as a file to path (patch.c): the rows
+** deleted (before[dels[i]]) and upserted (recs; a prior value in before
+** under the same key), moves as (label, old pk, new pk) triples.  0 or a
+** code. */
+int fx__patch_write(const char *path, const char *side, long round, int natural_foreign,
+                    fx_record *const *before, size_t nbefore, const size_t *dels,
+                    size_t ndels, fx_record *const *recs, size_t nrecs,
+                    const char *const *moves, size_t nmoves, fx_error *err);
 
 /* The pending round is over: remove pending-base.json.gz, pending.json. */
 void fx__sync_pending_done(const char *dir);

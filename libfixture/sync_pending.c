@@ -61,6 +61,28 @@ int fx__sync_pending_write(const char *dir, const char *journal, const char *con
     return rc;
 }
 
+int fx__sync_pending_patch(const char *dir, const char *side, const char *patch,
+                           fx_error *err)
+{
+    char *p = fx__sync_path(dir, "pending.json");
+    json_object *j = p ? json_object_from_file(p) : NULL, *pa = json_object_new_object();
+    json_object_object_add(pa, "side", json_object_new_string(side));
+    json_object_object_add(pa, "path", json_object_new_string(patch));
+    int rc = 0;
+    if (j) {
+        json_object_object_add(j, "patch", pa);
+        pa = NULL;
+        rc = fx__sync_json_write(j, p, err);
+    } else
+        rc = fx_error_set(err, FX_EIO, p, 0, 0, 0, "cannot read back '%s'", p ? p : "");
+    if (!rc)
+        fx__sync_fsync_dir(dir);
+    json_object_put(pa);
+    json_object_put(j);
+    free(p);
+    return rc;
+}
+
 typedef struct keyset {
     fx__index *ix;          /* key -> flags */
     uint64_t *k;            /* the keys, in order of arrival */
@@ -272,7 +294,7 @@ int fx__sync_plain_copy(const char *src, const char *out, fx_error *err)
 }
 
 static int read_pending(const char *dir, char **jdir, char ***sides, size_t *nsides,
-                        fx_error *err)
+                        char **patch, char **pside, fx_error *err)
 {
     char *p = fx__sync_path(dir, "pending.json");
     json_object *j = p ? json_object_from_file(p) : NULL, *v;
@@ -280,6 +302,8 @@ static int read_pending(const char *dir, char **jdir, char ***sides, size_t *nsi
     *jdir = NULL;
     *sides = NULL;
     *nsides = 0;
+    if (patch)
+        *patch = *pside = NULL;
     if (!j || !json_object_object_get_ex(j, "journal", &v)) {
         rc = fx_error_set(err, FX_EIO, p, 0, 0, 0, "'%s' is unreadable: the last sync "
                           "stopped and its record of what it wrote is lost; compare the "
@@ -289,6 +313,13 @@ static int read_pending(const char *dir, char **jdir, char ***sides, size_t *nsi
     char name[64];
     snprintf(name, sizeof name, "journal/%s", json_object_get_string(v));
     *jdir = fx__sync_path(dir, name);
+    json_object *pa, *x;
+    if (patch && json_object_object_get_ex(j, "patch", &pa)) {
+        if (json_object_object_get_ex(pa, "path", &x))
+            *patch = strdup(json_object_get_string(x));
+        if (json_object_object_get_ex(pa, "side", &x))
+            *pside = strdup(json_object_get_string(x));
+    }
     if (json_object_object_get_ex(j, "sides", &v)) {
         size_t n = json_object_array_length(v);
         *sides = calloc(n + 1, sizeof **sides);
@@ -335,8 +366,9 @@ int fx__sync_repair(const char *dir, const char *local_dump, const char *online_
     char *base = fx__sync_path(dir, "base.json.gz");
     if (persist)
         out = base;
-    char *jdir = NULL, **sides = NULL;
+    char *jdir = NULL, **sides = NULL, *patch = NULL, *pside = NULL;
     size_t nsides = 0;
+    int applied = 0;
     fx__index *plan = NULL;
     fx_output *o = NULL;
     fx_writer *w = NULL;
@@ -346,14 +378,14 @@ int fx__sync_repair(const char *dir, const char *local_dump, const char *online_
     if (rc || access(pj, F_OK))
         goto out;
     if (access(nb, F_OK)) {   /* stopped after the base moved: only the mark is left */
-        if (persist && !read_pending(dir, &jdir, &sides, &nsides, err)) {
+        if (persist && !read_pending(dir, &jdir, &sides, &nsides, NULL, NULL, err)) {
             fx__sync_journal_result(jdir, "synced", err);
             fx__sync_pending_done(dir);
         }
         rc = 0;
         goto out;
     }
-    if ((rc = read_pending(dir, &jdir, &sides, &nsides, err)))
+    if ((rc = read_pending(dir, &jdir, &sides, &nsides, &patch, &pside, err)))
         goto out;
     if ((rc = fx__index_new(&plan, 1) ? nomem(err) : 0))
         goto out;
@@ -367,8 +399,20 @@ int fx__sync_repair(const char *dir, const char *local_dump, const char *online_
         fx_buf_printf(&b, "%s%s %s", i ? ", " : "", sides[i],
                       committed[i] ? "committed" : "did not commit");
     }
-    snprintf(said, nsaid, "the last sync stopped midway (%s): the base is what both sides "
-             "hold now, and this round merges again", b.data ? b.data : "");
+    for (size_t i = 0; patch && pside && i < nsides && i < 2; i++)
+        if (strcmp(sides[i], pside) == 0)
+            applied = committed[i];
+    if (!patch || !pside)
+        snprintf(said, nsaid, "the last sync stopped midway (%s): the base is what both "
+                 "sides hold now, and this round merges again", b.data ? b.data : "");
+    else if (applied)
+        snprintf(said, nsaid, "%s: its export shows patch '%s' applied: the base moves on "
+                 "to what both sides hold", pside, patch);
+    else
+        snprintf(said, nsaid, "%s: patch '%s' is pending: its export does not show it "
+                 "applied; apply it with 'fxload --db DATABASE --patch %s' and export that "
+                 "database again (a sync now writes a new patch in its place)", pside,
+                 patch, patch);
     fx_buf_free(&b);
     /* nothing committed: the old base; else the pending one, where the
     ** rows of a side that did not commit are as that side held them */
@@ -403,7 +447,8 @@ int fx__sync_repair(const char *dir, const char *local_dump, const char *online_
         rc = fx_output_commit(o, err);
     if (!rc && persist) {
         fx__sync_fsync_dir(dir);
-        fx__sync_journal_result(jdir, ncommitted == nsides ? "synced" : "interrupted", err);
+        fx__sync_journal_result(jdir, ncommitted == nsides ? "synced" : patch && !applied
+                                ? "patch not applied: superseded" : "interrupted", err);
         fx__sync_pending_done(dir);
     }
 out:
@@ -414,6 +459,8 @@ out:
         free(sides[i]);
     free(sides);
     free(jdir);
+    free(patch);
+    free(pside);
     free(pj);
     free(nb);
     free(base);

@@ -94,6 +94,10 @@ int fx__sync_cfg_read(sync_cfg *c, const char *dir, fx_error *err)
     c->online = dup_str(j, "online");
     c->schema = dup_str(j, "schema");
     json_object *ex;
+    if (json_object_object_get_ex(j, "local_is_file", &ex))
+        c->local_file = json_object_get_boolean(ex);
+    if (json_object_object_get_ex(j, "online_is_file", &ex))
+        c->online_file = json_object_get_boolean(ex);
     if (json_object_object_get_ex(j, "exclude", &ex) && json_object_is_type(ex, json_type_array)) {
         size_t n = json_object_array_length(ex);
         c->exclude = calloc(n + 1, sizeof *c->exclude);
@@ -116,6 +120,10 @@ int fx__sync_cfg_write(const sync_cfg *c, const char *dir, fx_error *err)
     json_object_object_add(j, "local", json_object_new_string(c->local));
     json_object_object_add(j, "online", json_object_new_string(c->online));
     json_object_object_add(j, "schema", c->schema ? json_object_new_string(c->schema) : NULL);
+    if (c->local_file)
+        json_object_object_add(j, "local_is_file", json_object_new_boolean(1));
+    if (c->online_file)
+        json_object_object_add(j, "online_is_file", json_object_new_boolean(1));
     for (size_t i = 0; i < c->nexclude; i++)
         json_object_array_add(ex, json_object_new_string(c->exclude[i]));
     json_object_object_add(j, "exclude", ex);

@@ -16,7 +16,8 @@
 #include <sqlite3.h>
 
 static const char synopsis[] =
-    "usage: fxload [OPTIONS] --db TARGET FILE...\n";
+    "usage: fxload [OPTIONS] --db TARGET FILE...\n"
+    "       fxload [OPTIONS] --db TARGET --patch PATCH\n";
 
 static const char help[] =
     "Load Django fixture exports (dumpdata json or jsonl, any compression) into\n"
@@ -31,6 +32,9 @@ static const char help[] =
     "  -s, --schema SPEC       map models with this schema file (or migrated\n"
     "                          SQLite database) instead of the target's catalog\n"
     "      --replace           delete the rows of the models in the files first\n"
+    "      --patch PATCH       apply a patch fxsync wrote for a side given as a\n"
+    "                          file: refused (exit 1, nothing written) unless\n"
+    "                          every row it touches is as it expects\n"
     "  -n, --dry-run           load, print what would change, then roll back\n"
     "  -i, --ignorenonexistent skip models and fields the database does not have\n"
     "  -q, --quiet             no summary, no progress\n"
@@ -39,12 +43,13 @@ static const char help[] =
     "\n"
     "Exit status: 0 loaded, 1 rejected (nothing written), 2 could not run.\n";
 
-enum { OPT_REPLACE = 256, OPT_VERSION };
+enum { OPT_REPLACE = 256, OPT_VERSION, OPT_PATCH };
 
 static const struct option longopts[] = {
     {"db", required_argument, NULL, 'd'},
     {"schema", required_argument, NULL, 's'},
     {"replace", no_argument, NULL, OPT_REPLACE},
+    {"patch", required_argument, NULL, OPT_PATCH},
     {"dry-run", no_argument, NULL, 'n'},
     {"ignorenonexistent", no_argument, NULL, 'i'},
     {"quiet", no_argument, NULL, 'q'},
@@ -88,9 +93,45 @@ static void show_progress(progress *p, const fx_reader *r, int final)
     fputs(final ? "\n" : "   ", stderr);
 }
 
+/* --patch: one transaction, refused when the database moved on. */
+static int apply_patch(const char *target, const char *patch, const fx_load_opts *lo,
+                       int quiet, tool_diags *t)
+{
+    (void)t;
+    fx_error err;
+    fx_loader *l = NULL;
+    int rc = fx_patch_apply(&l, target, patch, lo, &err), status = EXIT_SAME;
+    if (rc) {
+        tool_error(&err);
+        status = rc > 0 || rc == FX_EREJECT || rc == FX_ESYNTAX || rc == FX_ESTRUCT ||
+                 rc == FX_EFORMAT ? EXIT_DIFF : EXIT_TROUBLE;
+        char name[512];
+        fprintf(stderr, "%s: nothing was written to %s\n", tool_prog,
+                fx_target_mask(name, sizeof name, target));
+    } else if (!quiet) {
+        const fx_load_count *cnt;
+        size_t n = fx_loader_counts(l, &cnt);
+        unsigned long ins = 0, upd = 0, same = 0, del = 0;
+        for (size_t i = 0; i < n; i++) {
+            fprintf(stderr, "%s: %-32s %7lu inserted %7lu updated %7lu unchanged %7lu "
+                    "deleted\n", tool_prog, cnt[i].label, cnt[i].inserted, cnt[i].updated,
+                    cnt[i].unchanged, cnt[i].deleted);
+            ins += cnt[i].inserted, upd += cnt[i].updated, same += cnt[i].unchanged;
+            del += cnt[i].deleted;
+        }
+        fprintf(stderr, "%s: patch applied: %lu inserted, %lu updated, %lu unchanged, %lu "
+                "deleted%s\n", tool_prog, ins, upd, same, del,
+                lo->dry_run ? "; dry run: rolled back, nothing written" : "");
+    }
+    fx_loader_free(l);
+    if (tool_flush_stdout())
+        return EXIT_TROUBLE;
+    return status;
+}
+
 int main(int argc, char **argv)
 {
-    const char *target = NULL;
+    const char *target = NULL, *patch = NULL;
     int quiet = 0, c;
     fx_load_opts lo;
     memset(&lo, 0, sizeof lo);
@@ -105,6 +146,7 @@ int main(int argc, char **argv)
         case 'd': target = optarg; break;
         case 's': lo.schema = optarg; break;
         case OPT_REPLACE: lo.replace = 1; break;
+        case OPT_PATCH: patch = optarg; break;
         case 'n': lo.dry_run = 1; break;
         case 'i': lo.ignorenonexistent = 1; break;
         case 'q': quiet = 1; break;
@@ -116,7 +158,10 @@ int main(int argc, char **argv)
     if (!target)
         return tool_usage_error(synopsis, "no target database: pass --db with a SQLite "
                                 "file or a postgresql:// URI");
-    if (optind >= argc)
+    if (patch && (optind < argc || lo.replace))
+        return tool_usage_error(synopsis, "--patch applies one patch: no fixture file%s "
+                                "with it", lo.replace ? ", no --replace" : "");
+    if (!patch && optind >= argc)
         return tool_usage_error(synopsis, "no fixture file given (use - for stdin)");
 
     tool_diags t = {.json = NULL};
@@ -128,6 +173,8 @@ int main(int argc, char **argv)
     }
     fx_error err;
     fx_loader *l = NULL;
+    if (patch)
+        return apply_patch(target, patch, &lo, quiet, &t);
     if (fx_loader_open(&l, target, &lo, &err) < 0)
         return err.code == FX_EREJECT ? (tool_error(&err), EXIT_DIFF) : tool_error(&err);
 
