@@ -217,6 +217,7 @@ int fx__patch_write(const char *path, const char *side, long round, int natural_
 
 typedef struct prow {
     int del;                   /* op "delete", else "upsert" */
+    int then_after;            /* while its prior record is read: the new one follows */
     fx_record *before, *after; /* copies; before NULL: must not exist */
 } prow;
 
@@ -309,10 +310,9 @@ static int patch_read(patch *p, const char *path, fx_error *err)
                 rc = nomem(err);
                 break;
             }
-            if (want == 2 && w->after == (fx_record *)1) {
-                w->after = NULL;
+            if (want == 2 && w->then_after)
                 want = 1;
-            } else
+            else
                 want = 0;
             continue;
         }
@@ -340,9 +340,7 @@ static int patch_read(patch *p, const char *path, fx_error *err)
             rc = bad_patch(err, rec, path, "a row whose op, before and after disagree");
             break;
         }
-        /* after marked (1) while before is read, when both follow */
-        if (b && a)
-            w->after = (fx_record *)1;
+        w->then_after = b && a;
         want = b ? 2 : 1;
     }
     fx_reader_free(rd);

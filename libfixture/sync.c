@@ -372,10 +372,12 @@ static int file_dump(side *s, const sync_cfg *c, fx_error *err)
     int rc = fx_models_new(&m) ? nomem(err) : 0;
     for (size_t i = 0; !rc && i < c->nexclude; i++)
         rc = fx_models_add(m, c->exclude[i], 1, err);
-    if (!rc && (rc = fx_reader_open(&rd, s->target, &ro, err)) < 0)
-        rc = fx_error_set(err, err->code, s->target, err->line, err->col, 0, "%s: %s: the "
-                          "%s side is this export: export that database there again",
-                          s->name, err->msg, s->name);
+    if (!rc && (rc = fx_reader_open(&rd, s->target, &ro, err)) < 0) {
+        char why[1024];
+        snprintf(why, sizeof why, "%s", err->msg);
+        rc = fx_error_set(err, rc, s->target, 0, 0, 0, "%s: %s: the %s side is this "
+                          "export: export that database there again", s->name, why, s->name);
+    }
     if (!rc)
         rc = fx_output_open(&out, s->dump, err);
     if (!rc && fx_writer_new(&w, out, lay))
@@ -933,9 +935,12 @@ static int commit(round *r, fx_sync_op op, const char *opname, fx_renumber ren, 
     int local_first = op == FX_SYNC_PULL || (op == FX_SYNC_BOTH && ren == FX_RENUMBER_OURS);
     if (r->local.file || r->online.file)   /* the file side applies its patch later */
         local_first = r->online.file;
-    if (local_first ? wl : wo)
+    /* a file side with nothing to get takes no patch: it holds the merge */
+    int cl = wl && !(r->local.file && !r->local.nmc);
+    int co = wo && !(r->online.file && !r->online.nmc);
+    if (local_first ? cl : co)
         order[n] = local_first ? &r->local : &r->online, names[n] = order[n]->name, n++;
-    if (local_first ? wo : wl)
+    if (local_first ? co : cl)
         order[n] = local_first ? &r->online : &r->local, names[n] = order[n]->name, n++;
     side *fs = n && order[n - 1]->file ? order[n - 1] : NULL;
     char *patch = NULL;

@@ -147,6 +147,19 @@ dumpof a.sqlite3 >a.json && dumpof on.sqlite3 | cmp - a.json &&
 fxsync status >out && tail -1 out | grep -qx 'in step'
 EOT
 
+test_expect 'only the online export changed: the local file written, no patch, the base moves' <<\EOT
+q on.sqlite3 "update supermarket_categorie set libelle='online only' where id=4" &&
+export_on on.sqlite3 &&
+fxsync sync >out 2>err &&
+test_cmp - out <<\EOF &&
+local: wrote supermarket.categorie: 0 inserted, 1 updated, 0 deleted
+online: nothing to write
+EOF
+test "$(ls $P | tr '\n' ' ')" = "000001.json 000002.json 000003.json " &&
+test ! -e .fxsync/pending.json &&
+fxsync status >out && tail -1 out | grep -qx 'in step'
+EOT
+
 test_expect 'refused: both sides files, init --from writing the file side, undo, a patch with fixtures' <<\EOT
 test_expect_code 2 fxsync --state st2 init --local online0.json.gz --online online.json.gz --schema "$SCHEMA" 2>err &&
 grep -q "both sides are exports ('online0.json.gz', 'online.json.gz')" err &&
