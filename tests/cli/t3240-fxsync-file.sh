@@ -160,6 +160,28 @@ test ! -e .fxsync/pending.json &&
 fxsync status >out && tail -1 out | grep -qx 'in step'
 EOT
 
+test_expect 'the local side a file: the patch for it, applied, in step; init --from the file side writes the database' <<\EOT
+mkdir l && cd l &&
+cp ../a.sqlite3 srv.sqlite3 && cp ../a.sqlite3 shop.sqlite3 &&
+ex () { fxdump -q --db shop.sqlite3 --schema "$SCHEMA" --natural-foreign --indent 2 -e contenttypes -e auth.permission -o local.json; } && ex &&
+fxsync --state st init --local local.json --online srv.sqlite3 --schema "$SCHEMA" >out &&
+q shop.sqlite3 "update supermarket_categorie set libelle='shop edit' where id=1" &&
+q srv.sqlite3 "update supermarket_categorie set libelle='server edit' where id=2" && ex &&
+fxsync --state st sync >out &&
+test_cmp - out <<\EOF &&
+local: to patch supermarket.categorie: 0 inserted, 1 updated, 0 deleted
+online: wrote supermarket.categorie: 0 inserted, 1 updated, 0 deleted
+local: patch 'st/patches/000001.json' written: apply it with 'fxload --db DATABASE --patch st/patches/000001.json', export that database again to 'local.json', then run fxsync: the base moves on when the export shows it applied
+EOF
+fxload -q --db shop.sqlite3 --schema "$SCHEMA" --patch st/patches/000001.json && ex &&
+fxsync --state st status >out && tail -1 out | grep -qx 'in step' &&
+dumpof shop.sqlite3 >shop.json && dumpof srv.sqlite3 | cmp - shop.json &&
+cp "$FX_TESTDATA/corpus/empty.sqlite3" e.sqlite3 &&
+fxsync --state st2 init --local e.sqlite3 --online local.json --schema "$SCHEMA" --from online >out &&
+tail -1 out | grep -qx "local now holds online's rows: that is the base" &&
+dumpof e.sqlite3 | cmp - shop.json
+EOT
+
 test_expect 'refused: both sides files, init --from writing the file side, undo, a patch with fixtures' <<\EOT
 test_expect_code 2 fxsync --state st2 init --local online0.json.gz --online online.json.gz --schema "$SCHEMA" 2>err &&
 grep -q "both sides are exports ('online0.json.gz', 'online.json.gz')" err &&
