@@ -23,7 +23,13 @@
 **                      link: what undo puts back)
 **   pending-base.json.gz, pending.json
 **                      a round between its first commit and its end (see
-**                      sync_pending.c)
+**                      sync_pending.c); with a side given as a file,
+**                      pending.json's "patch" names that side's patch and
+**                      the round stays pending until its next export shows
+**                      the patch applied
+**   patches/NNNNNN.json
+**                      the patch of a side given as a file (patch.c), one a
+**                      round that wrote it, numbered as its journal entry
 */
 #ifndef FX_SYNC_INT_H
 #define FX_SYNC_INT_H
