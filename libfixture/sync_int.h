@@ -72,7 +72,8 @@ int fx__sync_copy(const char *src, const char *dst, int gzip, fx_error *err);
 int fx__sync_json_write(json_object *j, const char *path, fx_error *err);
 
 /* A new journal entry's directory (journal/NNNNNN, made) into a new
-** string, and dropping the entries past the newest keep. */
+** string, and dropping the entries past the newest keep (never the one
+** pending.json names: it repairs a round still pending). */
 int fx__sync_journal_new(char **out, const char *dir, fx_error *err);
 void fx__sync_journal_prune(const char *dir, int keep);
 

@@ -308,14 +308,24 @@ void fx__sync_journal_prune(const char *dir, int keep)
         return;
     entries(jdir, &v, &n);
     qsort(v, n, sizeof *v, cmp_long);
+    /* the entry of a round still pending (stopped midway, or waiting for
+    ** its patch) is what repairs it: never dropped */
+    char *pj = fx__sync_path(dir, "pending.json");
+    json_object *pending = pj ? json_object_from_file(pj) : NULL, *x;
+    const char *keep_name = pending && json_object_object_get_ex(pending, "journal", &x)
+                            ? json_object_get_string(x) : "";
     for (size_t i = 0; keep >= 0 && i + (size_t)keep < n; i++) {
         char name[32];
         snprintf(name, sizeof name, "%06ld", v[i]);
+        if (strcmp(name, keep_name) == 0)
+            continue;
         char *p = fx__sync_path(jdir, name);
         if (p)
             fx__sync_rmdir(p);
         free(p);
     }
+    json_object_put(pending);
+    free(pj);
     free(v);
     free(jdir);
 }
