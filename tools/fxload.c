@@ -93,16 +93,17 @@ static void show_progress(progress *p, const fx_reader *r, int final)
     fputs(final ? "\n" : "   ", stderr);
 }
 
-/* --patch: one transaction, refused when the database moved on. */
-static int apply_patch(const char *target, const char *patch, const fx_load_opts *lo,
-                       int quiet, tool_diags *t)
+/* The end of a load or a patch: rc's error and "nothing was written",
+** or, unless quiet, the counts per model and in all (deleted ones when
+** deleted is set; patch: the patch's summary line).  Frees l.  The exit
+** status. */
+static int finish(int rc, fx_error *err, fx_loader *l, const char *target,
+                  const fx_load_opts *lo, int quiet, int deleted, int patch)
 {
-    (void)t;
-    fx_error err;
-    fx_loader *l = NULL;
-    int rc = fx_patch_apply(&l, target, patch, lo, &err), status = EXIT_SAME;
+    int status = EXIT_SAME;
     if (rc) {
-        tool_error(&err);
+        tool_error(err);
+        /* bad input or refused data: rejected; anything else: trouble */
         status = rc > 0 || rc == FX_EREJECT || rc == FX_ESYNTAX || rc == FX_ESTRUCT ||
                  rc == FX_EFORMAT ? EXIT_DIFF : EXIT_TROUBLE;
         char name[512];
@@ -113,20 +114,38 @@ static int apply_patch(const char *target, const char *patch, const fx_load_opts
         size_t n = fx_loader_counts(l, &cnt);
         unsigned long ins = 0, upd = 0, same = 0, del = 0;
         for (size_t i = 0; i < n; i++) {
-            fprintf(stderr, "%s: %-32s %7lu inserted %7lu updated %7lu unchanged %7lu "
-                    "deleted\n", tool_prog, cnt[i].label, cnt[i].inserted, cnt[i].updated,
-                    cnt[i].unchanged, cnt[i].deleted);
+            fprintf(stderr, "%s: %-32s %7lu inserted %7lu updated %7lu unchanged", tool_prog,
+                    cnt[i].label, cnt[i].inserted, cnt[i].updated, cnt[i].unchanged);
+            if (deleted)
+                fprintf(stderr, " %7lu deleted", cnt[i].deleted);
+            fputc('\n', stderr);
             ins += cnt[i].inserted, upd += cnt[i].updated, same += cnt[i].unchanged;
             del += cnt[i].deleted;
         }
-        fprintf(stderr, "%s: patch applied: %lu inserted, %lu updated, %lu unchanged, %lu "
-                "deleted%s\n", tool_prog, ins, upd, same, del,
-                lo->dry_run ? "; dry run: rolled back, nothing written" : "");
+        if (patch)
+            fprintf(stderr, "%s: patch applied: %lu inserted, %lu updated, %lu unchanged, "
+                    "%lu deleted", tool_prog, ins, upd, same, del);
+        else
+            fprintf(stderr, "%s: %lu records: %lu inserted, %lu updated, %lu unchanged",
+                    tool_prog, ins + upd + same, ins, upd, same);
+        if (deleted && !patch)   /* the net effect: see fx__replace_diff_sql() */
+            fprintf(stderr, "; %lu deleted (--replace: rows the files no longer have)", del);
+        fprintf(stderr, "%s\n", lo->dry_run ? "; dry run: rolled back, nothing written" : "");
     }
     fx_loader_free(l);
     if (tool_flush_stdout())
         return EXIT_TROUBLE;
     return status;
+}
+
+/* --patch: one transaction, refused when the database moved on. */
+static int apply_patch(const char *target, const char *patch, const fx_load_opts *lo,
+                       int quiet)
+{
+    fx_error err;
+    fx_loader *l = NULL;
+    int rc = fx_patch_apply(&l, target, patch, lo, &err);
+    return finish(rc, &err, l, target, lo, quiet, 1, 1);
 }
 
 int main(int argc, char **argv)
@@ -174,7 +193,7 @@ int main(int argc, char **argv)
     fx_error err;
     fx_loader *l = NULL;
     if (patch)
-        return apply_patch(target, patch, &lo, quiet, &t);
+        return apply_patch(target, patch, &lo, quiet);
     if (fx_loader_open(&l, target, &lo, &err) < 0)
         return err.code == FX_EREJECT ? (tool_error(&err), EXIT_DIFF) : tool_error(&err);
 
@@ -188,7 +207,7 @@ int main(int argc, char **argv)
     memset(&ro, 0, sizeof ro);
     ro.diag = tool_diag;
     ro.diag_ctx = &t;
-    int status = EXIT_SAME, rc = 0;
+    int rc = 0;
     for (int i = optind; i < argc && !rc; i++) {
         fx_reader *r;
         if ((rc = fx_reader_open(&r, argv[i], &ro, &err)) < 0)
@@ -216,35 +235,5 @@ int main(int argc, char **argv)
     }
     if (rc == 0)
         rc = fx_loader_finish(l, &err);
-    if (rc < 0) {
-        tool_error(&err);
-        /* bad input or refused data: rejected; anything else: trouble */
-        status = rc == FX_EREJECT || rc == FX_ESYNTAX || rc == FX_ESTRUCT ||
-                 rc == FX_EFORMAT ? EXIT_DIFF : EXIT_TROUBLE;
-        char name[512];
-        fprintf(stderr, "%s: nothing was written to %s\n", tool_prog,
-                fx_target_mask(name, sizeof name, target));
-    } else if (!quiet) {
-        const fx_load_count *cnt;
-        size_t n = fx_loader_counts(l, &cnt);
-        unsigned long ins = 0, upd = 0, same = 0, del = 0;
-        for (size_t i = 0; i < n; i++) {
-            fprintf(stderr, "%s: %-32s %7lu inserted %7lu updated %7lu unchanged", tool_prog,
-                    cnt[i].label, cnt[i].inserted, cnt[i].updated, cnt[i].unchanged);
-            if (lo.replace)
-                fprintf(stderr, " %7lu deleted", cnt[i].deleted);
-            fputc('\n', stderr);
-            ins += cnt[i].inserted, upd += cnt[i].updated, same += cnt[i].unchanged;
-            del += cnt[i].deleted;
-        }
-        fprintf(stderr, "%s: %lu records: %lu inserted, %lu updated, %lu unchanged", tool_prog,
-                ins + upd + same, ins, upd, same);
-        if (lo.replace)   /* the net effect: see fx__replace_diff_sql() */
-            fprintf(stderr, "; %lu deleted (--replace: rows the files no longer have)", del);
-        fprintf(stderr, "%s\n", lo.dry_run ? "; dry run: rolled back, nothing written" : "");
-    }
-    fx_loader_free(l);
-    if (tool_flush_stdout())
-        return EXIT_TROUBLE;
-    return status;
+    return finish(rc < 0 ? rc : 0, &err, l, target, &lo, quiet, lo.replace, 0);
 }
