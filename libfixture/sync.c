@@ -859,14 +859,24 @@ static void hook(const char *point)
 /* A round that stopped midway before this one: the base both sides hold
 ** now, persisted (or, dry-run and status, into tmp's repair-base.json
 ** and merged against). */
+/* The command that applies a patch where the file side's database is,
+** but the patch's name, into buf: with the pair's --schema when it has
+** one (the natural keys the patch's rows are written with). */
+static const char *apply_cmd(char *buf, size_t n, const sync_cfg *c)
+{
+    snprintf(buf, n, "fxload --db DATABASE%s%s --patch", c->schema ? " --schema " : "",
+             c->schema ? c->schema : "");
+    return buf;
+}
+
 static int repair(round *r, int persist, const char *tmpdir, fx_error *err)
 {
-    char said[1024];
+    char said[1024], cmd[512];
     char *out = persist ? NULL : fx__sync_path(tmpdir, "repair-base.json");
     if (!persist && !out)
         return nomem(err);
-    int rc = fx__sync_repair(r->dir, r->local.dump, r->online.dump, r->schema, out, said,
-                             sizeof said, err);
+    int rc = fx__sync_repair(r->dir, r->local.dump, r->online.dump, r->schema,
+                             apply_cmd(cmd, sizeof cmd, &r->cfg), out, said, sizeof said, err);
     if (rc > 0) {
         say(r->o, "%s", said);
         if (!persist) {
@@ -963,9 +973,11 @@ static int commit(round *r, fx_sync_op op, const char *opname, fx_renumber ren, 
         return rc;
     }
     if (fs) {   /* the base moves when that side's next export shows the patch */
-        say(r->o, "%s: patch '%s' written: apply it with 'fxload --db DATABASE --patch "
-            "%s', export that database again to '%s', then run fxsync: the base moves on "
-            "when the export shows it applied", fs->name, patch, patch, fs->target);
+        char cmd[512];
+        say(r->o, "%s: patch '%s' written: apply it with '%s %s', export that database "
+            "again to '%s', then run fxsync: the base moves on when the export shows it "
+            "applied", fs->name, patch, apply_cmd(cmd, sizeof cmd, &r->cfg), patch,
+            fs->target);
         if (!rc)
             rc = fx__sync_journal_result(jdir, "pending: patch", err);
         free(jdir);

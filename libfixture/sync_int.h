@@ -101,11 +101,12 @@ int fx__sync_pending_patch(const char *dir, const char *side, const char *patch,
 ** committed (from the sides' dumps), and the base both hold now into out,
 ** or, out NULL, over base.json.gz, ending the pending round (its journal
 ** entry marked "synced" when every side committed, else "interrupted").
-** said gets a line for the person.  0 none pending, 1 repaired, < 0 a
-** code. */
+** said gets a line for the person (apply: the fxload command that applies
+** a pending patch, without the patch's name).  0 none pending, 1
+** repaired, < 0 a code. */
 int fx__sync_repair(const char *dir, const char *local_dump, const char *online_dump,
-                    const fx_schema *s, const char *out, char *said, size_t nsaid,
-                    fx_error *err);
+                    const fx_schema *s, const char *apply, const char *out, char *said,
+                    size_t nsaid, fx_error *err);
 
 /* Set journal entry jdir's summary "result".  0 or a code. */
 int fx__sync_journal_result(const char *jdir, const char *result, fx_error *err);

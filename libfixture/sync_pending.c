@@ -356,8 +356,8 @@ static void stale_entry(const char *dir, fx_error *err)
 }
 
 int fx__sync_repair(const char *dir, const char *local_dump, const char *online_dump,
-                    const fx_schema *s, const char *out, char *said, size_t nsaid,
-                    fx_error *err)
+                    const fx_schema *s, const char *apply, const char *out, char *said,
+                    size_t nsaid, fx_error *err)
 {
     int persist = out == NULL;
     *said = 0;
@@ -410,9 +410,8 @@ int fx__sync_repair(const char *dir, const char *local_dump, const char *online_
                  "to what both sides hold", pside, patch);
     else
         snprintf(said, nsaid, "%s: patch '%s' is pending: its export does not show it "
-                 "applied; apply it with 'fxload --db DATABASE --patch %s' and export that "
-                 "database again (a sync now writes a new patch in its place)", pside,
-                 patch, patch);
+                 "applied; apply it with '%s %s' and export that database again (a sync "
+                 "now writes a new patch in its place)", pside, patch, apply, patch);
     fx_buf_free(&b);
     /* nothing committed: the old base; else the pending one, where the
     ** rows of a side that did not commit are as that side held them */

@@ -41,6 +41,7 @@ q a.sqlite3 "insert into supermarket_commande values (2001,'L-1','2025-01-01 10:
 q on.sqlite3 "insert into supermarket_commande values (2001,'O-1','2025-01-02 10:00:00','nouvelle',20.5,1,NULL,NULL); update supermarket_categorie set parent_id=2 where id=1" &&
 export_on on.sqlite3 && cp on.sqlite3 on0.sqlite3 && cp online.json.gz online0.json.gz &&
 fxsync sync >out 2>err &&
+sed -i "s|$SCHEMA|ERP|g" out &&
 test_cmp - out <<\EOF &&
 renumbered: supermarket.commande 2001 -> 2002 (local's new record)
 local: wrote supermarket.categorie: 0 inserted, 1 updated, 0 deleted
@@ -48,7 +49,7 @@ local: wrote supermarket.commande: 1 inserted, 1 updated, 0 deleted
 online: to patch supermarket.categorie: 0 inserted, 1 updated, 0 deleted
 online: to patch supermarket.commande: 1 inserted, 0 updated, 0 deleted
 online: to patch supermarket.lignecommande: 0 inserted, 0 updated, 1 deleted
-online: patch '.fxsync/patches/000001.json' written: apply it with 'fxload --db DATABASE --patch .fxsync/patches/000001.json', export that database again to 'online.json.gz', then run fxsync: the base moves on when the export shows it applied
+online: patch '.fxsync/patches/000001.json' written: apply it with 'fxload --db DATABASE --schema ERP --patch .fxsync/patches/000001.json', export that database again to 'online.json.gz', then run fxsync: the base moves on when the export shows it applied
 EOF
 test "$(q a.sqlite3 "select id, numero from supermarket_commande where id > 2000")" = "2001|O-1
 2002|L-1" &&
@@ -56,8 +57,9 @@ grep -q '"op": "delete", "model": "supermarket.lignecommande", "pk": 385, "befor
 grep -q '"op": "upsert", "model": "supermarket.commande", "pk": 2002, "before": false, "after": true' $P/000001.json &&
 cp $P/000001.json patch1.json &&
 test_expect_code 1 fxsync status >out 2>err &&
+sed -i "s|$SCHEMA|ERP|g" out &&
 test_cmp - out <<\EOF
-online: patch '.fxsync/patches/000001.json' is pending: its export does not show it applied; apply it with 'fxload --db DATABASE --patch .fxsync/patches/000001.json' and export that database again (a sync now writes a new patch in its place)
+online: patch '.fxsync/patches/000001.json' is pending: its export does not show it applied; apply it with 'fxload --db DATABASE --schema ERP --patch .fxsync/patches/000001.json' and export that database again (a sync now writes a new patch in its place)
 local: 3 records changed since the last sync: supermarket.categorie ~1, supermarket.commande +1, supermarket.lignecommande -1
 online: no change since the last sync
 EOF
@@ -118,24 +120,26 @@ q a.sqlite3 "insert into supermarket_commande values (2101,'L-2','2025-01-01 10:
 q on.sqlite3 "insert into supermarket_commande values (2101,'O-2','2025-01-02 10:00:00','nouvelle',20.5,1,NULL,NULL); insert into supermarket_lignecommande values (7102, 2, 20.5, 0, 2101, 2)" &&
 export_on on.sqlite3 &&
 fxsync sync --renumber online >out 2>err &&
+sed -i "s|$SCHEMA|ERP|g" out &&
 test_cmp - out <<\EOF &&
 renumbered: supermarket.commande 2101 -> 2102 (online's new record)
 local: wrote supermarket.commande: 1 inserted, 0 updated, 0 deleted
 local: wrote supermarket.lignecommande: 1 inserted, 0 updated, 0 deleted
 online: to patch supermarket.commande: 1 inserted, 1 updated, 0 deleted
 online: to patch supermarket.lignecommande: 1 inserted, 1 updated, 0 deleted
-online: patch '.fxsync/patches/000002.json' written: apply it with 'fxload --db DATABASE --patch .fxsync/patches/000002.json', export that database again to 'online.json.gz', then run fxsync: the base moves on when the export shows it applied
+online: patch '.fxsync/patches/000002.json' written: apply it with 'fxload --db DATABASE --schema ERP --patch .fxsync/patches/000002.json', export that database again to 'online.json.gz', then run fxsync: the base moves on when the export shows it applied
 EOF
 grep -qx '{"model": "fxpatch.move", "pk": 1, "fields": {"model": "supermarket.commande", "old_pk": "2101", "new_pk": "2102"}}' $P/000002.json &&
 test_expect_code 1 fxsync status >out &&
 grep -qx "online: patch '.fxsync/patches/000002.json' is pending: .*" out &&
 fxsync sync >out 2>err &&
+sed -i "s|$SCHEMA|ERP|g" out &&
 test_cmp - out <<\EOF &&
-online: patch '.fxsync/patches/000002.json' is pending: its export does not show it applied; apply it with 'fxload --db DATABASE --patch .fxsync/patches/000002.json' and export that database again (a sync now writes a new patch in its place)
+online: patch '.fxsync/patches/000002.json' is pending: its export does not show it applied; apply it with 'fxload --db DATABASE --schema ERP --patch .fxsync/patches/000002.json' and export that database again (a sync now writes a new patch in its place)
 local: nothing to write
 online: to patch supermarket.commande: 1 inserted, 1 updated, 0 deleted
 online: to patch supermarket.lignecommande: 1 inserted, 1 updated, 0 deleted
-online: patch '.fxsync/patches/000003.json' written: apply it with 'fxload --db DATABASE --patch .fxsync/patches/000003.json', export that database again to 'online.json.gz', then run fxsync: the base moves on when the export shows it applied
+online: patch '.fxsync/patches/000003.json' written: apply it with 'fxload --db DATABASE --schema ERP --patch .fxsync/patches/000003.json', export that database again to 'online.json.gz', then run fxsync: the base moves on when the export shows it applied
 EOF
 grep -q '"result": "patch not applied: superseded"' .fxsync/journal/000002/summary.json &&
 fxload -q --db on.sqlite3 --schema "$SCHEMA" --patch $P/000003.json &&
@@ -168,10 +172,11 @@ fxsync --state st init --local local.json --online srv.sqlite3 --schema "$SCHEMA
 q shop.sqlite3 "update supermarket_categorie set libelle='shop edit' where id=1" &&
 q srv.sqlite3 "update supermarket_categorie set libelle='server edit' where id=2" && ex &&
 fxsync --state st sync >out &&
+sed -i "s|$SCHEMA|ERP|g" out &&
 test_cmp - out <<\EOF &&
 local: to patch supermarket.categorie: 0 inserted, 1 updated, 0 deleted
 online: wrote supermarket.categorie: 0 inserted, 1 updated, 0 deleted
-local: patch 'st/patches/000001.json' written: apply it with 'fxload --db DATABASE --patch st/patches/000001.json', export that database again to 'local.json', then run fxsync: the base moves on when the export shows it applied
+local: patch 'st/patches/000001.json' written: apply it with 'fxload --db DATABASE --schema ERP --patch st/patches/000001.json', export that database again to 'local.json', then run fxsync: the base moves on when the export shows it applied
 EOF
 fxload -q --db shop.sqlite3 --schema "$SCHEMA" --patch st/patches/000001.json && ex &&
 fxsync --state st status >out && tail -1 out | grep -qx 'in step' &&
