@@ -402,8 +402,8 @@ static void table(int enc, uint16_t *t)
 fx__iconv_cd *fx__iconv_open(const char *to, const char *from)
 {
     int t = enc_of(to), f = enc_of(from);
-    /* Decode anything into UTF-8, or UTF-8 into a single-byte code page. */
-    if (t < 0 || f < 0 || (t != E_UTF8 && (f != E_UTF8 || t < E_LATIN1))) {
+    /* Decode anything into UTF-8, or UTF-8 into anything else. */
+    if (t < 0 || f < 0 || (t != E_UTF8 && f != E_UTF8)) {
         errno = EINVAL;
         return NULL;
     }
@@ -506,6 +506,30 @@ static int enc1(const fx__iconv_cd *cd, uint32_t c, unsigned char *q, size_t n)
             q[0] = (unsigned char)((0xF00 >> len) | c);
         }
         return len;
+    }
+    if (cd->to == E_UTF16LE || cd->to == E_UTF16BE) {
+        int be = cd->to == E_UTF16BE, len = c < 0x10000 ? 2 : 4;
+        if (c >= 0xD800 && c < 0xE000)
+            return -1;              /* a surrogate is no character */
+        if ((size_t)len > n)
+            return 0;
+        uint32_t u[2] = {c, 0};
+        if (len == 4)
+            u[0] = 0xD800 | ((c - 0x10000) >> 10), u[1] = 0xDC00 | ((c - 0x10000) & 0x3FF);
+        for (int i = 0; i < len / 2; i++) {
+            q[2 * i + be] = (unsigned char)(u[i] & 0xFF);
+            q[2 * i + !be] = (unsigned char)(u[i] >> 8);
+        }
+        return len;
+    }
+    if (cd->to == E_UTF32LE || cd->to == E_UTF32BE) {
+        if (c >= 0xD800 && c < 0xE000)
+            return -1;
+        if (n < 4)
+            return 0;
+        for (int i = 0; i < 4; i++)
+            q[cd->to == E_UTF32BE ? 3 - i : i] = (unsigned char)(c >> (8 * i));
+        return 4;
     }
     int b = -1;
     if (n < 1)
