@@ -283,7 +283,7 @@ static int patch_read(patch *p, const char *path, fx_error *err)
     while (!rc && (rc = fx_reader_next(rd, &rec, err)) > 0) {
         rc = 0;
         if (p->round < 0) {
-            const fx_field *f;
+            const fx_field *f = NULL;
             if (strcmp(rec->label, "fxpatch.patch") ||
                 !(f = fx_record_field(rec, "version")) || f->value.len != 1 || *f->value.text != '1') {
                 if (strcmp(rec->label, "fxpatch.patch") == 0 && f)
