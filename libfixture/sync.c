@@ -1778,6 +1778,10 @@ int fx_sync_log(const fx_sync_opts *o, fx_error *err)
         }
         if (json_object_object_get_ex(j, "renumbered", &v) && json_object_array_length(v))
             fx_buf_printf(&b, "  renumbered %zu", json_object_array_length(v));
+        /* a round that did not end as synced says how it ended */
+        if (json_object_object_get_ex(j, "result", &v) &&
+            strcmp(json_object_get_string(v), "synced"))
+            fx_buf_printf(&b, "  (%s)", json_object_get_string(v));
         say(o, "%s", b.data ? b.data : "");
         fx_buf_free(&b);
         json_object_put(j);

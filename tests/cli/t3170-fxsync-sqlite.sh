@@ -152,7 +152,8 @@ cp b.sqlite3 b.next &&
 test "$(q b.next "insert into supermarket_commande (numero, date, statut, total, agence_id) values ('N', '2025-01-01 10:00:00', 'nouvelle', 1, 1) returning id")" = 2102 &&
 gzip -dc .fxsync/base.json.gz | cmp - base.before &&
 grep -q '"result": "undone"' .fxsync/journal/000001/summary.json &&
-fxsync log | head -1 | grep -q '^000002 .* undo ' &&
+fxsync log >log.out && head -1 log.out | grep -q '^000002 .* undo ' &&
+sed -n 2p log.out | grep -q '^000001 .* sync .*  (undone)$' &&
 fxsync sync >sync2.out && fxdump --db a.sqlite3 --schema "$FX_ROOT/schemas/erp.json" | cmp - after.json &&
 fxdump --db b.sqlite3 --schema "$FX_ROOT/schemas/erp.json" | cmp - after.json
 EOT
