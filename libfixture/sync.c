@@ -1666,27 +1666,7 @@ int fx_sync_init(const fx_sync_opts *o, fx_error *err)
         goto out;
     if (o->base) {
         /* the last export both loaded, laid out anew and compressed */
-        fx_reader *rd = NULL;
-        const fx_record *rec;
-        fx_output *out = NULL;
-        fx_writer *w = NULL;
-        fx_layout lay = {.format = FX_FORMAT_JSON, .indent = 2};
-        rc = fx_reader_open(&rd, o->base, NULL, err);
-        if (!rc)
-            rc = fx_output_open(&out, r.base, err);
-        if (!rc)
-            rc = fx_output_compress(out, "gzip", err);
-        if (!rc && fx_writer_new(&w, out, lay))
-            rc = nomem(err);
-        while (!rc && (rc = fx_reader_next(rd, &rec, err)) > 0)
-            rc = fx_writer_write(w, rec, err);
-        if (!rc)
-            rc = fx_writer_finish(w, err);
-        if (!rc)
-            rc = fx_output_commit(out, err);
-        fx_writer_free(w);
-        fx_output_free(out);
-        fx_reader_free(rd);
+        rc = fx__sync_plain_copy(o->base, r.base, err);
         if (!rc)
             say(o, "base: '%s'", o->base);
     } else {

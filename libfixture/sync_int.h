@@ -125,7 +125,8 @@ int fx__sync_undo_files(const char *jdir, const char *side, const char *dump,
                         const char *base, const fx_schema *s, const char *left,
                         const char *prior, size_t *undone, size_t *kept, fx_error *err);
 
-/* The records of src (any compression) into out as an indented fixture. */
+/* The records of src (any compression) into out as an indented fixture,
+** gzip-compressed when out ends in ".gz". */
 int fx__sync_plain_copy(const char *src, const char *out, fx_error *err);
 
 /* Write the patch of a side given as a file to path (patch.c): the rows

@@ -201,7 +201,7 @@ static int side_committed(const char *jdir, const char *side, const char *dump,
 }
 
 /* Append the records of path to w: those whose key is in plan (want 1) or
-** not (want 0). */
+** not (want 0); plan NULL: every record. */
 static int copy_records(fx_writer *w, const char *path, const fx__index *plan, int want,
                         fx_error *err)
 {
@@ -209,35 +209,37 @@ static int copy_records(fx_writer *w, const char *path, const fx__index *plan, i
     const fx_record *rec;
     int rc = fx_reader_open(&rd, path, NULL, err);
     while (!rc && (rc = fx_reader_next(rd, &rec, err)) > 0)
-        rc = (fx__index_get(plan, fx_record_key_hash(rec)) != NULL) == want
+        rc = (plan && fx__index_get(plan, fx_record_key_hash(rec))) == want
              ? fx_writer_write(w, rec, err) : 0;
     fx_reader_free(rd);
     return rc < 0 ? rc : 0;
 }
 
-/* The records of src but those whose key is in skip, then those of rows
-** (when there), into out as an indented fixture. */
+/* The records of src but those whose key is in skip (NULL: none
+** skipped), then those of rows (when given and there), into out as an
+** indented fixture (gzip when out ends in ".gz"). */
 static int dump_with(const char *out, const char *src, const fx__index *skip,
                      const char *rows, fx_error *err)
 {
-    fx__index *none = NULL;
     fx_output *o = NULL;
     fx_writer *w = NULL;
     fx_layout lay = {.format = FX_FORMAT_JSON, .indent = 2};
-    int rc = fx__index_new(&none, 1) ? nomem(err) : fx_output_open(&o, out, err);
+    size_t n = strlen(out);
+    int rc = fx_output_open(&o, out, err);
+    if (!rc && n > 3 && strcmp(out + n - 3, ".gz") == 0)
+        rc = fx_output_compress(o, "gzip", err);
     if (!rc && fx_writer_new(&w, o, lay))
         rc = nomem(err);
     if (!rc)
         rc = copy_records(w, src, skip, 0, err);
-    if (!rc && !access(rows, F_OK))
-        rc = copy_records(w, rows, none, 0, err);
+    if (!rc && rows && !access(rows, F_OK))
+        rc = copy_records(w, rows, NULL, 0, err);
     if (!rc)
         rc = fx_writer_finish(w, err);
     if (!rc)
         rc = fx_output_commit(o, err);
     fx_writer_free(w);
     fx_output_free(o);
-    fx__index_free(none);
     return rc;
 }
 
@@ -274,23 +276,7 @@ int fx__sync_undo_files(const char *jdir, const char *side, const char *dump,
 
 int fx__sync_plain_copy(const char *src, const char *out, fx_error *err)
 {
-    fx__index *none = NULL;
-    fx_output *o = NULL;
-    fx_writer *w = NULL;
-    fx_layout lay = {.format = FX_FORMAT_JSON, .indent = 2};
-    int rc = fx__index_new(&none, 1) ? nomem(err) : fx_output_open(&o, out, err);
-    if (!rc && fx_writer_new(&w, o, lay))
-        rc = nomem(err);
-    if (!rc)
-        rc = copy_records(w, src, none, 0, err);
-    if (!rc)
-        rc = fx_writer_finish(w, err);
-    if (!rc)
-        rc = fx_output_commit(o, err);
-    fx_writer_free(w);
-    fx_output_free(o);
-    fx__index_free(none);
-    return rc;
+    return dump_with(out, src, NULL, NULL, err);
 }
 
 static int read_pending(const char *dir, char **jdir, char ***sides, size_t *nsides,
@@ -422,11 +408,9 @@ int fx__sync_repair(const char *dir, const char *local_dump, const char *online_
         rc = fx_output_compress(o, "gzip", err);
     if (!rc && fx_writer_new(&w, o, lay))
         rc = nomem(err);
-    if (!rc && !ncommitted) {
-        fx__index_free(plan);
-        plan = NULL;
-        rc = fx__index_new(&plan, 1) ? nomem(err) : copy_records(w, base, plan, 0, err);
-    } else if (!rc)
+    if (!rc && !ncommitted)
+        rc = copy_records(w, base, NULL, 0, err);
+    else if (!rc)
         rc = copy_records(w, nb, plan, 0, err);
     for (size_t i = 0; !rc && ncommitted && i < nsides && i < 2; i++) {
         if (committed[i])
@@ -434,10 +418,7 @@ int fx__sync_repair(const char *dir, const char *local_dump, const char *online_
         char name[64];
         snprintf(name, sizeof name, "%s-before.json", sides[i]);
         char *bf = fx__sync_path(jdir, name);
-        fx__index *none = NULL;
-        rc = !bf || fx__index_new(&none, 1) ? nomem(err)
-             : access(bf, F_OK) ? 0 : copy_records(w, bf, none, 0, err);
-        fx__index_free(none);
+        rc = !bf ? nomem(err) : access(bf, F_OK) ? 0 : copy_records(w, bf, NULL, 0, err);
         free(bf);
     }
     if (!rc)

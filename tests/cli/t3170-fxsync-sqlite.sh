@@ -30,6 +30,7 @@ EOT
 test_expect 'init --base: the base is that export; status sees what each side changed since' <<\EOT
 fxdump --db a.sqlite3 --schema "$FX_ROOT/schemas/erp.json" --natural-foreign --indent 2 -e contenttypes -e auth.permission -o last.json &&
 fxsync --state st1 init --local a.sqlite3 --online e.sqlite3 --schema "$FX_ROOT/schemas/erp.json" --base last.json >out 2>err &&
+gzip -dc st1/base.json.gz | cmp - last.json &&
 test_expect_code 1 fxsync --state st1 status >out 2>err &&
 grep -qx 'local: no change since the last sync' out &&
 grep -q '^online: 10852 records changed since the last sync: auth.user -5, ' out
